@@ -1,0 +1,657 @@
+"""Question banks: versioned YAML files loaded into frozen, typed objects.
+
+This module is part of the domain core: it imports no web framework or database library.
+A bank lives in ``questions/<bank_id>/<version>.yaml``; the shared answer scale in
+``questions/scales.yaml``; the content hashes of published versions in
+``questions/published.lock``. Every problem found while loading is reported as
+``FILE:LINE: path.to.field: message`` (see :class:`Problem`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from quickscan import frameworks
+
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
+)
+SLUG_RE = r"^[a-z][a-z0-9_]*$"
+QUESTION_ID_RE = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
+CRPD_RE = re.compile(r"^([1-9]|[1-4]\d|50)(\.[1-9]\d?)?$")
+LOCK_FILE = "published.lock"
+SCALES_FILE = "scales.yaml"
+DEFAULT_SCALE = "volwassenheid"
+
+#: The two answers outside the score, in the order they are shown.
+DONT_KNOW = "dont_know"
+NOT_APPLICABLE = "not_applicable"
+OUTSIDE_KEYS = (DONT_KNOW, NOT_APPLICABLE)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
+QuestionId = Annotated[str, StringConstraints(pattern=QUESTION_ID_RE)]
+Levensdomein = Literal["onderwijs", "thuis", "werk_inkomen", "vrije_tijd", "vervoer", "welzijn"]
+Principle = Literal["gelijkheid", "solidariteit", "autonomie", "participatie"]
+Group = Literal[
+    "handicap", "leeftijd", "herkomst", "gender", "seksuele_orientatie", "inkomen", "religie"
+]
+
+
+def _check_crpd(values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        if not CRPD_RE.match(value):
+            raise ValueError(f"'{value}' is not a CRPD article number (1-50, e.g. '9' or '4.3')")
+    return values
+
+
+def _check_semver(value: str) -> str:
+    if not SEMVER_RE.match(value):
+        raise ValueError(f"'{value}' is not a semantic version (MAJOR.MINOR.PATCH)")
+    return value
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class Level(_Frozen):
+    """One level of the answer scale (0-4), with its Dutch label and description."""
+
+    value: Annotated[int, Field(ge=0, le=4)]
+    label: Text
+    description: Text
+
+
+class OutsideOption(_Frozen):
+    """An answer outside the score: "weet ik niet" or "niet van toepassing"."""
+
+    key: Literal["dont_know", "not_applicable"]
+    label: Text
+    description: Text
+
+
+class Scale(_Frozen):
+    """The shared answer scale: five maturity levels plus two answers outside the score."""
+
+    id: Slug
+    title: Text
+    levels: tuple[Level, ...]
+    outside: tuple[OutsideOption, ...]
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_0_to_4(cls, levels: tuple[Level, ...]) -> tuple[Level, ...]:
+        if [level.value for level in levels] != [0, 1, 2, 3, 4]:
+            raise ValueError("a scale must have exactly the levels 0, 1, 2, 3, 4 in that order")
+        return levels
+
+    @field_validator("outside")
+    @classmethod
+    def _both_outside(cls, options: tuple[OutsideOption, ...]) -> tuple[OutsideOption, ...]:
+        if sorted(option.key for option in options) != sorted(OUTSIDE_KEYS):
+            raise ValueError("a scale must offer exactly 'dont_know' and 'not_applicable'")
+        return options
+
+    def label(self, value: int | str) -> str:
+        """Return the Dutch label of a level (0-4) or an outside key."""
+        for level in self.levels:
+            if level.value == value:
+                return level.label
+        for option in self.outside:
+            if option.key == value:
+                return option.label
+        raise KeyError(value)
+
+
+class Tags(_Frozen):
+    """A question's tags: the frameworks it maps to."""
+
+    crpd: Annotated[tuple[str, ...], Field(min_length=1)]
+    levensdomein: Annotated[tuple[Levensdomein, ...], Field(min_length=1)]
+    movisie: Annotated[int, Field(ge=1, le=7)]
+    routekaart: tuple[Annotated[int, Field(ge=1, le=11)], ...] = ()
+    principles: tuple[Principle, ...] = ()
+    groups: tuple[Group, ...] = ()
+
+    _crpd = field_validator("crpd")(classmethod(lambda cls, v: _check_crpd(v)))
+
+
+class Question(_Frozen):
+    """One statement that a respondent rates on the scale."""
+
+    id: QuestionId
+    statement: Text
+    help: dict[Annotated[int, Field(ge=0, le=4)], Text]
+    weight: Annotated[float, Field(gt=0, le=5)] = 1.0
+    next_step: Text
+    tags: Tags
+    replaces: QuestionId | None = None
+
+    @field_validator("help")
+    @classmethod
+    def _help_levels(cls, help_: dict[int, str]) -> dict[int, str]:
+        missing = [level for level in (2, 3, 4) if level not in help_]
+        if missing:
+            raise ValueError(
+                "help must describe levels 2, 3 and 4; missing: "
+                + ", ".join(str(level) for level in missing)
+            )
+        return help_
+
+
+class Theme(_Frozen):
+    """A group of questions with a target level; scored and prioritised as a unit."""
+
+    id: Slug
+    title: Text
+    description: Text
+    crpd: Annotated[tuple[str, ...], Field(min_length=1)]
+    target: Annotated[int, Field(ge=0, le=4)] = 3
+    questions: Annotated[tuple[Question, ...], Field(min_length=1)]
+
+    _crpd = field_validator("crpd")(classmethod(lambda cls, v: _check_crpd(v)))
+
+
+class ChangelogEntry(_Frozen):
+    """One entry of a bank's changelog."""
+
+    version: str
+    date: datetime.date
+    changes: Text
+
+    _semver = field_validator("version")(classmethod(lambda cls, v: _check_semver(v)))
+
+
+class Bank(_Frozen):
+    """A versioned question bank for one beleidsdomein."""
+
+    id: Slug
+    version: str
+    title: Text
+    description: Text
+    scale: Slug = DEFAULT_SCALE
+    common: bool = False
+    levensdomeinen: Annotated[tuple[Levensdomein, ...], Field(min_length=1)]
+    changelog: Annotated[tuple[ChangelogEntry, ...], Field(min_length=1)]
+    themes: Annotated[tuple[Theme, ...], Field(min_length=1)]
+    sha256: str = ""
+
+    _semver = field_validator("version")(classmethod(lambda cls, v: _check_semver(v)))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The (id, version) pair that identifies this bank file."""
+        return (self.id, self.version)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """All questions of the bank, theme by theme."""
+        return tuple(q for theme in self.themes for q in theme.questions)
+
+    def theme(self, theme_id: str) -> Theme:
+        """Return the theme with this id (KeyError when absent)."""
+        for theme in self.themes:
+            if theme.id == theme_id:
+                return theme
+        raise KeyError(theme_id)
+
+    def question(self, question_id: str) -> Question:
+        """Return the question with this id (KeyError when absent)."""
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def theme_of(self, question_id: str) -> Theme:
+        """Return the theme that holds this question (KeyError when absent)."""
+        for theme in self.themes:
+            if any(q.id == question_id for q in theme.questions):
+                return theme
+        raise KeyError(question_id)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a bank file, printed as ``FILE:LINE: path.to.field: message``."""
+
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+
+
+class BankError(Exception):
+    """Raised when one or more bank files are invalid; carries every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+PathKey = tuple[str | int, ...]
+
+
+def _line_map(node: yaml.Node, path: PathKey, lines: dict[PathKey, int],
+              duplicates: list[tuple[PathKey, int]]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = path + (key,)
+            if key in seen:
+                duplicates.append((child, key_node.start_mark.line + 1))
+            seen.add(key)
+            lines[child] = key_node.start_mark.line + 1
+            _line_map(value_node, child, lines, duplicates)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, path + (index,), lines, duplicates)
+
+
+def _line_of(lines: Mapping[PathKey, int], path: PathKey) -> int:
+    normalised = tuple(part if isinstance(part, int) else str(part) for part in path)
+    for end in range(len(normalised), -1, -1):
+        if normalised[:end] in lines:
+            return lines[normalised[:end]]
+    return 1
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """Render a location as ``themes[0].questions[2].statement``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(document)"
+
+
+def _friendly(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
+
+
+def content_hash(data: Any) -> str:
+    """Return the sha256 of a bank's parsed content in canonical JSON form.
+
+    Formatting and comments do not change the hash; any change in content does.
+    """
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False,
+                           separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[PathKey, int], list[Problem]]:
+    name = str(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        return None, {}, [Problem(name, line, "(document)", f"invalid YAML: {exc.problem}")]
+    except yaml.YAMLError as exc:
+        return None, {}, [Problem(name, 1, "(document)", f"invalid YAML: {exc}")]
+    lines: dict[PathKey, int] = {}
+    duplicates: list[tuple[PathKey, int]] = []
+    if node is not None:
+        _line_map(node, (), lines, duplicates)
+    problems = [Problem(name, line, format_path(dup), "duplicate key")
+                for dup, line in duplicates]
+    return data, lines, problems
+
+
+def _pydantic_problems(name: str, exc: ValidationError,
+                       lines: Mapping[PathKey, int]) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if part not in ("[key]",))
+        problems.append(Problem(name, _line_of(lines, loc), format_path(loc), _friendly(error)))
+    return problems
+
+
+# --------------------------------------------------------------------------- scales
+
+
+def load_scales(path: Path) -> dict[str, Scale]:
+    """Load ``scales.yaml`` into a mapping of scale id to :class:`Scale`."""
+    text = path.read_text(encoding="utf-8")
+    data, lines, problems = _parse_yaml(path, text)
+    if problems:
+        raise BankError(problems)
+    if not isinstance(data, dict) or not isinstance(data.get("scales"), list):
+        raise BankError([Problem(str(path), 1, "scales", "expected a list of scales")])
+    scales: dict[str, Scale] = {}
+    for index, raw in enumerate(data["scales"]):
+        try:
+            scale = Scale.model_validate(raw)
+        except ValidationError as exc:
+            shifted = {k[2:]: v for k, v in lines.items() if k[:2] == ("scales", index)}
+            problems.extend(
+                Problem(p.file, p.line, f"scales[{index}].{p.path}", p.message)
+                for p in _pydantic_problems(str(path), exc, shifted)
+            )
+            continue
+        scales[scale.id] = scale
+    if problems:
+        raise BankError(problems)
+    return scales
+
+
+# --------------------------------------------------------------------------- lock file
+
+
+def read_lock(path: Path) -> dict[str, dict[str, str]]:
+    """Read ``published.lock``: bank id -> version -> sha256 of the published content."""
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(bank): {str(v): str(h) for v, h in (versions or {}).items()}
+            for bank, versions in data.items()}
+
+
+def write_lock(path: Path, lock: Mapping[str, Mapping[str, str]]) -> None:
+    """Write ``published.lock`` in a stable order."""
+    ordered = {bank: dict(sorted(lock[bank].items())) for bank in sorted(lock)}
+    header = ("# Content hashes of published bank versions. Written by `quickscan banks publish`;\n"
+              "# a published version never changes: publish a new version instead.\n")
+    path.write_text(header + yaml.safe_dump(ordered, sort_keys=False), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- banks
+
+
+def _semantic_checks(bank: Bank, name: str, lines: Mapping[PathKey, int],
+                     scales: Mapping[str, Scale]) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(path: PathKey, message: str) -> None:
+        problems.append(Problem(name, _line_of(lines, path), format_path(path), message))
+
+    if bank.scale not in scales:
+        add(("scale",), f"unknown scale '{bank.scale}' (known: {', '.join(sorted(scales))})")
+    if not any(entry.version == bank.version for entry in bank.changelog):
+        add(("changelog",), f"no changelog entry for version {bank.version}")
+    theme_ids: set[str] = set()
+    question_ids: set[str] = set()
+    statements: dict[str, str] = {}
+    for t_index, theme in enumerate(bank.themes):
+        if theme.id in theme_ids:
+            add(("themes", t_index, "id"), f"duplicate theme id '{theme.id}'")
+        theme_ids.add(theme.id)
+        for q_index, question in enumerate(theme.questions):
+            where: PathKey = ("themes", t_index, "questions", q_index)
+            if question.id in question_ids:
+                add(where + ("id",), f"duplicate question id '{question.id}'")
+            question_ids.add(question.id)
+            if not question.id.startswith(bank.id + "."):
+                add(where + ("id",), f"question id must start with '{bank.id}.'")
+            key = " ".join(question.statement.lower().split())
+            if key in statements:
+                add(where + ("statement",), f"same statement as question '{statements[key]}'")
+            statements.setdefault(key, question.id)
+            if question.replaces is not None and question.replaces == question.id:
+                add(where + ("replaces",), "a question cannot replace itself")
+    for t_index, theme in enumerate(bank.themes):
+        for q_index, question in enumerate(theme.questions):
+            if question.replaces is not None and question.replaces in question_ids:
+                add(("themes", t_index, "questions", q_index, "replaces"),
+                    f"replaces '{question.replaces}', which is still in this version")
+    return problems
+
+
+def parse_bank(data: Any, *, name: str = "<bank>", lines: Mapping[PathKey, int] | None = None,
+               scales: Mapping[str, Scale] | None = None) -> Bank:
+    """Validate parsed YAML content and return a :class:`Bank` (raises :class:`BankError`)."""
+    lines = lines or {}
+    if not isinstance(data, dict):
+        raise BankError([Problem(name, 1, "(document)", "a bank must be a mapping of fields")])
+    if "sha256" in data:
+        raise BankError([Problem(name, _line_of(lines, ("sha256",)), "sha256", "unknown field")])
+    try:
+        bank = Bank.model_validate(data)
+    except ValidationError as exc:
+        raise BankError(_pydantic_problems(name, exc, lines)) from None
+    problems = _semantic_checks(bank, name, lines, scales if scales is not None
+                                else {DEFAULT_SCALE: _placeholder_scale()})
+    if problems:
+        raise BankError(problems)
+    return bank.model_copy(update={"sha256": content_hash(data)})
+
+
+def _placeholder_scale() -> Scale:
+    levels = tuple(Level(value=i, label=str(i), description=str(i)) for i in range(5))
+    outside = tuple(OutsideOption(key=k, label=k, description=k) for k in OUTSIDE_KEYS)
+    return Scale(id=DEFAULT_SCALE, title=DEFAULT_SCALE, levels=levels, outside=outside)
+
+
+def _find_upwards(path: Path, filename: str, levels: int = 2) -> Path | None:
+    directory = path.parent
+    for _ in range(levels):
+        candidate = directory / filename
+        if candidate.exists():
+            return candidate
+        directory = directory.parent
+    return None
+
+
+def load_bank_file(path: Path, scales: Mapping[str, Scale] | None = None,
+                   lock: Mapping[str, Mapping[str, str]] | None = None) -> Bank:
+    """Load and validate one bank file.
+
+    ``scales`` defaults to the ``scales.yaml`` found beside the bank's folder and ``lock`` to
+    the ``published.lock`` found there. Raises :class:`BankError` listing every problem.
+    """
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BankError([Problem(name, 1, "(document)", f"cannot read file: {exc}")]) from None
+    data, lines, problems = _parse_yaml(path, text)
+    if problems:
+        raise BankError(problems)
+    if scales is None:
+        scales_path = _find_upwards(path, SCALES_FILE)
+        scales = load_scales(scales_path) if scales_path else {DEFAULT_SCALE: _placeholder_scale()}
+    if lock is None:
+        lock_path = _find_upwards(path, LOCK_FILE)
+        lock = read_lock(lock_path) if lock_path else {}
+    bank = parse_bank(data, name=name, lines=lines, scales=scales)
+    problems = []
+    if SEMVER_RE.match(path.stem):
+        if path.stem != bank.version:
+            problems.append(Problem(name, _line_of(lines, ("version",)), "version",
+                                    f"version {bank.version} does not match file name {path.name}"))
+        if path.parent.name != bank.id:
+            problems.append(Problem(name, _line_of(lines, ("id",)), "id",
+                                    f"bank id '{bank.id}' does not match folder '{path.parent.name}'"))
+    published = lock.get(bank.id, {}).get(bank.version)
+    if published is not None and published != bank.sha256:
+        problems.append(Problem(
+            name, _line_of(lines, ("version",)), "version",
+            f"content changed under published version {bank.version} "
+            f"(sha256 {bank.sha256[:12]}…, published {published[:12]}…); "
+            "publish the change as a new version"))
+    if problems:
+        raise BankError(problems)
+    return bank
+
+
+def bank_from_snapshot(content: Mapping[str, Any]) -> Bank:
+    """Rebuild a bank from the content snapshot a round stored when it pinned the bank."""
+    return parse_bank(dict(content), name="<snapshot>")
+
+
+def bank_content(path: Path) -> Any:
+    """Return the parsed YAML content of a bank file, as stored in a round's snapshot."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return json.loads(json.dumps(data, default=str))
+
+
+@dataclass
+class Catalog:
+    """Every bank version found in a questions folder, plus the shared scales."""
+
+    root: Path
+    scales: dict[str, Scale]
+    banks: dict[tuple[str, str], Bank] = field(default_factory=dict)
+    paths: dict[tuple[str, str], Path] = field(default_factory=dict)
+
+    def versions(self, bank_id: str) -> list[str]:
+        """Return the versions of a bank, oldest first."""
+        found = [v for (b, v) in self.banks if b == bank_id]
+        return sorted(found, key=_version_key)
+
+    def latest(self, bank_id: str) -> Bank:
+        """Return the newest version of a bank (KeyError when unknown)."""
+        versions = self.versions(bank_id)
+        if not versions:
+            raise KeyError(bank_id)
+        return self.banks[(bank_id, versions[-1])]
+
+    def get(self, bank_id: str, version: str | None = None) -> Bank:
+        """Return one bank version, the newest when ``version`` is None."""
+        if version is None:
+            return self.latest(bank_id)
+        return self.banks[(bank_id, version)]
+
+    def latest_banks(self) -> list[Bank]:
+        """Return the newest version of every bank, the common bank first."""
+        ids = sorted({b for (b, _) in self.banks})
+        banks = [self.latest(b) for b in ids]
+        return sorted(banks, key=lambda bank: (not bank.common, bank.title.lower()))
+
+    def common_bank(self) -> Bank | None:
+        """Return the newest bank marked ``common: true`` (asked of every department)."""
+        for bank in self.latest_banks():
+            if bank.common:
+                return bank
+        return None
+
+    def __iter__(self) -> Iterator[Bank]:
+        return iter(self.banks.values())
+
+
+def _version_key(version: str) -> tuple[int, int, int, str]:
+    match = SEMVER_RE.match(version)
+    if not match:
+        return (0, 0, 0, version)
+    major, minor, patch = (int(match.group(i)) for i in (1, 2, 3))
+    return (major, minor, patch, version)
+
+
+def bank_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders into the bank files they hold (``*.yaml`` except scales)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*.y*ml"))
+                         if p.name != SCALES_FILE and p.suffix in (".yaml", ".yml"))
+        else:
+            files.append(path)
+    return files
+
+
+def _cross_checks(catalog: Catalog) -> list[Problem]:
+    """Checks across files: ids unique across banks, ``replaces`` refers to a known id."""
+    problems: list[Problem] = []
+    owner: dict[str, str] = {}
+    for (bank_id, _), bank in sorted(catalog.banks.items()):
+        for question in bank.questions:
+            other = owner.setdefault(question.id, bank_id)
+            if other != bank_id:
+                problems.append(Problem(str(catalog.paths[(bank_id, bank.version)]), 1,
+                                        "themes", f"question id '{question.id}' is also used "
+                                                  f"by bank '{other}'"))
+    for key, bank in catalog.banks.items():
+        earlier = {q.id for (b, v), other in catalog.banks.items()
+                   if b == bank.id and _version_key(v) < _version_key(bank.version)
+                   for q in other.questions}
+        for question in bank.questions:
+            if question.replaces is not None and question.replaces not in earlier:
+                problems.append(Problem(str(catalog.paths[key]), 1, f"{question.id}.replaces",
+                                        f"replaces unknown question '{question.replaces}' "
+                                        "(not in an earlier version of this bank)"))
+    return problems
+
+
+def load_catalog(root: Path, *, strict: bool = True) -> Catalog:
+    """Load every bank version under ``root`` (a ``questions/`` folder).
+
+    With ``strict`` (the default) any invalid file raises :class:`BankError`; otherwise
+    invalid files are left out.
+    """
+    scales_path = root / SCALES_FILE
+    scales = load_scales(scales_path) if scales_path.exists() else {
+        DEFAULT_SCALE: _placeholder_scale()}
+    lock = read_lock(root / LOCK_FILE)
+    catalog = Catalog(root=root, scales=scales)
+    problems: list[Problem] = []
+    for path in bank_files([root]):
+        try:
+            bank = load_bank_file(path, scales, lock)
+        except BankError as exc:
+            problems.extend(exc.problems)
+            continue
+        if bank.key in catalog.banks:
+            problems.append(Problem(str(path), 1, "version",
+                                    f"bank {bank.id} {bank.version} is defined twice "
+                                    f"(also in {catalog.paths[bank.key]})"))
+            continue
+        catalog.banks[bank.key] = bank
+        catalog.paths[bank.key] = path
+    problems.extend(_cross_checks(catalog))
+    if problems and strict:
+        raise BankError(problems)
+    return catalog
+
+
+def validate_paths(paths: Sequence[Path]) -> list[Problem]:
+    """Validate bank files and folders; return every problem (empty when all are valid)."""
+    problems: list[Problem] = []
+    for path in paths:
+        if not path.exists():
+            problems.append(Problem(str(path), 1, "(document)", "no such file or folder"))
+        elif path.is_dir() and (path / SCALES_FILE).exists():
+            try:
+                load_catalog(path)
+            except BankError as exc:
+                problems.extend(exc.problems)
+        else:
+            for file in bank_files([path]):
+                try:
+                    load_bank_file(file)
+                except BankError as exc:
+                    problems.extend(exc.problems)
+    return problems

@@ -1,0 +1,113 @@
+"""``quickscan banks``: validate, list, publish and check coverage of question banks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from quickscan.bank import (
+    LOCK_FILE,
+    BankError,
+    bank_files,
+    load_bank_file,
+    load_catalog,
+    read_lock,
+    validate_paths,
+    write_lock,
+)
+from quickscan.coverage import coverage, render_matrix
+
+
+def _questions_dir(path: str | None) -> Path:
+    return Path(path) if path else Path(current_app.config["QUESTIONS_DIR"])
+
+
+@click.group()
+def banks() -> None:
+    """Question banks: validate, list, publish, coverage."""
+
+
+@banks.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@with_appcontext
+def validate(paths: tuple[Path, ...]) -> None:
+    """Validate bank files or folders (default: the questions folder).
+
+    Prints FILE:LINE: path.to.field: message for every problem and exits 1 when there are any.
+    """
+    targets = list(paths) or [_questions_dir(None)]
+    problems = validate_paths(targets)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    count = len(bank_files(targets))
+    click.echo(f"{count} bank file(s) valid.")
+
+
+@banks.command("list")
+@click.option("--questions", "questions", default=None, help="Questions folder.")
+@with_appcontext
+def list_banks(questions: str | None) -> None:
+    """Print id, version, title, theme and question counts of every bank version."""
+    try:
+        catalog = load_catalog(_questions_dir(questions))
+    except BankError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for (bank_id, version), bank in sorted(catalog.banks.items()):
+        click.echo(f"{bank_id}\t{version}\t{bank.title}\t{len(bank.themes)} thema's\t"
+                   f"{len(bank.questions)} vragen")
+
+
+@banks.command("coverage")
+@click.option("--questions", "questions", default=None, help="Questions folder.")
+@click.option("--markdown", is_flag=True, help="Print Markdown tables.")
+@with_appcontext
+def coverage_command(questions: str | None, markdown: bool) -> None:
+    """Print the coverage matrix of the newest banks; exit 1 when something is uncovered."""
+    try:
+        catalog = load_catalog(_questions_dir(questions))
+    except BankError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    report = coverage(catalog.latest_banks())
+    click.echo(render_matrix(report, markdown=markdown))
+    if report.missing:
+        for dimension, key in report.missing:
+            click.echo(f"not covered: {dimension} {key}", err=True)
+        sys.exit(1)
+    click.echo("Everything required is covered.")
+
+
+@banks.command("publish")
+@click.option("--questions", "questions", default=None, help="Questions folder.")
+@with_appcontext
+def publish(questions: str | None) -> None:
+    """Record the content hash of every valid bank version in published.lock.
+
+    A version that is already published keeps its hash: a changed file is refused.
+    """
+    root = _questions_dir(questions)
+    lock_path = root / LOCK_FILE
+    lock = read_lock(lock_path)
+    problems = validate_paths([root])
+    if problems:
+        for problem in problems:
+            click.echo(str(problem))
+        sys.exit(1)
+    added = 0
+    for path in bank_files([root]):
+        bank = load_bank_file(path)
+        versions = lock.setdefault(bank.id, {})
+        if bank.version not in versions:
+            versions[bank.version] = bank.sha256
+            added += 1
+            click.echo(f"published {bank.id} {bank.version} {bank.sha256}")
+    write_lock(lock_path, lock)
+    click.echo(f"{added} version(s) newly published.")

@@ -1,0 +1,247 @@
+"""Database models: coordinators, rounds, departments, invitations, responses and answers.
+
+Writes go through the service layer (``quickscan.services``); views never change these
+objects directly. Tokens (invitation and resume links) are stored only as SHA-256 hashes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from quickscan.extensions import db, login_manager
+
+ROUND_OPEN = "open"
+ROUND_CLOSED = "closed"
+RESPONSE_DRAFT = "draft"
+RESPONSE_SUBMITTED = "submitted"
+ANSWER_VALUES = ("0", "1", "2", "3", "4", "dont_know", "not_applicable")
+COMMENT_MAX_LENGTH = 2000
+
+
+def utcnow() -> datetime.datetime:
+    """Timezone-aware current time in UTC."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A coordinator who sets up rounds and reads results."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password (never the password itself)."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Return True when the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+class Round(db.Model):  # type: ignore[name-defined,misc]
+    """One run of the quickscan in a municipality, with the bank versions it pinned."""
+
+    __tablename__ = "round"
+    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    municipality: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[datetime.date | None] = mapped_column(db.Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default=ROUND_OPEN)
+    #: Target level overrides, ``{"bank_id/theme_id": level}``.
+    target_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+
+    banks: Mapped[list[RoundBank]] = relationship(
+        back_populates="round", cascade="all, delete-orphan", order_by="RoundBank.position")
+    departments: Mapped[list[Department]] = relationship(
+        back_populates="round", cascade="all, delete-orphan", order_by="Department.name")
+
+    @property
+    def is_open(self) -> bool:
+        """True while respondents may still change answers."""
+        return self.status == ROUND_OPEN
+
+
+class RoundBank(db.Model):  # type: ignore[name-defined,misc]
+    """A bank version pinned to a round, with its content hash and a snapshot of its content."""
+
+    __tablename__ = "round_bank"
+    __table_args__ = (UniqueConstraint("round_id", "bank_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    bank_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    round: Mapped[Round] = relationship(back_populates="banks")
+
+
+class Department(db.Model):  # type: ignore[name-defined,misc]
+    """A department taking part in a round, with the banks it answers."""
+
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("round_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: Bank ids this department answers; always includes the common bank.
+    bank_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    round: Mapped[Round] = relationship(back_populates="departments")
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="department", cascade="all, delete-orphan")
+    responses: Mapped[list[Response]] = relationship(
+        back_populates="department", cascade="all, delete-orphan")
+
+
+class Invitation(db.Model):  # type: ignore[name-defined,misc]
+    """A department's invitation link; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Random salt; the token is HMAC(secret key, salt), so the coordinator can show the link
+    #: again while the database alone never reveals it (see ``quickscan.services.tokens``).
+    token_salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                 nullable=True)
+
+    department: Mapped[Department] = relationship(back_populates="invitations")
+
+    @property
+    def active(self) -> bool:
+        """True while the link works."""
+        return self.revoked_at is None
+
+
+class Response(db.Model):  # type: ignore[name-defined,misc]
+    """One respondent's filling-in of the survey; anonymous, reached by its resume token."""
+
+    __tablename__ = "response"
+    __table_args__ = (CheckConstraint("status IN ('draft', 'submitted')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    resume_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=RESPONSE_DRAFT)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+    submitted_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                   nullable=True)
+
+    department: Mapped[Department] = relationship(back_populates="responses")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan")
+    importance_ratings: Mapped[list[ImportanceRating]] = relationship(
+        back_populates="response", cascade="all, delete-orphan")
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="response", cascade="all, delete-orphan")
+
+    @property
+    def is_submitted(self) -> bool:
+        """True once the respondent has submitted; the response is then read-only."""
+        return self.status == RESPONSE_SUBMITTED
+
+
+class Answer(db.Model):  # type: ignore[name-defined,misc]
+    """One answer: a level 0-4, ``dont_know`` or ``not_applicable``."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_id"),
+        CheckConstraint(
+            "value IN ('0', '1', '2', '3', '4', 'dont_know', 'not_applicable')", name="value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"),
+                                             index=True)
+    question_id: Mapped[str] = mapped_column(String(128))
+    value: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+    @property
+    def scored_value(self) -> int | str:
+        """The value as the scoring engine takes it: an int level or an outside key."""
+        return int(self.value) if self.value.isdigit() else self.value
+
+
+class ImportanceRating(db.Model):  # type: ignore[name-defined,misc]
+    """How important a respondent finds a theme (1-5)."""
+
+    __tablename__ = "importance_rating"
+    __table_args__ = (
+        UniqueConstraint("response_id", "bank_id", "theme_id"),
+        CheckConstraint("value BETWEEN 1 AND 5", name="value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"),
+                                             index=True)
+    bank_id: Mapped[str] = mapped_column(String(64))
+    theme_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(Integer)
+
+    response: Mapped[Response] = relationship(back_populates="importance_ratings")
+
+
+class Comment(db.Model):  # type: ignore[name-defined,misc]
+    """A respondent's comment or evidence on a question (at most 2,000 characters)."""
+
+    __tablename__ = "comment"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"),
+                                             index=True)
+    question_id: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="comments")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Flask-Login: the coordinator behind a session."""
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))

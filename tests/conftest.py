@@ -1,0 +1,94 @@
+"""Shared fixtures: an app on a real database (SQLite by default, PostgreSQL in CI).
+
+Set ``QUICKSCAN_TEST_DATABASE_URL`` to run the database-backed tests against another server;
+``.ci/run`` does so for PostgreSQL. Every test that uses the ``app`` fixture is marked ``db``.
+With ``CI=true`` an unreachable database is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from quickscan import create_app
+from quickscan.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "questions"
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches the database, so CI can rerun them on PostgreSQL."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "app" in fixtures or "database_url" in fixtures:
+            item.add_marker(pytest.mark.db)
+
+
+def _normalise(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database the tests run on; its schema is dropped and recreated once per session."""
+    url = os.environ.get("QUICKSCAN_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    engine = create_engine(_normalise(url))
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"test database {url} is unreachable in CI: {exc}", pytrace=False)
+        pytest.skip(f"test database {url} is unreachable: {exc}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def _session_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    from flask_migrate import upgrade
+
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+    })
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def app(_session_app: Flask) -> Iterator[Flask]:
+    """The app inside an app context; every table is emptied after the test."""
+    from quickscan.extensions import limiter
+
+    limiter.reset()
+    with _session_app.app_context():
+        yield _session_app
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app (CSRF protection stays on)."""
+    return app.test_client()
