@@ -92,3 +92,63 @@ def app(_session_app: Flask) -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A test client of the app (CSRF protection stays on)."""
     return app.test_client()
+
+
+# --------------------------------------------------------------------------- browser tests
+
+CHROMIUM = os.environ.get("QUICKSCAN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve the test app on a free loopback port in a thread; yields the base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs it)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A fresh browser context and page for one test."""
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def assert_accessible(page: object, context: str = "") -> None:
+    """Run axe-core on the current page and fail with the violations found (WCAG 2.1 AA)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    violations = results.response["violations"]
+    assert not violations, f"axe violations on {context or page.url}:\n" + "\n".join(  # type: ignore[attr-defined]
+        f"- {v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:5]})"
+        for v in violations)
