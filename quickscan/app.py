@@ -28,6 +28,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure(app, config)
 
     db.init_app(app)
+    from quickscan import database
+
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -40,6 +43,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from quickscan import security
 
     security.init_app(app)
+    from quickscan import errors
+
+    errors.init_app(app)
 
     from quickscan import models  # noqa: F401  (register the tables with SQLAlchemy)
     from quickscan.views import register_blueprints

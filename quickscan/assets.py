@@ -1,7 +1,9 @@
-"""Front-end assets: copy the NL Design System CSS from ``node_modules`` into the static folder.
+"""Build artefacts: the NL Design System CSS and the compiled message catalogues.
 
-Run by ``make`` after ``npm ci`` (``python -m quickscan.assets``); the copied files are served by
-the app itself, never from a CDN, and are not committed.
+Run by ``make`` after ``npm ci`` (``python -m quickscan.assets``): copies the CSS from
+``node_modules`` into the static folder (served by the app itself, never from a CDN) and compiles
+every ``quickscan/translations/<lang>/LC_MESSAGES/messages.po`` into its ``.mo``. Neither the
+copied files nor the ``.mo`` files are committed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(__file__).resolve().parent / "static" / "vendor"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 #: (source under node_modules, file name under static/vendor)
 FILES: tuple[tuple[str, str], ...] = (
@@ -20,10 +23,32 @@ FILES: tuple[tuple[str, str], ...] = (
 )
 
 
-def build(root: Path = ROOT, target: Path = TARGET) -> list[Path]:
-    """Copy the asset files; raise FileNotFoundError naming what `npm ci` did not install."""
-    target.mkdir(parents=True, exist_ok=True)
+def compile_translations(directory: Path = TRANSLATIONS) -> list[Path]:
+    """Compile every ``messages.po`` under ``directory`` into ``messages.mo`` beside it.
+
+    Fuzzy entries are left out, as ``pybabel compile`` does.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     written = []
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as handle:
+            write_mo(handle, catalog)
+        written.append(mo_path)
+    return written
+
+
+def build(root: Path = ROOT, target: Path = TARGET) -> list[Path]:
+    """Compile the translations and copy the asset files.
+
+    Raises FileNotFoundError naming what `npm ci` did not install.
+    """
+    written = compile_translations()
+    target.mkdir(parents=True, exist_ok=True)
     for source, name in FILES:
         path = root / "node_modules" / source
         if not path.exists():

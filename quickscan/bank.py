@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import (
@@ -25,10 +26,9 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_serializer,
     field_validator,
 )
-
-from quickscan import frameworks
 
 SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
@@ -41,9 +41,10 @@ SCALES_FILE = "scales.yaml"
 DEFAULT_SCALE = "volwassenheid"
 
 #: The two answers outside the score, in the order they are shown.
-DONT_KNOW = "dont_know"
-NOT_APPLICABLE = "not_applicable"
-OUTSIDE_KEYS = (DONT_KNOW, NOT_APPLICABLE)
+OutsideKey = Literal["dont_know", "not_applicable"]
+DONT_KNOW: Final = "dont_know"
+NOT_APPLICABLE: Final = "not_applicable"
+OUTSIDE_KEYS: tuple[OutsideKey, OutsideKey] = (DONT_KNOW, NOT_APPLICABLE)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
@@ -83,7 +84,7 @@ class Level(_Frozen):
 class OutsideOption(_Frozen):
     """An answer outside the score: "weet ik niet" or "niet van toepassing"."""
 
-    key: Literal["dont_know", "not_applicable"]
+    key: OutsideKey
     label: Text
     description: Text
 
@@ -131,7 +132,10 @@ class Tags(_Frozen):
     principles: tuple[Principle, ...] = ()
     groups: tuple[Group, ...] = ()
 
-    _crpd = field_validator("crpd")(classmethod(lambda cls, v: _check_crpd(v)))
+    @field_validator("crpd")
+    @classmethod
+    def _crpd_articles(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_crpd(values)
 
 
 class Question(_Frozen):
@@ -139,7 +143,7 @@ class Question(_Frozen):
 
     id: QuestionId
     statement: Text
-    help: dict[Annotated[int, Field(ge=0, le=4)], Text]
+    help: Mapping[Annotated[int, Field(ge=0, le=4)], Text]
     weight: Annotated[float, Field(gt=0, le=5)] = 1.0
     next_step: Text
     tags: Tags
@@ -147,14 +151,18 @@ class Question(_Frozen):
 
     @field_validator("help")
     @classmethod
-    def _help_levels(cls, help_: dict[int, str]) -> dict[int, str]:
+    def _help_levels(cls, help_: Mapping[int, str]) -> Mapping[int, str]:
         missing = [level for level in (2, 3, 4) if level not in help_]
         if missing:
             raise ValueError(
                 "help must describe levels 2, 3 and 4; missing: "
                 + ", ".join(str(level) for level in missing)
             )
-        return help_
+        return MappingProxyType(dict(sorted(help_.items())))
+
+    @field_serializer("help")
+    def _help_out(self, help_: Mapping[int, str]) -> dict[int, str]:
+        return dict(help_)
 
 
 class Theme(_Frozen):
@@ -167,7 +175,10 @@ class Theme(_Frozen):
     target: Annotated[int, Field(ge=0, le=4)] = 3
     questions: Annotated[tuple[Question, ...], Field(min_length=1)]
 
-    _crpd = field_validator("crpd")(classmethod(lambda cls, v: _check_crpd(v)))
+    @field_validator("crpd")
+    @classmethod
+    def _crpd_articles(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_crpd(values)
 
 
 class ChangelogEntry(_Frozen):
@@ -177,7 +188,10 @@ class ChangelogEntry(_Frozen):
     date: datetime.date
     changes: Text
 
-    _semver = field_validator("version")(classmethod(lambda cls, v: _check_semver(v)))
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, value: str) -> str:
+        return _check_semver(value)
 
 
 class Bank(_Frozen):
@@ -194,7 +208,10 @@ class Bank(_Frozen):
     themes: Annotated[tuple[Theme, ...], Field(min_length=1)]
     sha256: str = ""
 
-    _semver = field_validator("version")(classmethod(lambda cls, v: _check_semver(v)))
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, value: str) -> str:
+        return _check_semver(value)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -273,12 +290,23 @@ def _line_map(node: yaml.Node, path: PathKey, lines: dict[PathKey, int],
             _line_map(item, path + (index,), lines, duplicates)
 
 
-def _line_of(lines: Mapping[PathKey, int], path: PathKey) -> int:
-    normalised = tuple(part if isinstance(part, int) else str(part) for part in path)
-    for end in range(len(normalised), -1, -1):
-        if normalised[:end] in lines:
-            return lines[normalised[:end]]
-    return 1
+def _line_of(lines: Mapping[PathKey, int], path: Iterable[str | int]) -> int:
+    """Return the line of ``path``, or of its nearest ancestor that has one.
+
+    Sequence items are keyed by index and mapping keys by their text, so an integer part
+    (e.g. a ``help`` level) is looked up both ways.
+    """
+    best = lines.get((), 1)
+    prefix: PathKey = ()
+    for part in path:
+        if prefix + (part,) in lines:
+            prefix = prefix + (part,)
+        elif prefix + (str(part),) in lines:
+            prefix = prefix + (str(part),)
+        else:
+            break
+        best = lines[prefix]
+    return best
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -292,14 +320,82 @@ def format_path(path: Iterable[str | int]) -> str:
     return out or "(document)"
 
 
+_PATTERN_MESSAGES: Final[dict[str, str]] = {
+    SLUG_RE: "must be lowercase letters, digits and '_', starting with a letter",
+    QUESTION_ID_RE: "must be '<bank>.<theme>.<name>' in lowercase letters, digits and '_'",
+}
+
+_TYPE_MESSAGES: Final[dict[str, str]] = {
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "date_type": "expected a date (YYYY-MM-DD)",
+    "date_parsing": "expected a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "expected a date (YYYY-MM-DD)",
+}
+
+
+_BOUNDS: Final[dict[str, str]] = {
+    "greater_than_equal": "at least",
+    "less_than_equal": "at most",
+    "greater_than": "more than",
+    "less_than": "less than",
+}
+
+
 def _friendly(error: Mapping[str, Any]) -> str:
-    kind = error.get("type", "")
+    """Turn one pydantic error into a short message for a content writer."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field"
+    if kind in _TYPE_MESSAGES:
+        return f"{_TYPE_MESSAGES[kind]}, got {_shown(error.get('input'))}"
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_MESSAGES:
+        return f"{_shown(error.get('input'))} {_PATTERN_MESSAGES[ctx['pattern']]}"
+    if kind in _BOUNDS:
+        bound = next(iter(ctx.values()), "")
+        shown = f"{bound:g}" if isinstance(bound, float) else str(bound)
+        return f"{_shown(error.get('input'))} is out of range: must be {_BOUNDS[kind]} {shown}"
+    if kind == "literal_error":
+        return f"{_shown(error.get('input'))} is not one of {ctx.get('expected', '')}"
     message = str(error.get("msg", "invalid value"))
     return message.removeprefix("Value error, ")
+
+
+def _shown(value: Any) -> str:
+    """Render an offending value briefly, as YAML would show it."""
+    if isinstance(value, (dict, list, tuple)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    text = f"'{value}'" if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "…'"
+
+
+def _canonical(data: Any) -> Any:
+    """Content in a JSON-safe form: mapping keys as text, dates as ISO strings."""
+    if isinstance(data, Mapping):
+        return {str(key): _canonical(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_canonical(item) for item in data]
+    if isinstance(data, (datetime.date, datetime.datetime)):
+        return data.isoformat()
+    return data
 
 
 def content_hash(data: Any) -> str:
@@ -307,7 +403,7 @@ def content_hash(data: Any) -> str:
 
     Formatting and comments do not change the hash; any change in content does.
     """
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False,
+    canonical = json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False,
                            separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -334,11 +430,29 @@ def _parse_yaml(path: Path, text: str) -> tuple[Any, dict[PathKey, int], list[Pr
 
 def _pydantic_problems(name: str, exc: ValidationError,
                        lines: Mapping[PathKey, int]) -> list[Problem]:
+    errors = exc.errors()
+    locs = [_error_path(error["loc"]) for error in errors]
     problems = []
-    for error in exc.errors():
-        loc = tuple(part for part in error["loc"] if part not in ("[key]",))
+    for error, loc in zip(errors, locs):
+        # A list whose items failed is also reported as too short: keep only the item errors.
+        if error["type"] == "too_short" and any(
+                other[:len(loc)] == loc and len(other) > len(loc) for other in locs):
+            continue
         problems.append(Problem(name, _line_of(lines, loc), format_path(loc), _friendly(error)))
     return problems
+
+
+def _error_path(loc: Iterable[str | int]) -> PathKey:
+    """A pydantic error location as a bank path; mapping keys (help levels) become text."""
+    path: list[str | int] = []
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(part, int) and path and path[-1] == "help":
+            path.append(str(part))
+        else:
+            path.append(part)
+    return tuple(path)
 
 
 # --------------------------------------------------------------------------- scales
@@ -376,7 +490,14 @@ def read_lock(path: Path) -> dict[str, dict[str, str]]:
     """Read ``published.lock``: bank id -> version -> sha256 of the published content."""
     if not path.exists():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data, _, problems = _parse_yaml(path, path.read_text(encoding="utf-8"))
+    if problems:
+        raise BankError(problems)
+    data = data or {}
+    if not isinstance(data, dict) or not all(
+            isinstance(versions, dict) or versions is None for versions in data.values()):
+        raise BankError([Problem(str(path), 1, "(document)",
+                                 "expected a mapping of bank id to version to sha256")])
     return {str(bank): {str(v): str(h) for v, h in (versions or {}).items()}
             for bank, versions in data.items()}
 
@@ -425,7 +546,7 @@ def _semantic_checks(bank: Bank, name: str, lines: Mapping[PathKey, int],
                 add(where + ("replaces",), "a question cannot replace itself")
     for t_index, theme in enumerate(bank.themes):
         for q_index, question in enumerate(theme.questions):
-            if question.replaces is not None and question.replaces in question_ids:
+            if question.replaces not in (None, question.id) and question.replaces in question_ids:
                 add(("themes", t_index, "questions", q_index, "replaces"),
                     f"replaces '{question.replaces}', which is still in this version")
     return problems
@@ -510,13 +631,15 @@ def load_bank_file(path: Path, scales: Mapping[str, Scale] | None = None,
 
 def bank_from_snapshot(content: Mapping[str, Any]) -> Bank:
     """Rebuild a bank from the content snapshot a round stored when it pinned the bank."""
-    return parse_bank(dict(content), name="<snapshot>")
+    # The scale was checked against scales.yaml when the round pinned the bank.
+    scale_id = str(content.get("scale", DEFAULT_SCALE))
+    return parse_bank(dict(content), name="<snapshot>", scales={scale_id: _placeholder_scale()})
 
 
 def bank_content(path: Path) -> Any:
     """Return the parsed YAML content of a bank file, as stored in a round's snapshot."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return json.loads(json.dumps(data, default=str))
+    return _canonical(data)
 
 
 @dataclass
@@ -563,12 +686,19 @@ class Catalog:
         return iter(self.banks.values())
 
 
-def _version_key(version: str) -> tuple[int, int, int, str]:
+def _version_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
+    """Sort key of a semantic version: a pre-release sorts before its release."""
     match = SEMVER_RE.match(version)
     if not match:
-        return (0, 0, 0, version)
+        return (-1, 0, 0, 0, ((0, 0, version),))
     major, minor, patch = (int(match.group(i)) for i in (1, 2, 3))
-    return (major, minor, patch, version)
+    core = f"{major}.{minor}.{patch}"
+    rest = version.split("+", 1)[0][len(core):]
+    if not rest.startswith("-"):
+        return (major, minor, patch, 1, ())
+    identifiers = tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                        for part in rest[1:].split("."))
+    return (major, minor, patch, 0, identifiers)
 
 
 def bank_files(paths: Iterable[Path]) -> list[Path]:
@@ -583,26 +713,55 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def _cross_checks(catalog: Catalog) -> list[Problem]:
-    """Checks across files: ids unique across banks, ``replaces`` refers to a known id."""
+def _question_location(bank: Bank, question_id: str) -> PathKey:
+    """The path of a question inside its bank file: ``("themes", i, "questions", j)``."""
+    for t_index, theme in enumerate(bank.themes):
+        for q_index, question in enumerate(theme.questions):
+            if question.id == question_id:
+                return ("themes", t_index, "questions", q_index)
+    raise KeyError(question_id)
+
+
+def _file_lines(path: Path) -> dict[PathKey, int]:
+    """The line map of a (valid) YAML file, to point cross-file problems at their line."""
+    _, lines, _ = _parse_yaml(path, path.read_text(encoding="utf-8"))
+    return lines
+
+
+def _cross_checks(catalog: Catalog, failed: Iterable[str] = ()) -> list[Problem]:
+    """Checks across files: ids unique across banks, ``replaces`` refers to a known id.
+
+    ``failed`` names bank folders with an invalid file: their ``replaces`` are not checked,
+    since the invalid (earlier) version may well hold the replaced id.
+    """
+    skip_replaces = set(failed)
     problems: list[Problem] = []
+    line_maps: dict[tuple[str, str], dict[PathKey, int]] = {}
+
+    def add(key: tuple[str, str], path: PathKey, message: str) -> None:
+        if key not in line_maps:
+            line_maps[key] = _file_lines(catalog.paths[key])
+        problems.append(Problem(str(catalog.paths[key]), _line_of(line_maps[key], path),
+                                format_path(path), message))
+
     owner: dict[str, str] = {}
-    for (bank_id, _), bank in sorted(catalog.banks.items()):
+    for key, bank in sorted(catalog.banks.items(), key=lambda item: (item[0][0],
+                                                                      _version_key(item[0][1]))):
         for question in bank.questions:
-            other = owner.setdefault(question.id, bank_id)
-            if other != bank_id:
-                problems.append(Problem(str(catalog.paths[(bank_id, bank.version)]), 1,
-                                        "themes", f"question id '{question.id}' is also used "
-                                                  f"by bank '{other}'"))
-    for key, bank in catalog.banks.items():
-        earlier = {q.id for (b, v), other in catalog.banks.items()
+            other = owner.setdefault(question.id, bank.id)
+            if other != bank.id:
+                add(key, _question_location(bank, question.id) + ("id",),
+                    f"question id '{question.id}' is also used by bank '{other}'")
+        earlier = {q.id for (b, v), older in catalog.banks.items()
                    if b == bank.id and _version_key(v) < _version_key(bank.version)
-                   for q in other.questions}
+                   for q in older.questions}
         for question in bank.questions:
+            if bank.id in skip_replaces:
+                break
             if question.replaces is not None and question.replaces not in earlier:
-                problems.append(Problem(str(catalog.paths[key]), 1, f"{question.id}.replaces",
-                                        f"replaces unknown question '{question.replaces}' "
-                                        "(not in an earlier version of this bank)"))
+                add(key, _question_location(bank, question.id) + ("replaces",),
+                    f"replaces unknown question '{question.replaces}' "
+                    "(not in an earlier version of this bank)")
     return problems
 
 
@@ -618,20 +777,22 @@ def load_catalog(root: Path, *, strict: bool = True) -> Catalog:
     lock = read_lock(root / LOCK_FILE)
     catalog = Catalog(root=root, scales=scales)
     problems: list[Problem] = []
+    failed: set[str] = set()
     for path in bank_files([root]):
         try:
             bank = load_bank_file(path, scales, lock)
         except BankError as exc:
             problems.extend(exc.problems)
+            failed.add(path.parent.name)
             continue
         if bank.key in catalog.banks:
-            problems.append(Problem(str(path), 1, "version",
-                                    f"bank {bank.id} {bank.version} is defined twice "
+            problems.append(Problem(str(path), _line_of(_file_lines(path), ("version",)),
+                                    "version", f"bank {bank.id} {bank.version} is defined twice "
                                     f"(also in {catalog.paths[bank.key]})"))
             continue
         catalog.banks[bank.key] = bank
         catalog.paths[bank.key] = path
-    problems.extend(_cross_checks(catalog))
+    problems.extend(_cross_checks(catalog, failed))
     if problems and strict:
         raise BankError(problems)
     return catalog

@@ -92,12 +92,16 @@ DIMENSIONS: Final[dict[str, str]] = {
 
 
 def dimension_labels(dimension: str) -> dict[str, str]:
-    """Return the Dutch labels of one cross-cutting dimension, keyed as strings."""
-    source: dict[str, str] | dict[int, str]
-    source = {
-        "movisie": MOVISIE_STEPS,
-        "routekaart": ROUTEKAART_STEPS,
-        "principles": PRINCIPLES,
-        "levensdomein": LEVENSDOMEINEN,
-    }[dimension]
-    return {str(key): value for key, value in source.items()}
+    """Return the Dutch labels of one cross-cutting dimension, keyed as strings.
+
+    Raises KeyError for an unknown dimension.
+    """
+    if dimension == "movisie":
+        return {str(key): value for key, value in MOVISIE_STEPS.items()}
+    if dimension == "routekaart":
+        return {str(key): value for key, value in ROUTEKAART_STEPS.items()}
+    if dimension == "principles":
+        return dict(PRINCIPLES)
+    if dimension == "levensdomein":
+        return dict(LEVENSDOMEINEN)
+    raise KeyError(dimension)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 
 
 def select_locale() -> str:
-    """Pick the UI language: an explicit choice in the session, else Dutch."""
+    """Pick the UI language: an explicit choice in the session, else Dutch.
+
+    Outside a request (command line, background work) the default language is used.
+    """
     languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang")
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in languages:
         return str(chosen)
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])

@@ -45,6 +45,11 @@ ThemeKey = tuple[str, str]
 
 _DK: Final = 5
 _NA: Final = 6
+#: Tally slot of every valid answer value: levels 0-4, then "weet ik niet" and "n.v.t.".
+_SLOT: Final[dict[object, int]] = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, DONT_KNOW: _DK, NOT_APPLICABLE: _NA}
+_RATINGS: Final = frozenset((1, 2, 3, 4, 5))
+#: A gap smaller than this is rounding noise of the weighted means, not a gap.
+GAP_TOLERANCE: Final = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +193,15 @@ def priority_of(gap: float, importance: float) -> float:
 
 
 def gap_of(target: float, score: float | None) -> float | None:
-    """Gap = max(0, target − score); None where there is no score."""
-    return None if score is None else max(0.0, target - score)
+    """Gap = max(0, target − score); None where there is no score.
+
+    A difference below :data:`GAP_TOLERANCE` (floating-point noise of a weighted mean that is
+    exactly on target) counts as no gap.
+    """
+    if score is None:
+        return None
+    gap = target - score
+    return gap if gap > GAP_TOLERANCE else 0.0
 
 
 def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
@@ -297,17 +309,18 @@ def score_round(
             counts = tally.get(question_id)
             if counts is None:
                 continue
-            if value.__class__ is int:
-                counts[value] += 1  # type: ignore[index]
-            elif value == DONT_KNOW:
-                counts[_DK] += 1
-            elif value == NOT_APPLICABLE:
-                counts[_NA] += 1
+            index = _SLOT.get(value)
+            if index is None:
+                raise ValueError(f"answer {value!r} to {question_id} is not a level 0-4, "
+                                 f"'{DONT_KNOW}' or '{NOT_APPLICABLE}'")
+            counts[index] += 1
         ratings = importance[name]
         for key, rating in response.importance.items():
-            ratings.setdefault(key, [0, 0])
-            ratings[key][0] += rating
-            ratings[key][1] += 1
+            if rating not in _RATINGS:
+                raise ValueError(f"importance {rating!r} for {key} is not a rating 1-5")
+            total = ratings.setdefault(key, [0, 0])
+            total[0] += rating
+            total[1] += 1
 
     results = tuple(
         _score_department(department, by_id, tallies[department.name],

@@ -2,12 +2,24 @@
 
 A Content-Security-Policy without ``unsafe-inline`` (templates therefore carry no inline
 script, style attribute or event handler), no framing, no referrer leaking tokens in URLs,
-``nosniff``, and the session cookie marked Secure whenever the request came over HTTPS.
+``nosniff``, and every cookie marked ``Secure`` whenever the request came over HTTPS.
+
+Behind a reverse proxy that terminates TLS, set ``QUICKSCAN_PROXY_FIX=1`` so the app trusts
+one hop of ``X-Forwarded-For``/``-Proto``/``-Host``/``-Port`` (werkzeug's ``ProxyFix``) and
+knows the request was HTTPS. ``QUICKSCAN_SECURE_COOKIES=1`` marks the session and remember
+cookies ``Secure`` unconditionally. Nothing here changes ``app.config`` per request (that would
+race between threads); the ``Secure`` flag is added to the ``Set-Cookie`` headers of the
+response by a small WSGI middleware instead.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, Response, abort, request
+from flask_babel import gettext as _
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -23,8 +35,74 @@ CSP = "; ".join([
 ])
 
 
+def _with_secure_flag(value: str) -> str:
+    """Return a ``Set-Cookie`` header value carrying the ``Secure`` attribute."""
+    attributes = [part.strip().lower() for part in value.split(";")[1:]]
+    return value if "secure" in attributes else value + "; Secure"
+
+
+class SecureCookieMiddleware:
+    """WSGI middleware: on HTTPS requests, mark every ``Set-Cookie`` header ``Secure``.
+
+    Works for every cookie (session, Flask-Login's remember cookie, language choice) no matter
+    which hook set it, and keeps no state between requests.
+    """
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Run the wrapped app, rewriting the cookie headers of HTTPS responses."""
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+
+        def secure_start_response(status: str, headers: list[tuple[str, str]],
+                                  exc_info: Any = None) -> Any:
+            fixed = [(name, _with_secure_flag(value)) if name.lower() == "set-cookie"
+                     else (name, value) for name, value in headers]
+            return start_response(status, fixed, exc_info)
+
+        return self.wsgi_app(environ, secure_start_response)  # type: ignore[no-any-return]
+
+
+def _has_control_characters(values: Iterable[str]) -> bool:
+    """True when any text holds a NUL byte (PostgreSQL refuses them in text columns)."""
+    return any("\x00" in value for value in values)
+
+
+def refuse_nul_bytes() -> None:
+    """Refuse (400) any request whose form fields or query string carry a NUL character.
+
+    No browser sends one; PostgreSQL cannot store one, so letting it through would turn a
+    forged request into a database error instead of a clear refusal that writes nothing.
+    """
+    fields = [*request.args.keys(), *(v for vs in request.args.listvalues() for v in vs)]
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += [*request.form.keys(), *(v for vs in request.form.listvalues() for v in vs)]
+    if _has_control_characters(fields) or "\x00" in request.path:
+        abort(400, description=_("Het formulier bevat ongeldige tekens. Er is niets "
+                                 "opgeslagen."))
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 def init_app(app: Flask) -> None:
-    """Register the header hook."""
+    """Register the header hook, the secure-cookie middleware and (optionally) ProxyFix."""
+    if _truthy(app.config.get("SECURE_COOKIES")):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.wsgi_app = SecureCookieMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    if _truthy(app.config.get("PROXY_FIX")):
+        hops = int(app.config.get("PROXY_FIX_HOPS", 1))
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+    app.before_request(refuse_nul_bytes)
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:
@@ -38,9 +116,3 @@ def init_app(app: Flask) -> None:
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
-
-    @app.before_request
-    def secure_cookies_over_https() -> None:
-        if request.is_secure:
-            app.config["SESSION_COOKIE_SECURE"] = True
-            app.config["REMEMBER_COOKIE_SECURE"] = True

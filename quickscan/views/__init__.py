@@ -10,3 +10,16 @@ def register_blueprints(app: Flask) -> None:
     from quickscan.views import main
 
     app.register_blueprint(main.bp)
+
+    from quickscan.views import survey
+
+    app.register_blueprint(survey.bp)
+
+    from quickscan.views import auth, coordinator
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(coordinator.bp)
+
+    from quickscan.views import results
+
+    app.register_blueprint(results.bp)

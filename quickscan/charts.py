@@ -1,0 +1,303 @@
+"""Charts for the results pages and reports: radar charts and a heatmap, as PNG or SVG bytes.
+
+Drawn on a :class:`matplotlib.figure.Figure` with the Agg canvas (never ``pyplot``, so nothing
+global is touched and the module is thread-safe). Series are told apart by colour (the
+colour-blind-safe Okabe–Ito palette) *and* by line style *and* by marker, so no reader depends
+on colour alone. Labels are wrapped so they do not overlap. Every rendered chart is kept in an
+in-process LRU cache keyed by a SHA-256 of its inputs.
+
+The radar is drawn on plain cartesian axes (polygon grid, spokes and labels placed by hand):
+this is several times faster than matplotlib's polar projection and gives the usual "spider"
+look. With fewer than three axes a radar says nothing, so a horizontal bar chart is drawn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import textwrap
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Final, Literal
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+Format = Literal["png", "svg"]
+FORMATS: Final = ("png", "svg")
+MIME_TYPES: Final = {"png": "image/png", "svg": "image/svg+xml"}
+
+#: Okabe–Ito colours, ordered for contrast on white (the yellow is left out: too light).
+PALETTE: Final = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+LINE_STYLES: Final = ("-", "--", "-.", ":", (0, (5, 1.5, 1, 1.5, 1, 1.5)), (0, (8, 2)), (0, (1, 1)))
+MARKERS: Final = ("o", "s", "^", "D", "v", "P", "X")
+GRID_COLOUR: Final = "#8a8a8a"
+TEXT_COLOUR: Final = "#1a1a1a"
+SCALE_MAX: Final = 100.0
+DEFAULT_DPI: Final = 120
+CACHE_SIZE: Final = 256
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a radar chart: a label and a value per axis (None where nothing is scored)."""
+
+    label: str
+    values: tuple[float | None, ...]
+    fill: bool = False
+
+
+@dataclass(frozen=True)
+class RadarSpec:
+    """A radar chart: axis labels, the series drawn on them, a title and a legend title."""
+
+    title: str
+    axes: tuple[str, ...]
+    series: tuple[Series, ...]
+    legend_title: str = ""
+    kind: str = field(default="radar", init=False)
+
+
+@dataclass(frozen=True)
+class HeatmapSpec:
+    """A heatmap: row labels × column labels with a value (0–100 or None) in every cell."""
+
+    title: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    values: tuple[tuple[float | None, ...], ...]
+    empty_label: str = "–"
+    colorbar_label: str = ""
+    kind: str = field(default="heatmap", init=False)
+
+
+ChartSpec = RadarSpec | HeatmapSpec
+
+_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache_lock = threading.Lock()
+_stats = {"hits": 0, "misses": 0}
+
+
+def chart_key(spec: ChartSpec, fmt: str, dpi: int = DEFAULT_DPI) -> str:
+    """The SHA-256 of a chart's inputs: equal inputs give the same key (and the same bytes)."""
+    payload = json.dumps({"spec": asdict(spec), "kind": spec.kind, "fmt": fmt, "dpi": dpi,
+                          "mpl": matplotlib.__version__}, sort_keys=True, ensure_ascii=False,
+                         default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def render(spec: ChartSpec, fmt: str = "png", dpi: int = DEFAULT_DPI) -> bytes:
+    """Render a chart to PNG or SVG bytes, from the LRU cache when the inputs were seen before."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}")
+    key = chart_key(spec, fmt, dpi)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            _stats["hits"] += 1
+            return cached
+    if isinstance(spec, RadarSpec):
+        figure = _radar_figure(spec) if len(spec.axes) >= 3 else _bar_figure(spec)
+    else:
+        figure = _heatmap_figure(spec)
+    data = _to_bytes(figure, fmt, dpi)
+    with _cache_lock:
+        _stats["misses"] += 1
+        _cache[key] = data
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return data
+
+
+def cache_info() -> dict[str, int]:
+    """Cache statistics: hits, misses and the number of charts held."""
+    with _cache_lock:
+        return {"hits": _stats["hits"], "misses": _stats["misses"], "size": len(_cache)}
+
+
+def clear_cache() -> None:
+    """Forget every cached chart (used by tests and the benchmark)."""
+    with _cache_lock:
+        _cache.clear()
+        _stats["hits"] = 0
+        _stats["misses"] = 0
+
+
+def style(index: int) -> dict[str, object]:
+    """Colour, line style and marker of the ``index``-th series (all three differ per series)."""
+    return {"color": PALETTE[index % len(PALETTE)],
+            "linestyle": LINE_STYLES[index % len(LINE_STYLES)],
+            "marker": MARKERS[index % len(MARKERS)]}
+
+
+def wrap_label(label: str, width: int = 18, max_lines: int = 3) -> str:
+    """Wrap a label on word boundaries into at most ``max_lines`` lines of ``width`` characters."""
+    width = max(width, min(32, max((len(word) for word in label.split()), default=0)))
+    lines = textwrap.wrap(label, width=width, break_long_words=True) or [""]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: max(1, width - 1)].rstrip() + "…"
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), layout=None)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _to_bytes(figure: Figure, fmt: str, dpi: int) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "svg":
+        with matplotlib.rc_context({"svg.hashsalt": "quickscan", "svg.fonttype": "path"}):
+            figure.savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
+    else:
+        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None},
+                       facecolor="white", pil_kwargs={"compress_level": 3})
+    return buffer.getvalue()
+
+
+def _angles(count: int) -> list[float]:
+    # Start at the top and go clockwise, as readers expect of a radar chart.
+    return [math.pi / 2 - 2 * math.pi * index / count for index in range(count)]
+
+
+def _radar_figure(spec: RadarSpec) -> Figure:
+    count = len(spec.axes)
+    figure = _new_figure(7.6, 6.4)
+    ax = figure.add_axes((0.17, 0.15, 0.66, 0.72))
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_xlim(-1.0, 1.0)
+    ax.set_ylim(-1.0, 1.0)
+    angles = _angles(count)
+    cos = [math.cos(a) for a in angles]
+    sin = [math.sin(a) for a in angles]
+    for ring in (25, 50, 75, 100):
+        r = ring / SCALE_MAX
+        ax.plot([r * c for c in cos] + [r * cos[0]], [r * s for s in sin] + [r * sin[0]],
+                color=GRID_COLOUR, linewidth=0.6 if ring < 100 else 1.0, zorder=1)
+        ax.text(0.02, r + 0.015, str(ring), fontsize=7, color="#4a4a4a", zorder=2)
+    for c, s in zip(cos, sin):
+        ax.plot([0, c], [0, s], color=GRID_COLOUR, linewidth=0.6, zorder=1)
+    for label, c, s in zip(spec.axes, cos, sin):
+        ha = "left" if c > 0.15 else ("right" if c < -0.15 else "center")
+        va = "bottom" if s > 0.15 else ("top" if s < -0.15 else "center")
+        ax.text(1.08 * c, 1.08 * s, wrap_label(label, 20 if abs(c) > 0.15 else 26),
+                ha=ha, va=va, fontsize=8, color=TEXT_COLOUR, clip_on=False)
+    handles = []
+    for index, series in enumerate(spec.series):
+        look = style(index)
+        xs: list[float] = []
+        ys: list[float] = []
+        for value, c, s in zip(series.values, cos, sin):
+            r = math.nan if value is None else max(0.0, min(value, SCALE_MAX)) / SCALE_MAX
+            xs.append(r * c)
+            ys.append(r * s)
+        xs.append(xs[0])
+        ys.append(ys[0])
+        (line,) = ax.plot(xs, ys, label=series.label, linewidth=1.8, markersize=5,
+                          zorder=3 + index, **look)  # type: ignore[arg-type]
+        handles.append(line)
+        if series.fill and not any(math.isnan(x) for x in xs):
+            ax.fill(xs, ys, color=str(look["color"]), alpha=0.12, zorder=2)
+    figure.text(0.5, 0.975, wrap_label(spec.title, 80, 2), ha="center", va="top",
+                fontsize=11, fontweight="bold", color=TEXT_COLOUR)
+    if spec.series:
+        figure.legend(handles, [wrap_label(s.label, 32, 2) for s in spec.series],
+                      loc="lower center", ncol=min(3, len(spec.series)), fontsize=8,
+                      frameon=False, title=spec.legend_title or None, title_fontsize=8,
+                      handlelength=3.2)
+    return figure
+
+
+def _bar_figure(spec: RadarSpec) -> Figure:
+    count = max(1, len(spec.axes))
+    series_count = max(1, len(spec.series))
+    height = 1.6 + 0.45 * count * series_count
+    figure = _new_figure(7.6, height)
+    ax = figure.add_axes((0.3, 0.9 / height + 0.12, 0.62, 1 - (1.4 / height) - 0.12))
+    bar_height = 0.8 / series_count
+    hatches = ("", "//", "..", "xx", "\\\\", "--", "++")
+    for index, series in enumerate(spec.series):
+        look = style(index)
+        positions = [row + index * bar_height for row in range(count)]
+        values = [0.0 if v is None else v for v in series.values]
+        ax.barh(positions, values, height=bar_height * 0.9, color=str(look["color"]),
+                hatch=hatches[index % len(hatches)], edgecolor="white", label=series.label)
+    ax.set_yticks([row + bar_height * (series_count - 1) / 2 for row in range(count)])
+    ax.set_yticklabels([wrap_label(label, 24) for label in spec.axes], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, SCALE_MAX)
+    ax.set_xticks([0, 25, 50, 75, 100])
+    ax.grid(axis="x", color=GRID_COLOUR, linewidth=0.5)
+    ax.set_axisbelow(True)
+    figure.text(0.5, 1 - 0.15 / height, wrap_label(spec.title, 80, 2), ha="center", va="top",
+                fontsize=11, fontweight="bold", color=TEXT_COLOUR)
+    if spec.series:
+        figure.legend(loc="lower center", ncol=min(3, len(spec.series)), fontsize=8,
+                      frameon=False, title=spec.legend_title or None, title_fontsize=8)
+    return figure
+
+
+def _heatmap_figure(spec: HeatmapSpec) -> Figure:
+    rows = max(1, len(spec.rows))
+    columns = max(1, len(spec.columns))
+    width = min(11.0, 2.6 + 1.05 * columns)
+    height = 2.6 + 0.34 * rows
+    figure = _new_figure(width, height)
+    left = 2.3 / width
+    ax = figure.add_axes((left, 0.3 / height, 0.97 - left - 1.0 / width,
+                          1 - 2.6 / height))
+    import numpy as np
+
+    grid = np.array([[math.nan if v is None else v for v in row] for row in spec.values]
+                    or [[math.nan]], dtype=float)
+    colormap = matplotlib.colormaps["cividis"].with_extremes(bad="#e8e8e8")
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=colormap, vmin=0, vmax=SCALE_MAX,
+                      aspect="auto")
+    for r, row in enumerate(spec.values):
+        for c, value in enumerate(row):
+            if value is None:
+                text, colour = spec.empty_label, TEXT_COLOUR
+            else:
+                text = f"{value:.0f}"
+                colour = "white" if value < 55 else TEXT_COLOUR
+            ax.text(c, r, text, ha="center", va="center", fontsize=8, color=colour)
+    ax.set_xticks(range(len(spec.columns)))
+    ax.xaxis.tick_top()
+    ax.set_xticklabels([wrap_label(label, 22, 2) for label in spec.columns], fontsize=7.5,
+                       rotation=35, ha="left", rotation_mode="anchor")
+    ax.set_yticks(range(len(spec.rows)))
+    ax.set_yticklabels([wrap_label(label, 30, 1) for label in spec.rows], fontsize=8)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    colorbar = figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    colorbar.ax.tick_params(labelsize=7)
+    if spec.colorbar_label:
+        colorbar.set_label(spec.colorbar_label, fontsize=8)
+    figure.text(0.5, 1 - 0.1 / height, wrap_label(spec.title, 90, 2), ha="center", va="top",
+                fontsize=11, fontweight="bold", color=TEXT_COLOUR)
+    return figure
+
+
+def radar_alt_rows(spec: RadarSpec) -> list[tuple[str, list[float | None]]]:
+    """The radar's data as table rows: one per axis, with a value per series."""
+    return [(label, [series.values[index] for series in spec.series])
+            for index, label in enumerate(spec.axes)]
+
+
+def format_choices() -> Sequence[str]:
+    """The formats :func:`render` accepts."""
+    return FORMATS

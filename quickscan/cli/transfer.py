@@ -1,0 +1,48 @@
+"""``quickscan import FILE``: restore a round from its JSON export (``quickscan export --format json``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from quickscan.services.importer import ImportFileError, import_round, read_export
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--new-ids", is_flag=True,
+              help="Always give the round, departments and responses fresh ids "
+                   "(default: keep the file's ids when they are free).")
+@click.option("--no-verify", is_flag=True,
+              help="Skip re-scoring the restored round against the scores in the file.")
+@with_appcontext
+def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
+    """Restore a round from a quickscan-export/1 JSON file, in one transaction.
+
+    Prints the new round's id and, per department, its new invitation link.
+    """
+    from quickscan.services.rounds import base_url
+
+    try:
+        data = read_export(file)
+        result = import_round(data, current_app.config["SECRET_KEY"],
+                              keep_ids=False if new_ids else None, verify=not no_verify)
+    except ImportFileError as exc:
+        click.echo(f"import failed, nothing was written: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Imported round {result.round.id} ({result.round.name}): "
+               f"{result.departments} department(s), {result.responses} submitted response(s) "
+               f"with {result.answers} answer(s), {result.drafts} unfinished response(s)"
+               f"{'; ids kept' if result.kept_ids else '; new ids'}.", err=True)
+    click.echo(result.round.id)
+    for name, path in sorted(result.links.items()):
+        click.echo(f"{name}\t{base_url()}{path}", err=True)
+
+
+def register(app: Flask) -> None:
+    """Attach ``quickscan import`` to the app's command line."""
+    app.cli.add_command(import_command)

@@ -1,0 +1,160 @@
+"""Dutch error pages: never a stack trace, always a clear message and a way on.
+
+Every HTTP error the app answers with (400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503)
+is rendered from ``templates/errors/<code>.html``, which extends ``base.html``. A service may
+raise an :class:`~werkzeug.exceptions.HTTPException` whose ``description`` carries a Dutch
+message for the user (``abort(409, description=_("Deze ronde is gesloten"))``); the page shows
+that message instead of the generic text. Werkzeug's own English descriptions are never shown.
+Unexpected exceptions are logged server-side with their traceback and answered with the 500
+page; if rendering the page itself fails (for example because the database is down while the
+layout asks for the current user) a minimal static Dutch page is served instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, render_template, request
+from flask_babel import gettext as _
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+logger = logging.getLogger("quickscan.app.errors")
+
+#: The status codes that have their own page.
+ERROR_CODES = (400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503)
+
+
+def _titles() -> dict[int, str]:
+    """Dutch page titles per status code (translated at request time)."""
+    return {
+        400: _("Ongeldig verzoek"),
+        401: _("Inloggen nodig"),
+        403: _("Geen toegang"),
+        404: _("Pagina niet gevonden"),
+        405: _("Deze actie kan hier niet"),
+        409: _("Dit kan nu niet meer"),
+        413: _("Te veel gegevens verstuurd"),
+        422: _("Controleer wat u hebt ingevuld"),
+        429: _("Te veel pogingen"),
+        500: _("Er ging iets mis"),
+        503: _("Tijdelijk niet beschikbaar"),
+    }
+
+
+def _default_messages() -> dict[int, str]:
+    """Dutch explanations per status code, used when no service message was given."""
+    return {
+        400: _("Uw verzoek kon niet worden verwerkt. Er is niets opgeslagen. "
+               "Ga terug, laad de pagina opnieuw en probeer het nog eens."),
+        401: _("U moet ingelogd zijn om deze pagina te zien."),
+        403: _("U hebt geen toegang tot deze pagina."),
+        404: _("Deze pagina bestaat niet (meer). Controleer de link die u hebt gekregen."),
+        405: _("Deze actie is op deze pagina niet mogelijk."),
+        409: _("Deze actie kan niet meer, omdat de gegevens inmiddels zijn gewijzigd "
+               "of afgesloten."),
+        413: _("U hebt te veel gegevens in één keer verstuurd. Er is niets opgeslagen."),
+        422: _("Niet alles wat u hebt ingevuld kon worden opgeslagen. "
+               "Controleer uw invoer en probeer het opnieuw."),
+        429: _("U hebt het te vaak geprobeerd. Wacht even en probeer het daarna opnieuw."),
+        500: _("Er ging aan onze kant iets mis. Er is niets half opgeslagen. "
+               "Probeer het later opnieuw."),
+        503: _("De quickscan is tijdelijk niet beschikbaar. Wat u eerder opsloeg, blijft "
+               "bewaard. Probeer het over een paar minuten opnieuw."),
+    }
+
+
+def _csrf_message() -> str:
+    return _("Het formulier is verlopen of niet compleet verstuurd. Er is niets opgeslagen. "
+             "Laad de pagina opnieuw en probeer het nog eens.")
+
+
+def user_message(error: HTTPException) -> str | None:
+    """The Dutch message a service attached to ``error``, or None for the generic text.
+
+    Werkzeug's exception classes carry an English ``description`` by default; only a
+    description that differs from its class default was set on purpose and is shown.
+    """
+    from flask_wtf.csrf import CSRFError
+
+    if isinstance(error, CSRFError):
+        return _csrf_message()
+    description = error.description
+    if not description:
+        return None
+    for klass in type(error).__mro__:
+        if klass is HTTPException:
+            break
+        if description == getattr(klass, "description", None):
+            return None
+    return str(description)
+
+
+def _fallback_page(code: int, title: str, message: str) -> str:
+    """A self-contained page for when the normal layout cannot be rendered."""
+    return (
+        '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} – Quickscan Inclusieve Gemeente</title></head>"
+        f'<body><main><h1>{escape(title)}</h1><p>{escape(message)}</p>'
+        f'<p>Foutcode {code}.</p><p><a href="/">Naar de startpagina</a></p></main></body></html>'
+    )
+
+
+def render_error(code: int, message: str | None = None,
+                 headers: dict[str, str] | None = None) -> Response:
+    """Render the Dutch error page for ``code`` with an optional specific ``message``."""
+    if code not in ERROR_CODES:
+        code = 500 if code >= 500 else 400
+    title = _titles()[code]
+    text = message or _default_messages()[code]
+    try:
+        body = render_template(f"errors/{code}.html", code=code, title=title, message=text,
+                               generic=message is None)
+    except Exception:  # noqa: BLE001 - the error page must never fail
+        logger.exception("rendering the %s page failed; serving the fallback page", code)
+        body = _fallback_page(code, title, text)
+    response = current_app.response_class(body, status=code,
+                                          mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_http_exception(error: HTTPException) -> Response | HTTPException:
+    """Turn an HTTP error into its Dutch page (redirects and the like pass through)."""
+    code = error.code or 500
+    if code < 400:
+        return error
+    headers: dict[str, str] = {}
+    original = error.get_response()
+    for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if name in original.headers:
+            headers[name] = original.headers[name]
+    for name, value in original.headers.items():
+        if name.startswith("X-RateLimit") or name.startswith("RateLimit"):
+            headers[name] = value
+    if code >= 500:
+        logger.error("HTTP %s on %s %s: %s", code, request.method, request.path,
+                     error.description)
+    return render_error(code, user_message(error) if code != 500 else None, headers)
+
+
+def handle_internal_error(error: InternalServerError) -> Response:
+    """The 500 page for an unhandled exception; Flask has already logged its traceback."""
+    original: Any = getattr(error, "original_exception", None)
+    if original is not None:
+        logger.error("unhandled %s on %s %s", type(original).__name__, request.method,
+                     request.path)
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    """Register the Dutch error pages on ``app``."""
+    # Install Flask's log handler on "quickscan.app" now, so the "quickscan.app.*" loggers of
+    # this module and quickscan.database write formatted lines to the server's error log.
+    app.logger.debug("error pages registered")
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InternalServerError, handle_internal_error)

@@ -1,0 +1,1 @@
+"""Forms: WTForms classes, some built at runtime from question definitions."""

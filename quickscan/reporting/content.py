@@ -1,0 +1,560 @@
+"""The report's content model, shared by the PDF report, the HTML report and the results pages.
+
+Everything a reader sees is assembled here from the scoring engine's
+:class:`~quickscan.scoring.RoundResult` (no formula is recomputed: every score, target, gap,
+importance, priority and flag is the engine's own number) plus titles from the pinned bank
+snapshots, comments from the database and texts from ``reports/<lang>.yaml``. The renderers
+only lay this model out.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import current_app
+from sqlalchemy import select
+
+from quickscan import frameworks
+from quickscan.bank import Bank, Scale
+from quickscan.charts import HeatmapSpec, RadarSpec, Series
+from quickscan.extensions import db
+from quickscan.models import RESPONSE_SUBMITTED, Comment, Department, Response, Round
+from quickscan.scoring import DepartmentResult, Priority, RoundResult, ThemeResult
+from quickscan.services.banks import catalog, round_banks
+
+DEFAULT_LANGUAGE = "nl"
+#: The comparison axes besides the common bank's themes (tag dimensions of the engine).
+COMMON_DIMENSION = "gemeenschappelijk"
+MAX_COMPARED = 6
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def reports_dir() -> Path:
+    """The folder with the report texts and layout settings (``reports/``)."""
+    return Path(current_app.config["REPORTS_DIR"])
+
+
+@lru_cache(maxsize=8)
+def _load_yaml(path: str, mtime: float) -> dict[str, Any]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the report texts must be a mapping")
+    return data
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_texts(lang: str = DEFAULT_LANGUAGE, folder: Path | None = None) -> dict[str, Any]:
+    """The report texts for a language; keys missing there fall back to the Dutch file."""
+    folder = folder or reports_dir()
+    base_path = folder / f"{DEFAULT_LANGUAGE}.yaml"
+    texts = _load_yaml(str(base_path), base_path.stat().st_mtime)
+    path = folder / f"{lang}.yaml"
+    if lang != DEFAULT_LANGUAGE and path.exists():
+        texts = _merge(texts, _load_yaml(str(path), path.stat().st_mtime))
+    texts = dict(texts)
+    texts["_folder"] = str(folder)
+    return texts
+
+
+def text(texts: Mapping[str, Any], dotted: str, **values: object) -> str:
+    """A text by dotted key (``labels.score``), with ``{placeholders}`` filled in."""
+    node: Any = texts
+    for part in dotted.split("."):
+        node = node[part]
+    template = str(node)
+    return template.format_map(defaultdict(str, {k: str(v) for k, v in values.items()}))
+
+
+def format_number(value: float | None, lang: str = DEFAULT_LANGUAGE, digits: int = 1,
+                  empty: str = "–") -> str:
+    """A number for display: one decimal, a decimal comma in Dutch; ``empty`` for None."""
+    if value is None:
+        return empty
+    shown = f"{value:.{digits}f}"
+    return shown.replace(".", ",") if lang == "nl" else shown
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A signal on a theme, with its Dutch label and explanation."""
+
+    key: str
+    label: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class BankInfo:
+    """A bank version pinned to the round."""
+
+    id: str
+    title: str
+    version: str
+    sha256: str
+    common: bool
+
+
+@dataclass(frozen=True)
+class ThemeRow:
+    """A theme's result in one department, with titles."""
+
+    department: str
+    department_id: int
+    bank_id: str
+    bank_title: str
+    theme_id: str
+    theme_title: str
+    result: ThemeResult
+    flags: tuple[Flag, ...]
+
+
+@dataclass(frozen=True)
+class BankRow:
+    """A bank's result in one department, with its title."""
+
+    bank_id: str
+    title: str
+    score: float | None
+    target: float
+    gap: float | None
+
+
+@dataclass(frozen=True)
+class PriorityRow:
+    """A line of the prioritised list, with titles."""
+
+    priority: Priority
+    department_id: int
+    bank_title: str
+    theme_title: str
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """A question's result in one department: distribution over the levels and comments."""
+
+    id: str
+    statement: str
+    score: float | None
+    counts: tuple[int, int, int, int, int]
+    dont_know: int
+    not_applicable: int
+    sd: float | None
+    comments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ThemeDetail:
+    """A theme with its questions (drill-down)."""
+
+    row: ThemeRow
+    questions: tuple[QuestionRow, ...]
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    """A respondent's comment on a question, without anything that identifies the respondent."""
+
+    bank_title: str
+    theme_title: str
+    question_id: str
+    statement: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart and its text equivalent: alt text, caption and a data table."""
+
+    name: str
+    spec: RadarSpec | HeatmapSpec
+    alt: str
+    caption: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[float | None, ...]], ...]
+
+
+@dataclass(frozen=True)
+class DepartmentSection:
+    """Everything the report shows about one department."""
+
+    id: int
+    name: str
+    started: int
+    submitted: int
+    banks: tuple[BankRow, ...]
+    themes: tuple[ThemeRow, ...]
+    top_gaps: tuple[PriorityRow, ...]
+    comments: tuple[CommentRow, ...]
+    radar: Chart
+    details: tuple[ThemeDetail, ...] = ()
+
+
+@dataclass(frozen=True)
+class OverallRow:
+    """The municipality mean of one bank."""
+
+    bank_id: str
+    title: str
+    score: float | None
+    target: float | None
+    departments_with_score: int
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """The whole report: the same model for the PDF and the HTML report."""
+
+    texts: Mapping[str, Any]
+    lang: str
+    round_id: int
+    round_name: str
+    municipality: str
+    status: str
+    deadline: datetime.date | None
+    date: datetime.date
+    banks: tuple[BankInfo, ...]
+    started: int
+    submitted: int
+    department_count: int
+    overall: tuple[OverallRow, ...]
+    priorities: tuple[PriorityRow, ...]
+    top_priorities: tuple[PriorityRow, ...]
+    flagged: tuple[ThemeRow, ...]
+    departments: tuple[DepartmentSection, ...]
+    municipality_radar: Chart | None
+    heatmap: Chart | None
+    scale: Scale | None
+    department_report: DepartmentSection | None = None
+    flag_legend: tuple[Flag, ...] = field(default_factory=tuple)
+
+    def t(self, dotted: str, **values: object) -> str:
+        """A report text by dotted key, placeholders filled in."""
+        return text(self.texts, dotted, **values)
+
+    def num(self, value: float | None, digits: int = 1) -> str:
+        """A number formatted for this report's language."""
+        return format_number(value, self.lang, digits, self.t("labels.none"))
+
+
+# --------------------------------------------------------------------------- building
+
+
+class Titles:
+    """Bank and theme titles of a round's pinned banks."""
+
+    def __init__(self, banks: Sequence[Bank]) -> None:
+        self.banks = {bank.id: bank for bank in banks}
+        self.themes = {(bank.id, theme.id): theme.title for bank in banks for theme in bank.themes}
+        self.questions = {q.id: q for bank in banks for q in bank.questions}
+
+    def bank(self, bank_id: str) -> str:
+        """A bank's title (its id when unknown)."""
+        bank = self.banks.get(bank_id)
+        return bank.title if bank else bank_id
+
+    def theme(self, bank_id: str, theme_id: str) -> str:
+        """A theme's title (its id when unknown)."""
+        return self.themes.get((bank_id, theme_id), theme_id)
+
+
+def flags_of(texts: Mapping[str, Any], keys: Sequence[str]) -> tuple[Flag, ...]:
+    """The engine's flag keys with their labels and explanations."""
+    out = []
+    for key in keys:
+        entry = texts.get("flags", {}).get(key, {})
+        out.append(Flag(key, str(entry.get("label", key)), str(entry.get("explanation", ""))))
+    return tuple(out)
+
+
+def flag_legend(texts: Mapping[str, Any]) -> tuple[Flag, ...]:
+    """Every flag the engine can raise, explained."""
+    return flags_of(texts, list(texts.get("flags", {})))
+
+
+def theme_rows(result: DepartmentResult, department_id: int, titles: Titles,
+               texts: Mapping[str, Any]) -> tuple[ThemeRow, ...]:
+    """A department's theme results with titles and explained flags."""
+    return tuple(
+        ThemeRow(result.name, department_id, theme.bank_id, titles.bank(theme.bank_id),
+                 theme.theme_id, titles.theme(theme.bank_id, theme.theme_id), theme,
+                 flags_of(texts, theme.flags))
+        for theme in result.themes())
+
+
+def priority_rows(priorities: Sequence[Priority], ids: Mapping[str, int],
+                  titles: Titles) -> tuple[PriorityRow, ...]:
+    """Priorities with bank and theme titles."""
+    return tuple(PriorityRow(p, ids.get(p.department, 0), titles.bank(p.bank),
+                             titles.theme(p.bank, p.theme)) for p in priorities)
+
+
+def department_chart(result: DepartmentResult, round_result: RoundResult, titles: Titles,
+                     texts: Mapping[str, Any]) -> Chart:
+    """The department radar: per theme its score, target and the municipality mean."""
+    themes = result.themes()
+    axes = tuple(titles.theme(t.bank_id, t.theme_id) for t in themes)
+    score = tuple(t.score for t in themes)
+    target = tuple(t.target for t in themes)
+    mean = tuple(round_result.municipality.themes.get((t.bank_id, t.theme_id)) for t in themes)
+    labels = (text(texts, "labels.score"), text(texts, "labels.target"),
+              text(texts, "labels.mean"))
+    spec = RadarSpec(
+        title=text(texts, "charts.department_radar", department=result.name), axes=axes,
+        series=(Series(labels[0], score, fill=True), Series(labels[1], target),
+                Series(labels[2], mean)))
+    rows = tuple((axis, (s, g, m)) for axis, s, g, m in zip(axes, score, target, mean))
+    return Chart("afdeling", spec, text(texts, "charts.department_radar_alt",
+                                        department=result.name),
+                 spec.title, (text(texts, "labels.theme"),) + labels, rows)
+
+
+def municipality_chart(round_result: RoundResult, titles: Titles, texts: Mapping[str, Any],
+                       municipality: str) -> Chart:
+    """The municipality radar over the banks: the mean score and the target per bank."""
+    overall = overall_rows(round_result, titles)
+    axes = tuple(row.title for row in overall)
+    score = tuple(row.score for row in overall)
+    target = tuple(row.target for row in overall)
+    labels = (text(texts, "labels.mean"), text(texts, "labels.target"))
+    spec = RadarSpec(title=text(texts, "charts.municipality_radar", municipality=municipality),
+                     axes=axes, series=(Series(labels[0], score, fill=True),
+                                        Series(labels[1], target)))
+    rows = tuple((axis, (s, g)) for axis, s, g in zip(axes, score, target))
+    return Chart("gemeente", spec, text(texts, "charts.municipality_radar_alt"), spec.title,
+                 (text(texts, "labels.bank"),) + labels, rows)
+
+
+def heatmap_chart(round_result: RoundResult, titles: Titles, texts: Mapping[str, Any]) -> Chart:
+    """The heatmap of departments × banks (bank scores), with the same numbers as a table."""
+    bank_ids = [row.bank_id for row in overall_rows(round_result, titles)]
+    rows = []
+    for department in round_result.departments:
+        values = []
+        for bank_id in bank_ids:
+            bank = department.bank(bank_id)
+            values.append(bank.score if bank else None)
+        rows.append((department.name, tuple(values)))
+    columns = tuple(titles.bank(b) for b in bank_ids)
+    spec = HeatmapSpec(title=text(texts, "charts.heatmap"), rows=tuple(r[0] for r in rows),
+                       columns=columns, values=tuple(r[1] for r in rows),
+                       empty_label=text(texts, "labels.none"),
+                       colorbar_label=text(texts, "labels.score"))
+    return Chart("heatmap", spec, text(texts, "charts.heatmap_alt"), spec.title,
+                 (text(texts, "labels.department"),) + columns, tuple(rows))
+
+
+def comparison_dimensions(banks: Sequence[Bank], texts: Mapping[str, Any]) -> dict[str, str]:
+    """The axes a comparison can use: the common bank's themes and the tag dimensions."""
+    out: dict[str, str] = {}
+    if any(bank.common for bank in banks):
+        out[COMMON_DIMENSION] = text(texts, "charts.common_themes")
+    out.update(frameworks.DIMENSIONS)
+    return out
+
+
+def comparison_chart(round_result: RoundResult, titles: Titles, texts: Mapping[str, Any],
+                     names: Sequence[str], dimension: str) -> Chart:
+    """Up to six departments overlaid on shared axes (common themes or a tag dimension)."""
+    departments = [round_result.department(name) for name in names[:MAX_COMPARED]]
+    dimensions = comparison_dimensions(list(titles.banks.values()), texts)
+    axis_title = dimensions.get(dimension, dimension)
+    keys: list[tuple[str, str]]
+    if dimension == COMMON_DIMENSION:
+        common = next(bank for bank in titles.banks.values() if bank.common)
+        keys = [(theme.id, theme.title) for theme in common.themes]
+
+        def value(result: DepartmentResult, key: str) -> float | None:
+            bank = result.bank(common.id)
+            if bank is None:
+                return None
+            return next((t.score for t in bank.themes if t.theme_id == key), None)
+    else:
+        labels = frameworks.dimension_labels(dimension)
+        present = {key for result in round_result.departments
+                   for key in result.dimensions.get(dimension, {})}
+        keys = [(key, f"{key}. {label}" if key.isdigit() else label)
+                for key, label in labels.items() if key in present]
+
+        def value(result: DepartmentResult, key: str) -> float | None:
+            return result.dimensions.get(dimension, {}).get(key)
+
+    axes = tuple(label for _, label in keys)
+    series = tuple(Series(result.name, tuple(value(result, key) for key, _ in keys))
+                   for result in departments)
+    spec = RadarSpec(title=text(texts, "charts.comparison_radar", axes=axis_title), axes=axes,
+                     series=series, legend_title=text(texts, "labels.departments"))
+    rows = tuple((axis, tuple(s.values[index] for s in series))
+                 for index, axis in enumerate(axes))
+    alt = text(texts, "charts.comparison_radar_alt", count=len(departments),
+               departments=", ".join(d.name for d in departments), axes=axis_title)
+    header = (axis_title,) + tuple(d.name for d in departments)
+    return Chart("vergelijking", spec, alt, spec.title, header, rows)
+
+
+def overall_rows(round_result: RoundResult, titles: Titles) -> tuple[OverallRow, ...]:
+    """The municipality mean per bank (engine numbers), in round order, with the bank target."""
+    rows = []
+    for bank_id, title in ((b, titles.bank(b)) for b in titles.banks):
+        scores = [d.bank(bank_id) for d in round_result.departments]
+        answered = [b for b in scores if b is not None]
+        if not answered:
+            continue
+        rows.append(OverallRow(bank_id, title, round_result.municipality.banks.get(bank_id),
+                               answered[0].target,
+                               sum(1 for b in answered if b.score is not None)))
+    return tuple(rows)
+
+
+def load_comments(round_: Round, department_ids: Sequence[int] | None = None
+                  ) -> dict[int, list[tuple[str, str]]]:
+    """Comments of submitted responses per department id: (question id, text), never a name.
+
+    Sorted by question then text, so the order reveals nothing about who wrote what.
+    """
+    query = (select(Response.department_id, Comment.question_id, Comment.text)
+             .join(Response, Comment.response_id == Response.id)
+             .join(Department, Response.department_id == Department.id)
+             .where(Department.round_id == round_.id, Response.status == RESPONSE_SUBMITTED))
+    if department_ids is not None:
+        query = query.where(Response.department_id.in_(list(department_ids)))
+    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for department_id, question_id, comment in db.session.execute(query):
+        if comment and comment.strip():
+            out[department_id].append((question_id, comment))
+    return out
+
+
+def _comment_rows(comments: Sequence[tuple[str, str]], titles: Titles) -> tuple[CommentRow, ...]:
+    order = {qid: index for index, qid in enumerate(titles.questions)}
+    rows = []
+    for question_id, comment in sorted(comments, key=lambda c: (order.get(c[0], 1 << 30), c[1])):
+        question = titles.questions.get(question_id)
+        bank_id, theme_id = (question_id.split(".") + ["", ""])[:2]
+        rows.append(CommentRow(titles.bank(bank_id), titles.theme(bank_id, theme_id),
+                               question_id, question.statement if question else question_id,
+                               comment))
+    return tuple(rows)
+
+
+def department_section(result: DepartmentResult, department: Department,
+                       round_result: RoundResult, titles: Titles, texts: Mapping[str, Any],
+                       comments: Sequence[tuple[str, str]], *, detail: bool = False,
+                       top_gaps: int = 5) -> DepartmentSection:
+    """One department's section: bank scores, themes, top gaps, comments and its radar."""
+    ids = {department.name: department.id}
+    gaps = priority_rows([p for p in round_result.priorities if p.department == result.name],
+                         ids, titles)
+    themes = theme_rows(result, department.id, titles, texts)
+    comment_rows = _comment_rows(comments, titles)
+    details: tuple[ThemeDetail, ...] = ()
+    if detail:
+        by_question: dict[str, list[str]] = defaultdict(list)
+        for row in comment_rows:
+            by_question[row.question_id].append(row.text)
+        details = tuple(
+            ThemeDetail(row, tuple(
+                QuestionRow(q.question_id, titles.questions[q.question_id].statement
+                            if q.question_id in titles.questions else q.question_id,
+                            q.score, q.counts, q.dont_know, q.not_applicable, q.sd,
+                            tuple(by_question.get(q.question_id, ())))
+                for q in row.result.questions))
+            for row in themes)
+    return DepartmentSection(
+        id=department.id, name=result.name, started=result.respondents_started,
+        submitted=result.respondents_submitted,
+        banks=tuple(BankRow(b.bank_id, titles.bank(b.bank_id), b.score, b.target, b.gap)
+                    for b in result.banks),
+        themes=themes, top_gaps=gaps[:top_gaps], comments=comment_rows,
+        radar=department_chart(result, round_result, titles, texts), details=details)
+
+
+def bank_infos(round_: Round, banks: Sequence[Bank]) -> tuple[BankInfo, ...]:
+    """The round's pinned bank versions with their hashes and titles."""
+    by_id = {bank.id: bank for bank in banks}
+    return tuple(BankInfo(rb.bank_id, by_id[rb.bank_id].title if rb.bank_id in by_id
+                          else rb.bank_id, rb.version, rb.sha256,
+                          bool(by_id.get(rb.bank_id) and by_id[rb.bank_id].common))
+                 for rb in round_.banks)
+
+
+def round_scale(banks: Sequence[Bank]) -> Scale | None:
+    """The answer scale the round's banks use (from ``questions/scales.yaml``)."""
+    scales = catalog().scales
+    for bank in banks:
+        if bank.scale in scales:
+            return scales[bank.scale]
+    return next(iter(scales.values()), None)
+
+
+def build_report(round_: Round, round_result: RoundResult, lang: str = DEFAULT_LANGUAGE, *,
+                 department: Department | None = None, detail: bool | None = None,
+                 texts: Mapping[str, Any] | None = None,
+                 today: datetime.date | None = None, comments: bool = True,
+                 sections: bool = True) -> ReportContent:
+    """Assemble the report of a round (or of one department when ``department`` is given).
+
+    ``detail`` adds the per-question tables (default: only in a department report);
+    ``comments=False`` leaves the comments out and ``sections=False`` the department sections
+    (for pages that do not show them).
+    """
+    texts = texts or load_texts(lang)
+    layout = texts.get("layout", {})
+    banks = round_banks(round_)
+    titles = Titles(banks)
+    models = {d.name: d for d in round_.departments}
+    ids = {name: d.id for name, d in models.items()}
+    selected = [r for r in round_result.departments if r.name in models
+                and (department is None or r.name == department.name)]
+    detail = department is not None if detail is None else detail
+    found = (load_comments(round_, [models[r.name].id for r in selected]) if comments
+             and sections else {})
+    built = tuple(
+        department_section(r, models[r.name], round_result, titles, texts,
+                           found.get(models[r.name].id, []), detail=detail,
+                           top_gaps=int(layout.get("department_top_gaps", 5)))
+        for r in selected) if sections else ()
+    priorities = priority_rows(
+        [p for p in round_result.priorities if department is None
+         or p.department == department.name], ids, titles)
+    flagged = tuple(row for section in built for row in section.themes if row.flags)
+    whole = department is None
+    return ReportContent(
+        texts=texts, lang=lang, round_id=round_.id, round_name=round_.name,
+        municipality=round_.municipality, status=round_.status, deadline=round_.deadline,
+        date=today or datetime.date.today(), banks=bank_infos(round_, banks),
+        started=sum(r.respondents_started for r in selected),
+        submitted=sum(r.respondents_submitted for r in selected),
+        department_count=len(selected),
+        overall=overall_rows(round_result, titles),
+        priorities=priorities,
+        top_priorities=priorities[:int(layout.get("top_priorities", 10))],
+        flagged=flagged, departments=built,
+        municipality_radar=municipality_chart(round_result, titles, texts, round_.municipality)
+        if whole else None,
+        heatmap=heatmap_chart(round_result, titles, texts) if whole else None,
+        scale=round_scale(banks),
+        department_report=None if whole else (built[0] if built else None),
+        flag_legend=flag_legend(texts),
+    )

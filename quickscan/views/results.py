@@ -1,0 +1,278 @@
+"""Results of a round: overview, drill-down, HTML and PDF reports, exports and charts.
+
+Coordinator pages require a login; respondents see their own department's results at
+``/r/<resume_token>/resultaten`` once they have submitted. Views validate the query string,
+ask the scoring engine (through :func:`quickscan.services.results.score`) and the report
+content model for the numbers, and render; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from quickscan import charts, reporting
+from quickscan.extensions import db
+from quickscan.models import Department, Response as SurveyResponse, Round
+from quickscan.reporting.content import (
+    COMMON_DIMENSION,
+    MAX_COMPARED,
+    Titles,
+    build_report,
+    comparison_chart,
+    comparison_dimensions,
+    format_number,
+)
+from quickscan.services import exports
+from quickscan.services.banks import round_banks
+from quickscan.services.results import score
+from quickscan.services.tokens import hash_token
+
+bp = Blueprint("results", __name__)
+
+CHART_NAME_RE = re.compile(r"^(gemeente|heatmap|vergelijking|afdeling-(\d{1,9}))$")
+
+
+def _lang() -> str:
+    locale = get_locale()
+    return str(locale.language) if locale else "nl"
+
+
+def _round_or_404(round_id: int) -> Round:
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        abort(404, description=_("Deze ronde bestaat niet."))
+    return round_
+
+
+def _department_or_404(round_: Round, department_id: int) -> Department:
+    department = db.session.get(Department, department_id)
+    if department is None or department.round_id != round_.id:
+        abort(404, description=_("Deze afdeling bestaat niet in deze ronde."))
+    return department
+
+
+def _round_page_url(round_: Round) -> str | None:
+    try:
+        return url_for("coordinator.round_detail", round_id=round_.id)
+    except BuildError:
+        return None
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        abort(400, description=_("Ongeldige waarde voor %(name)s.", name=name))
+    return int(raw)
+
+
+def _comparison_selection(round_: Round, dimensions: dict[str, str]
+                          ) -> tuple[list[Department], str, str | None]:
+    """The departments and axes chosen in the comparison form (or the defaults)."""
+    by_id = {d.id: d for d in round_.departments}
+    raw = request.args.getlist("vergelijk")
+    error = None
+    if raw:
+        if any(not value.isdigit() or int(value) not in by_id for value in raw):
+            abort(400, description=_("Kies alleen afdelingen uit de lijst."))
+        chosen = list(dict.fromkeys(by_id[int(value)] for value in raw))
+        if len(chosen) > MAX_COMPARED:
+            error = _("U kunt maximaal %(max)d afdelingen tegelijk vergelijken. De eerste "
+                      "%(max)d zijn getoond.", max=MAX_COMPARED)
+            chosen = chosen[:MAX_COMPARED]
+    else:
+        chosen = list(round_.departments)[:MAX_COMPARED]
+    dimension = request.args.get("as", "") or next(iter(dimensions), COMMON_DIMENSION)
+    if dimension not in dimensions:
+        abort(400, description=_("Kies een vergelijking uit de lijst."))
+    return chosen, dimension, error
+
+
+@bp.app_template_filter("score")
+def score_filter(value: float | None, digits: int = 1) -> str:
+    """Format an engine number for display (decimal comma in Dutch, a dash for no score)."""
+    return format_number(value, _lang(), digits)
+
+
+@bp.get("/rondes/<int:round_id>/resultaten")
+@login_required
+def overview(round_id: int) -> tuple[str, int]:
+    """The coordinator's results page for a round."""
+    round_ = _round_or_404(round_id)
+    result = score(round_)
+    lang = _lang()
+    content = build_report(round_, result, lang, comments=False)
+    titles = Titles(round_banks(round_))
+    dimensions = comparison_dimensions(list(titles.banks.values()), content.texts)
+    chosen, dimension, error = _comparison_selection(round_, dimensions)
+    comparison = comparison_chart(result, titles, content.texts, [d.name for d in chosen],
+                                  dimension) if chosen else None
+    department_id = _int_arg("afdeling")
+    bank_id = request.args.get("bank", "").strip()
+    departments = {d.id: d for d in round_.departments}
+    if department_id is not None and department_id not in departments:
+        abort(400, description=_("Kies een afdeling uit de lijst."))
+    if bank_id and bank_id not in titles.banks:
+        abort(400, description=_("Kies een vragenlijst uit de lijst."))
+    priorities = [row for row in content.priorities
+                  if (department_id is None or row.department_id == department_id)
+                  and (not bank_id or row.priority.bank == bank_id)]
+    comparison_query = {"vergelijk": [d.id for d in chosen], "as": dimension}
+    return render_template(
+        "results/overview.html", round=round_, content=content, comparison=comparison,
+        comparison_url=url_for("results.chart", round_id=round_.id, name="vergelijking",
+                               ext="png", **comparison_query),
+        dimensions=dimensions, dimension=dimension, chosen_ids={d.id for d in chosen},
+        comparison_error=error, priorities=priorities, filter_department=department_id,
+        filter_bank=bank_id, banks=titles.banks, round_url=_round_page_url(round_),
+        max_compared=MAX_COMPARED, csv_tables=exports.TABLES,
+        all_departments=sorted(round_.departments, key=lambda d: d.name.lower()),
+    ), 422 if error else 200
+
+
+@bp.get("/rondes/<int:round_id>/resultaten/afdeling/<int:department_id>")
+@login_required
+def department(round_id: int, department_id: int) -> str:
+    """Drill-down of one department, down to every question (never a name)."""
+    round_ = _round_or_404(round_id)
+    model = _department_or_404(round_, department_id)
+    content = build_report(round_, score(round_), _lang(), department=model, detail=True)
+    section = content.department_report
+    return render_template("results/department.html", round=round_, content=content,
+                           section=section, scale=content.scale,
+                           round_url=_round_page_url(round_))
+
+
+@bp.get("/rondes/<int:round_id>/rapport")
+@login_required
+def report(round_id: int) -> str:
+    """The HTML report: the PDF's content as an accessible web page with print styles."""
+    round_ = _round_or_404(round_id)
+    content = build_report(round_, score(round_), _lang())
+    return render_template("report/report.html", round=round_, content=content,
+                           round_url=_round_page_url(round_))
+
+
+def _send_pdf(data: bytes, round_: Round, department: Department | None) -> Response:
+    path = reporting.save_report(data, round_, department)
+    response = send_file(path, mimetype="application/pdf", as_attachment=True,
+                         download_name=reporting.report_filename(round_, department))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/rondes/<int:round_id>/rapport.pdf")
+@login_required
+def report_pdf(round_id: int) -> Response:
+    """The round's PDF report (saved in the instance folder, then sent)."""
+    round_ = _round_or_404(round_id)
+    return _send_pdf(reporting.pdf_report(round_, lang=_lang()), round_, None)
+
+
+@bp.get("/rondes/<int:round_id>/afdelingen/<int:department_id>/rapport.pdf")
+@login_required
+def department_pdf(round_id: int, department_id: int) -> Response:
+    """One department's PDF report."""
+    round_ = _round_or_404(round_id)
+    model = _department_or_404(round_, department_id)
+    return _send_pdf(reporting.pdf_report(round_, model, lang=_lang()), round_, model)
+
+
+@bp.get("/rondes/<int:round_id>/export.<fmt>")
+@login_required
+def export(round_id: int, fmt: str) -> Response:
+    """JSON, CSV (``?tabel=scores|prioriteiten|antwoorden|belang``) or XLSX export."""
+    round_ = _round_or_404(round_id)
+    if fmt not in exports.MIME_TYPES:
+        abort(404, description=_("Dit exportformaat bestaat niet."))
+    names = {name: key for key, name in exports.TABLES.items()}
+    table = names.get(request.args.get("tabel", "scores"))
+    if table is None:
+        abort(400, description=_("Deze tabel bestaat niet. Kies scores, prioriteiten, "
+                                 "antwoorden of belang."))
+    data = exports.export(round_, fmt, table)
+    response = Response(data, mimetype=exports.MIME_TYPES[fmt].split(";")[0])
+    if fmt == "csv":
+        response.headers["Content-Type"] = exports.MIME_TYPES["csv"]
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{exports.export_filename(round_, fmt, table)}"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/rondes/<int:round_id>/grafiek/<name>.<ext>")
+@login_required
+def chart(round_id: int, name: str, ext: str) -> Response:
+    """A chart as PNG or SVG: gemeente, heatmap, afdeling-<id> or vergelijking (?vergelijk=&as=)."""
+    round_ = _round_or_404(round_id)
+    match = CHART_NAME_RE.match(name)
+    if match is None or ext not in charts.FORMATS:
+        abort(404, description=_("Deze grafiek bestaat niet."))
+    result = score(round_)
+    lang = _lang()
+    if match.group(2):
+        model = _department_or_404(round_, int(match.group(2)))
+        content = build_report(round_, result, lang, department=model, comments=False)
+        spec = content.departments[0].radar.spec
+    elif name == "vergelijking":
+        content = build_report(round_, result, lang, comments=False, sections=False)
+        titles = Titles(round_banks(round_))
+        dimensions = comparison_dimensions(list(titles.banks.values()), content.texts)
+        chosen, dimension, _error = _comparison_selection(round_, dimensions)
+        spec = comparison_chart(result, titles, content.texts, [d.name for d in chosen],
+                                dimension).spec
+    else:
+        content = build_report(round_, result, lang, comments=False, sections=False)
+        chosen_chart = content.municipality_radar if name == "gemeente" else content.heatmap
+        assert chosen_chart is not None
+        spec = chosen_chart.spec
+    data = charts.render(spec, ext)
+    response = Response(data, mimetype=charts.MIME_TYPES[ext])
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["Content-Disposition"] = f'inline; filename="{name}.{ext}"'
+    return response
+
+
+def _respondent_response(resume_token: str) -> SurveyResponse:
+    if len(resume_token) > 128:
+        abort(404)
+    response = db.session.scalar(select(SurveyResponse).where(
+        SurveyResponse.resume_token_hash == hash_token(resume_token)))
+    if response is None:
+        abort(404, description=_("Deze link werkt niet. Controleer de link die u hebt "
+                                 "gekregen."))
+    return response
+
+
+@bp.get("/r/<resume_token>/resultaten")
+def respondent(resume_token: str) -> str:
+    """A respondent's view of their own department's results, after submitting."""
+    response = _respondent_response(resume_token)
+    if not response.is_submitted:
+        abort(403, description=_("U ziet de resultaten van uw afdeling nadat u uw antwoorden "
+                                 "hebt ingediend."))
+    department = response.department
+    round_ = department.round
+    content = build_report(round_, score(round_), _lang(), department=department,
+                           comments=False)
+    section = content.department_report
+    assert section is not None
+    image = base64.b64encode(charts.render(section.radar.spec, "png")).decode("ascii")
+    return render_template("results/respondent.html", round=round_, content=content,
+                           section=section, image=f"data:image/png;base64,{image}")

@@ -1,0 +1,303 @@
+"""The respondent survey: intro, start, one page per theme, review, submit, thank-you.
+
+Open to anyone holding a department's invitation link; no account. The invitation token
+(``/s/<token>``) says which department a respondent answers for; starting creates a response
+reached by its own resume token (``/r/<resume_token>``). Every page derives the department
+from the response, so a respondent only ever sees their own department.
+
+Views are thin: they validate the posted form (built at runtime in
+:mod:`quickscan.forms.survey`), call :mod:`quickscan.services.responses` and redirect. Unknown
+tokens are rate-limited per IP address; requests with a known token never count, so a whole
+department behind one office address is never limited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from quickscan.extensions import limiter
+from quickscan.forms.survey import (
+    ACTIONS,
+    IMPORTANCE_LABELS,
+    StepForm,
+    answer_choices,
+    importance_choices,
+    make_step_form,
+    repeated_fields,
+    unknown_fields,
+)
+from quickscan.models import COMMENT_MAX_LENGTH, Response
+from quickscan.services import responses as service
+from quickscan.services.responses import (
+    InvalidAnswerError,
+    InvalidImportanceError,
+    NotFoundError,
+    ResponseSubmittedError,
+    RoundClosedError,
+    Step,
+    SurveyError,
+)
+
+bp = Blueprint("survey", __name__)
+
+
+# --------------------------------------------------------------------------- rate limiting
+
+
+def _token_known() -> bool:
+    """True when the URL carries a known invitation or resume token (never rate-limited)."""
+    cache_key = "quickscan.survey_token_known"
+    if cache_key not in request.environ:  # per request (``g`` may outlive one in tests)
+        args = request.view_args or {}
+        known = False
+        if "token" in args:
+            known = service.find_invitation(str(args["token"])) is not None
+        elif "resume_token" in args:
+            known = service.find_response(str(args["resume_token"])) is not None
+        request.environ[cache_key] = known
+    return bool(request.environ[cache_key])
+
+
+def _token_rate_limit() -> str:
+    return str(current_app.config["TOKEN_RATE_LIMIT"])
+
+
+#: One counter per IP address for every survey address; only unknown tokens (404) count.
+token_limit = limiter.shared_limit(
+    _token_rate_limit, scope="survey-token", exempt_when=_token_known,
+    deduct_when=lambda response: response.status_code == 404)
+
+
+@bp.after_request
+def no_store(response: WerkzeugResponse) -> WerkzeugResponse:
+    """Survey pages carry personal links and answers: never keep them in a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _error_page(message: str, status: int, title: str | None = None) -> tuple[str, int]:
+    titles = {
+        400: _("Dit verzoek klopt niet"),
+        404: _("Pagina niet gevonden"),
+        409: _("Dit kan niet meer"),
+        422: _("Dit verzoek klopt niet"),
+        429: _("Te veel pogingen"),
+    }
+    return render_template("survey/error.html", message=message, status=status,
+                           title=title or titles.get(status, _("Er ging iets mis"))), status
+
+
+@bp.errorhandler(SurveyError)
+def survey_error(error: SurveyError) -> tuple[str, int]:
+    """A refused survey request: a Dutch page with the error's status."""
+    return _error_page(error.message, error.status)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    """A form without a valid CSRF token: refused with 400, nothing written."""
+    return _error_page(_("Het formulier mist een geldige beveiligingscode. Er is niets "
+                         "opgeslagen. Ga terug, laad de pagina opnieuw en probeer het nog eens."),
+                       400)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def rate_limited(error: RateLimitExceeded) -> tuple[str, int]:
+    """Too many unknown links from one address."""
+    return _error_page(_("Er zijn vanaf dit adres te veel onbekende links geprobeerd. "
+                         "Wacht een minuut en probeer het dan opnieuw."), 429)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _response_or_404(resume_token: str) -> Response:
+    response = service.find_response(resume_token)
+    if response is None:
+        raise NotFoundError()
+    return response
+
+
+def _check_writable(response: Response) -> None:
+    if response.is_submitted:
+        raise ResponseSubmittedError()
+    if not response.department.round.is_open:
+        raise RoundClosedError()
+
+
+def _survey_context(response: Response) -> dict[str, Any]:
+    """What every page of a started survey shows."""
+    return {
+        "response": response,
+        "department": response.department,
+        "round": response.department.round,
+        "read_only": response.is_submitted or not response.department.round.is_open,
+    }
+
+
+def _resume_token() -> str:
+    return str((request.view_args or {})["resume_token"])
+
+
+def _redirect(endpoint: str, **values: Any) -> WerkzeugResponse:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _render_step(response: Response, step: Step, form: StepForm,
+                 status: int = 200) -> tuple[str, int]:
+    all_steps = service.steps(response)
+    scale = service.scale_for(step.bank)
+    answers = service.answers_of(response)
+    comments = service.comments_of(response)
+    importance = service.importance_of(response).get((step.bank.id, step.theme.id))
+    labels = dict(answer_choices(scale))
+    return render_template(
+        "survey/step.html", step=step, total=len(all_steps), form=form, scale=scale,
+        answers=answers, comments=comments, importance=importance, answer_labels=labels,
+        choices=answer_choices(scale), importance_choices=importance_choices(),
+        importance_labels=IMPORTANCE_LABELS, resume_token=_resume_token(),
+        comment_max=COMMENT_MAX_LENGTH, **_survey_context(response)), status
+
+
+# --------------------------------------------------------------------------- intro and start
+
+
+@bp.get("/s/<token>")
+@token_limit
+def intro(token: str) -> tuple[str, int] | str:
+    """What the quickscan is, how long it takes, who sees the answers, and the scale."""
+    invitation = service.find_invitation(token)
+    if invitation is None:
+        raise NotFoundError()
+    department = invitation.department
+    banks = service.department_banks(department)
+    scale = service.scale_for(banks[0]) if banks else None
+    return render_template(
+        "survey/intro.html", token=token, department=department, round=department.round,
+        banks=banks, scale=scale, questions=service.question_count(department),
+        themes=len(service.department_steps(department)),
+        minutes=service.estimated_minutes(department))
+
+
+@bp.post("/s/<token>/start")
+@token_limit
+def start(token: str) -> WerkzeugResponse:
+    """Start a response and show the personal resume link."""
+    _, resume_token = service.start_response(token)
+    return _redirect("survey.resume", resume_token=resume_token)
+
+
+# --------------------------------------------------------------------------- started survey
+
+
+@bp.get("/r/<resume_token>")
+@token_limit
+def resume(resume_token: str) -> str:
+    """The personal resume link to keep, the progress so far, and a way to go on."""
+    response = _response_or_404(resume_token)
+    progress = service.progress(response)
+    return render_template(
+        "survey/resume.html", progress=progress, resume_token=resume_token,
+        resume_url=url_for("survey.resume", resume_token=resume_token, _external=True),
+        next_step=service.first_open_step(response),
+        answered=sum(p.answered for p in progress), total=sum(p.total for p in progress),
+        **_survey_context(response))
+
+
+@bp.route("/r/<resume_token>/stap/<int:step>", methods=["GET", "POST"])
+@token_limit
+def step_page(resume_token: str, step: int) -> tuple[str, int] | WerkzeugResponse:
+    """One theme: its questions, comments and importance; saves and moves on."""
+    response = _response_or_404(resume_token)
+    current = service.get_step(response, step)
+    form_class = make_step_form(current, service.scale_for(current.bank))
+    if request.method == "GET":
+        return _render_step(response, current, _form_from_database(response, current,
+                                                                    form_class))
+    _check_writable(response)
+    formdata = request.form
+    if unknown_fields(formdata, current):
+        raise service.UnknownQuestionError()
+    action = formdata.get("action", "save")
+    if action not in ACTIONS or repeated_fields(formdata, ["action", "importance"]):
+        raise SurveyError(_("Het formulier is ongeldig verstuurd."))
+    form = form_class(formdata=formdata)
+    if not form.validate():
+        if form["importance"].errors:
+            raise InvalidImportanceError()
+        if form.forged_errors():
+            raise InvalidAnswerError()
+        return _render_step(response, current, form, status=422)
+    service.save_page(response, step, form.answers(), form.comments(), form.importance_value())
+    if action == "next":
+        if step < len(service.steps(response)):
+            return _redirect("survey.step_page", resume_token=resume_token, step=step + 1)
+        return _redirect("survey.review", resume_token=resume_token)
+    if action == "previous" and step > 1:
+        return _redirect("survey.step_page", resume_token=resume_token, step=step - 1)
+    flash(_("Uw antwoorden zijn opgeslagen."), "success")
+    return _redirect("survey.step_page", resume_token=resume_token, step=step)
+
+
+def _form_from_database(response: Response, step: Step, form_class: type[StepForm]) -> StepForm:
+    answers = service.answers_of(response)
+    comments = service.comments_of(response)
+    importance = service.importance_of(response).get((step.bank.id, step.theme.id))
+    data: dict[str, Any] = {}
+    for question in step.theme.questions:
+        data["q-" + question.id] = answers.get(question.id)
+        data["c-" + question.id] = comments.get(question.id, "")
+    data["importance"] = str(importance) if importance is not None else None
+    return form_class(formdata=None, data=data)
+
+
+@bp.get("/r/<resume_token>/overzicht")
+@token_limit
+def review(resume_token: str) -> str:
+    """The review page: unanswered questions, linked, and the submit button."""
+    response = _response_or_404(resume_token)
+    progress = service.progress(response)
+    return render_template(
+        "survey/review.html", progress=progress, resume_token=resume_token,
+        unanswered=sum(p.total - p.answered for p in progress),
+        total=sum(p.total for p in progress), **_survey_context(response))
+
+
+@bp.post("/r/<resume_token>/indienen")
+@token_limit
+def submit(resume_token: str) -> WerkzeugResponse:
+    """Submit the response; it is read-only afterwards."""
+    response = _response_or_404(resume_token)
+    service.submit(response)
+    return _redirect("survey.thanks", resume_token=resume_token)
+
+
+@bp.get("/r/<resume_token>/bedankt")
+@token_limit
+def thanks(resume_token: str) -> str | WerkzeugResponse:
+    """The thank-you page (only once the response is submitted)."""
+    response = _response_or_404(resume_token)
+    if not response.is_submitted:
+        return _redirect("survey.review", resume_token=resume_token)
+    results_url = (url_for("results.respondent", resume_token=resume_token)
+                   if "results.respondent" in current_app.view_functions else None)
+    return render_template("survey/thanks.html", resume_token=resume_token,
+                           results_url=results_url, **_survey_context(response))
+

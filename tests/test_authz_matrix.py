@@ -1,0 +1,218 @@
+"""The authorisation matrix: every route, every role, the exact status code expected.
+
+Roles: an anonymous visitor (holding only unknown tokens), a respondent of department A and one
+of department B (each holding their own invitation and resume tokens, with a cookie session
+of their own), and a logged-in coordinator (who knows the invitation links but no resume
+token). Routes with a ``round_id``/``department_id`` target the round and its third,
+untouched department; token routes use the role's own tokens. Every cell starts from a fresh
+database. A route missing from :data:`EXPECTED` fails the test, so a new route cannot be added
+without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask, g, url_for
+from flask.testing import FlaskClient
+
+from quickscan.extensions import db
+from quickscan.services import accounts, responses, rounds
+from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
+
+ROLES = ("anonymous", "respondent_a", "respondent_b", "coordinator")
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+UNKNOWN_TOKEN = "onbekend-token-dat-niet-bestaat-0123456789abcdef"
+COORDINATOR = ("coordinator@gemeente.example", "een-lang-wachtwoord")
+
+LOGIN = 302  # Flask-Login sends anonymous users to the login page
+ALL_OK = (200, 200, 200, 200)
+COORD_GET = (LOGIN, LOGIN, LOGIN, 200)
+COORD_POST = (LOGIN, LOGIN, LOGIN, 303)
+TOKEN_GET = (404, 200, 200, 200)       # invitation link: the coordinator knows it too
+RESUME_GET = (404, 200, 200, 404)      # resume link: only its respondent holds it
+RESUME_POST = (404, 303, 303, 404)
+
+#: (endpoint, method) -> expected status for (anonymous, respondent A, respondent B,
+#: coordinator).
+EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
+    ("main.index", "GET"): ALL_OK,
+    ("main.healthz", "GET"): ALL_OK,
+    ("main.set_language", "POST"): (302, 302, 302, 302),
+    ("static", "GET"): ALL_OK,
+    ("auth.login", "GET"): (200, 200, 200, 302),
+    ("auth.login", "POST"): (401, 401, 401, 401),  # a wrong password, whoever sends it
+    ("auth.logout", "POST"): (LOGIN, LOGIN, LOGIN, 303),
+    ("survey.intro", "GET"): TOKEN_GET,
+    ("survey.start", "POST"): (404, 303, 303, 303),
+    ("survey.resume", "GET"): RESUME_GET,
+    ("survey.step_page", "GET"): RESUME_GET,
+    ("survey.step_page", "POST"): RESUME_POST,
+    ("survey.review", "GET"): RESUME_GET,
+    ("survey.submit", "POST"): RESUME_POST,
+    ("survey.thanks", "GET"): (404, 303, 303, 404),  # not submitted yet: to the review page
+    ("results.respondent", "GET"): RESUME_GET,  # after submitting (403 before: see below)
+    ("coordinator.rounds", "GET"): COORD_GET,
+    ("coordinator.new_round", "GET"): COORD_GET,
+    ("coordinator.new_round", "POST"): COORD_POST,
+    ("coordinator.round_detail", "GET"): COORD_GET,
+    ("coordinator.edit_round", "GET"): COORD_GET,
+    ("coordinator.edit_round", "POST"): COORD_POST,
+    ("coordinator.round_progress", "GET"): COORD_GET,
+    ("coordinator.close_round", "POST"): COORD_POST,
+    ("coordinator.reopen_round", "POST"): COORD_POST,
+    ("coordinator.add_department", "POST"): COORD_POST,
+    ("coordinator.rename_department", "POST"): COORD_POST,
+    ("coordinator.remove_department", "POST"): COORD_POST,
+    ("coordinator.renew_link", "POST"): COORD_POST,
+    ("coordinator.revoke_link", "POST"): COORD_POST,
+    ("results.overview", "GET"): COORD_GET,
+    ("results.department", "GET"): COORD_GET,
+    ("results.report", "GET"): COORD_GET,
+    ("results.report_pdf", "GET"): COORD_GET,
+    ("results.department_pdf", "GET"): COORD_GET,
+    ("results.export", "GET"): COORD_GET,
+    ("results.chart", "GET"): COORD_GET,
+}
+
+#: Endpoints whose respondent cells run with the respondent's response already submitted.
+SUBMITTED_FIRST = {"results.respondent"}
+
+#: Form data sent with each POST (besides the CSRF token); values are filled in per world.
+FORMS: dict[str, dict[str, object]] = {
+    "main.set_language": {"lang": "en", "next": "/"},
+    "auth.login": {"email": "iemand@example.org", "password": "fout-wachtwoord"},
+    "survey.step_page": {"q-bestuur.thema1.vraag1": "3", "action": "save"},
+    "coordinator.new_round": {"name": "Nieuwe ronde", "municipality": "Gemeente",
+                              "bank": "wonen"},
+    "coordinator.edit_round": {"name": "Andere naam", "municipality": "Gemeente"},
+    "coordinator.add_department": {"name": "Nieuwe afdeling", "bank": "wonen"},
+    "coordinator.rename_department": {"name": "Hernoemd"},
+}
+
+
+@dataclass
+class World:
+    """A round with departments A, B and an untouched C, plus the clients of each role."""
+
+    round_id: int
+    department_c: int
+    invitation: dict[str, str]
+    resume: dict[str, str]
+    clients: dict[str, FlaskClient]
+
+
+def _csrf(client: FlaskClient) -> str:
+    """A CSRF token of ``client``'s own session.
+
+    The ``app`` fixture keeps one app context for the whole test, and Flask-WTF caches the
+    token in ``g``; forget it so every client gets the token of its own session.
+    """
+    g.pop("csrf_token", None)
+    match = CSRF_RE.search(client.get("/").get_data(as_text=True))
+    assert match
+    return match.group(1)
+
+
+def _world(app: Flask, role: str, submitted: bool) -> World:
+    round_ = rounds.create_round(
+        "Matrixronde", "Gemeente Matrix",
+        departments=[("Afdeling A", ["wonen"]), ("Afdeling B", ["werk"]), ("Afdeling C", [])])
+    by_name = {d.name: d for d in round_.departments}
+    invitation = {key: rounds.invitation_token(by_name[f"Afdeling {key.upper()}"]) or ""
+                  for key in ("a", "b")}
+    clients: dict[str, FlaskClient] = {}
+    resume: dict[str, str] = {}
+    for key in ("a", "b"):
+        client = app.test_client()
+        started = client.post(f"/s/{invitation[key]}/start",
+                              data={"csrf_token": _csrf(client)})
+        assert started.status_code == 303
+        resume[key] = started.headers["Location"].rstrip("/").split("/r/")[1]
+        if submitted:
+            response = responses.find_response(resume[key])
+            assert response is not None
+            responses.submit(response)
+        clients[f"respondent_{key}"] = client
+    clients["anonymous"] = app.test_client()
+    if role == "coordinator":
+        accounts.create_user(*COORDINATOR)
+        client = app.test_client()
+        logged_in = client.post("/login", data={"csrf_token": _csrf(client),
+                                                "email": COORDINATOR[0],
+                                                "password": COORDINATOR[1]})
+        assert logged_in.status_code == 303
+        clients["coordinator"] = client
+    return World(round_.id, by_name["Afdeling C"].id, invitation, resume, clients)
+
+
+def _url(app: Flask, endpoint: str, role: str, world: World) -> str:
+    own = {"respondent_a": "a", "respondent_b": "b"}.get(role)
+    token = world.invitation[own or "a"] if role != "anonymous" else UNKNOWN_TOKEN
+    resume = world.resume[own] if own else UNKNOWN_TOKEN
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    candidates = {"token": token, "resume_token": resume, "round_id": world.round_id,
+                  "department_id": world.department_c, "step": 1, "fmt": "json",
+                  "name": "heatmap", "ext": "png", "filename": "css/quickscan.css"}
+    with app.test_request_context():
+        return url_for(endpoint, **{arg: candidates[arg] for arg in rule.arguments})
+
+
+def _cells() -> list[tuple[str, str, str]]:
+    return [(endpoint, method, role) for (endpoint, method) in sorted(EXPECTED)
+            for role in ROLES]
+
+
+def test_every_route_has_an_entry(app):
+    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    missing = sorted(routes - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - routes)
+    assert not missing, f"routes without an entry in the authorisation matrix: {missing}"
+    assert not stale, f"entries for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize(("endpoint", "method", "role"), _cells())
+def test_authorisation_matrix(app, test_banks, endpoint, method, role):  # noqa: F811
+    world = _world(app, role, submitted=endpoint in SUBMITTED_FIRST)
+    client = world.clients[role]
+    url = _url(app, endpoint, role, world)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        data = {key: value for key, value in FORMS.get(endpoint, {}).items()}
+        data["csrf_token"] = _csrf(client)
+        response = client.post(url, data=data)
+    expected = EXPECTED[(endpoint, method)][ROLES.index(role)]
+    assert response.status_code == expected, (
+        f"{method} {url} as {role}: {response.status_code}, expected {expected}\n"
+        f"{response.get_data(as_text=True)[:400]}")
+    if expected == LOGIN and endpoint.split(".")[0] in ("coordinator", "results"):
+        assert "/login" in response.headers["Location"]
+    db.session.rollback()
+
+
+def test_respondent_sees_only_own_department_results(app, test_banks):  # noqa: F811
+    world = _world(app, "respondent_a", submitted=True)
+    for own, other in (("a", "b"), ("b", "a")):
+        page = world.clients[f"respondent_{own}"].get(f"/r/{world.resume[own]}/resultaten")
+        body = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert f"Afdeling {own.upper()}" in body
+        assert f"Afdeling {other.upper()}" not in body
+
+
+def test_respondent_results_forbidden_before_submitting(app, test_banks):  # noqa: F811
+    world = _world(app, "respondent_a", submitted=False)
+    page = world.clients["respondent_a"].get(f"/r/{world.resume['a']}/resultaten")
+    assert page.status_code == 403
+    assert '<html lang="nl"' in page.get_data(as_text=True)
+
+
+def test_coordinator_cannot_resume_a_respondent_without_the_token(app, test_banks):  # noqa: F811
+    world = _world(app, "coordinator", submitted=False)
+    client = world.clients["coordinator"]
+    body = client.get(f"/rondes/{world.round_id}").get_data(as_text=True)
+    assert world.resume["a"] not in body and world.resume["b"] not in body

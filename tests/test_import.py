@@ -1,0 +1,186 @@
+"""``quickscan import``: restoring a round from a quickscan-export/1 file (hand-built here).
+
+The round trip through the real exporter, SQLite -> PostgreSQL -> SQLite, is in
+tests/test_transfer_roundtrip.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from quickscan.extensions import db
+from quickscan.models import (
+    Answer,
+    Comment,
+    Department,
+    ImportanceRating,
+    Invitation,
+    Response,
+    Round,
+    RoundBank,
+)
+from quickscan.services.banks import catalog
+from quickscan.services.importer import ImportFileError, import_round
+from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
+
+SECRET = "test-secret-key-not-for-production"
+
+
+def _counts() -> dict[str, int]:
+    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (Round, RoundBank, Department, Invitation, Response, Answer,
+                          ImportanceRating, Comment)}
+
+
+def _export() -> dict:
+    """A hand-built export of a closed round with two departments (test banks)."""
+    banks = catalog()
+    bestuur = banks.get("bestuur", "1.0.0")
+    wonen = banks.get("wonen", "1.0.0")
+    return {
+        "schema": "quickscan-export/1",
+        "round": {"id": 41, "name": "Nulmeting <b>2026</b>", "municipality": "Gemeente =Test",
+                  "status": "closed",
+                  "banks": [{"id": "bestuur", "version": "1.0.0", "sha256": bestuur.sha256},
+                            {"id": "wonen", "version": "1.0.0", "sha256": wonen.sha256}]},
+        "departments": [
+            {"id": 7, "name": "Wonen", "respondents_started": 3, "respondents_submitted": 2,
+             "banks": [{"id": "bestuur", "themes": [{"id": "thema1", "target": 75.0}]},
+                       {"id": "wonen", "themes": [{"id": "thema2", "target": 100.0}]}]},
+            {"id": 8, "name": "Sociaal domein", "respondents_started": 1,
+             "respondents_submitted": 1, "banks": [{"id": "bestuur"}]},
+        ],
+        "priorities": [],
+        "responses": [
+            {"id": 100, "department": "Wonen", "submitted_at": "2026-03-01T10:00:00+00:00",
+             "answers": [{"question": "bestuur.thema1.vraag1", "value": 3},
+                         {"question": "bestuur.thema1.vraag2", "value": "dont_know"},
+                         {"question": "wonen.thema2.vraag1", "value": 0}],
+             "importance": [{"theme": "bestuur/thema1", "value": 5},
+                            {"theme": "wonen/thema2", "value": 2}],
+             "comments": [{"question": "wonen.thema2.vraag1",
+                           "text": "=HYPERLINK(\"http://x\",\"y\") <script>x</script>"}]},
+            {"id": 101, "department": "Wonen", "submitted_at": "2026-03-02T11:30:00+00:00",
+             "answers": [{"question": "bestuur.thema1.vraag1", "value": 4},
+                         {"question": "wonen.thema1.vraag2", "value": "not_applicable"}],
+             "importance": [], "comments": []},
+            {"id": 102, "department": "Sociaal domein",
+             "submitted_at": "2026-03-03T09:00:00+00:00",
+             "answers": [{"question": "bestuur.thema2.vraag2", "value": 1}],
+             "importance": [{"theme": "bestuur/thema2", "value": 3}], "comments": []},
+        ],
+    }
+
+
+def test_import_restores_everything(app, test_banks):  # noqa: F811
+    result = import_round(_export(), SECRET)
+    assert result.kept_ids
+    round_ = db.session.get(Round, 41)
+    assert round_ is not None and round_ is result.round
+    assert (round_.name, round_.municipality, round_.status) == (
+        "Nulmeting <b>2026</b>", "Gemeente =Test", "closed")
+    assert [(rb.bank_id, rb.version) for rb in round_.banks] == [("bestuur", "1.0.0"),
+                                                                  ("wonen", "1.0.0")]
+    assert round_.target_overrides == {"wonen/thema2": 4}
+    departments = {d.name: d for d in round_.departments}
+    assert departments["Wonen"].id == 7 and departments["Wonen"].bank_ids == ["bestuur", "wonen"]
+    assert departments["Sociaal domein"].bank_ids == ["bestuur"]
+    wonen = departments["Wonen"]
+    statuses = sorted(r.status for r in wonen.responses)
+    assert statuses == ["draft", "submitted", "submitted"]
+    first = db.session.get(Response, 100)
+    assert {a.question_id: a.value for a in first.answers} == {
+        "bestuur.thema1.vraag1": "3", "bestuur.thema1.vraag2": "dont_know",
+        "wonen.thema2.vraag1": "0"}
+    assert {(i.bank_id, i.theme_id): i.value for i in first.importance_ratings} == {
+        ("bestuur", "thema1"): 5, ("wonen", "thema2"): 2}
+    assert first.comments[0].text == "=HYPERLINK(\"http://x\",\"y\") <script>x</script>"
+    assert first.submitted_at.isoformat().startswith("2026-03-01T10:00:00")
+    assert _counts()["answer"] == 6
+    assert all(len(d.invitations) == 1 for d in round_.departments)
+
+
+def test_new_invitation_links_work(app, test_banks):  # noqa: F811
+    export = _export()
+    export["round"]["status"] = "open"
+    result = import_round(export, SECRET)
+    client = app.test_client()
+    for path in result.links.values():
+        assert client.get(path).status_code == 200
+
+
+def test_second_import_gets_new_ids(app, test_banks):  # noqa: F811
+    import_round(_export(), SECRET)
+    again = import_round(_export(), SECRET)
+    assert not again.kept_ids
+    assert again.round.id != 41
+    assert _counts()["round"] == 2
+    assert _counts()["response"] == 2 * 4
+
+
+def test_keep_ids_refused_when_taken(app, test_banks):  # noqa: F811
+    import_round(_export(), SECRET)
+    before = _counts()
+    with pytest.raises(ImportFileError, match="already in use"):
+        import_round(_export(), SECRET, keep_ids=True)
+    assert _counts() == before
+
+
+def _broken(change) -> dict:  # type: ignore[no-untyped-def]
+    data = copy.deepcopy(_export())
+    change(data)
+    return data
+
+
+BROKEN = {
+    "schema": lambda d: d.update(schema="quickscan-export/2"),
+    "sha256": lambda d: d["round"]["banks"][0].update(sha256="0" * 64),
+    "unknown bank": lambda d: d["round"]["banks"].append(
+        {"id": "geen", "version": "1.0.0", "sha256": "0" * 64}),
+    "department bank not pinned": lambda d: d["departments"][1]["banks"].append({"id": "werk"}),
+    "unknown department": lambda d: d["responses"][0].update(department="Nergens"),
+    "value out of range": lambda d: d["responses"][0]["answers"][0].update(value=5),
+    "value forged": lambda d: d["responses"][0]["answers"][0].update(value="3 OR 1=1"),
+    "question of other department": lambda d: d["responses"][2]["answers"].append(
+        {"question": "wonen.thema1.vraag1", "value": 2}),
+    "repeated question": lambda d: d["responses"][0]["answers"].append(
+        {"question": "bestuur.thema1.vraag1", "value": 2}),
+    "importance out of range": lambda d: d["responses"][0]["importance"][0].update(value=6),
+    "comment too long": lambda d: d["responses"][0]["comments"][0].update(text="x" * 2001),
+    "counts disagree": lambda d: d["departments"][0].update(respondents_submitted=3),
+    "status": lambda d: d["round"].update(status="archived"),
+    "score disagrees": lambda d: d["departments"][0]["banks"][0]["themes"][0].update(
+        score=0.123),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_invalid_file_writes_nothing(app, test_banks, case):  # noqa: F811
+    before = _counts()
+    with pytest.raises(ImportFileError):
+        import_round(_broken(BROKEN[case]), SECRET)
+    assert _counts() == before
+
+
+def test_cli_import(app, test_banks, tmp_path: Path):  # noqa: F811
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(_export()), encoding="utf-8")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "41" in result.output.split()
+    assert db.session.get(Round, 41) is not None
+
+
+def test_cli_import_refuses_bad_file(app, test_banks, tmp_path: Path):  # noqa: F811
+    path = tmp_path / "export.json"
+    path.write_text("{not json", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code == 1
+    assert "nothing was written" in result.output
+    assert _counts()["round"] == 0
