@@ -59,6 +59,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in a fresh app context.
+
+    The ``app`` fixture holds an app context for the whole test; without this, requests would
+    share its ``g`` (Flask-WTF's CSRF token, Flask-Babel's locale) and its database session,
+    unlike requests to a real server.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _session_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     from flask_migrate import upgrade
@@ -68,6 +81,7 @@ def _session_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
     })
+    app.test_client_class = FreshContextClient
     with app.app_context():
         upgrade()
     return app

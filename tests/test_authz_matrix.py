@@ -216,3 +216,45 @@ def test_coordinator_cannot_resume_a_respondent_without_the_token(app, test_bank
     client = world.clients["coordinator"]
     body = client.get(f"/rondes/{world.round_id}").get_data(as_text=True)
     assert world.resume["a"] not in body and world.resume["b"] not in body
+
+
+def _token_routes(app: Flask) -> list[tuple[str, str]]:
+    return sorted((rule.endpoint, sorted(rule.methods - {"HEAD", "OPTIONS"})[0])
+                  for rule in app.url_map.iter_rules()
+                  if {"token", "resume_token"} & set(rule.arguments))
+
+
+def test_every_token_route_rate_limits_unknown_tokens(app, test_banks):  # noqa: F811
+    """Guessing links is limited per address on every route that takes a token."""
+    from quickscan.extensions import limiter
+
+    routes = _token_routes(app)
+    assert len(routes) >= 8
+    attempts = int(str(app.config["TOKEN_RATE_LIMIT"]).split()[0]) + 5
+    for endpoint, method in routes:
+        limiter.reset()
+        client = app.test_client()
+        csrf = _csrf(client)
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        statuses = []
+        for attempt in range(attempts):
+            values = {"token": f"geraden-{attempt}-{'x' * 40}",
+                      "resume_token": f"geraden-{attempt}-{'y' * 40}", "step": 1}
+            with app.test_request_context():
+                url = url_for(endpoint, **{arg: values[arg] for arg in rule.arguments})
+            response = client.get(url) if method == "GET" else client.post(
+                url, data={"csrf_token": csrf})
+            statuses.append(response.status_code)
+        assert statuses[0] == 404, (endpoint, statuses[0])
+        assert statuses[-1] == 429, f"{endpoint}: unknown tokens are not rate-limited"
+    limiter.reset()
+
+
+def test_known_tokens_are_never_rate_limited(app, test_banks):  # noqa: F811
+    """A whole department behind one office address keeps working."""
+    world = _world(app, "respondent_a", submitted=True)
+    client = world.clients["respondent_a"]
+    attempts = int(str(app.config["TOKEN_RATE_LIMIT"]).split()[0]) + 10
+    for _ in range(attempts):
+        assert client.get(f"/s/{world.invitation['a']}").status_code == 200
+        assert client.get(f"/r/{world.resume['a']}/resultaten").status_code == 200

@@ -265,9 +265,11 @@ def test_add_rename_remove_department(logged_in):
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Department, department.id).name == "Ruimte en wonen"
-    response = post(logged_in, f"{path}/afdelingen/{department.id}/verwijderen", form_page=path)
+    department_id = department.id
+    response = post(logged_in, f"{path}/afdelingen/{department_id}/verwijderen", form_page=path)
     assert response.status_code == 303
-    assert db.session.get(Department, department.id) is None
+    db.session.expire_all()
+    assert db.session.get(Department, department_id) is None
 
 
 def test_add_department_errors(logged_in):

@@ -555,8 +555,11 @@ def document_title(content: ReportContent) -> str:
     return content.t("titles.document", municipality=content.municipality)
 
 
-def build_pdf(content: ReportContent) -> bytes:
-    """Render the report to PDF bytes (a round report, or a department report)."""
+def build_pdf(content: ReportContent, stats: dict[str, int] | None = None) -> bytes:
+    """Render the report to PDF bytes (a round report, or a department report).
+
+    ``stats``, when given, receives the number of pages, tables and images (for the benchmark).
+    """
     builder = _Builder(content)
     section = content.department_report
     if section is None:
@@ -580,6 +583,10 @@ def build_pdf(content: ReportContent) -> bytes:
                               content.t("titles.subject", round=content.round_name))
     label = str(content.texts.get("labels", {}).get("page", "Pagina {page} van {pages}"))
     document.build(story, canvasmaker=_canvas_maker(label))
+    if stats is not None:
+        stats["pages"] = document.page
+        stats["tables"] = sum(1 for f in story if isinstance(f, Table))
+        stats["images"] = sum(1 for f in story if isinstance(f, Image))
     return buffer.getvalue()
 
 

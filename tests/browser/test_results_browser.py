@@ -18,8 +18,8 @@ def log_in(page, live_server: str) -> None:
     page.goto(live_server + "/login")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    page.click("form[action$='/login'] button[type=submit]")
+    page.wait_for_url(live_server + "/rondes")
 
 
 @pytest.fixture
@@ -73,8 +73,9 @@ def test_comparison_form_works_by_keyboard_without_javascript(browser, live_serv
         page.select_option("#as", "movisie")
         page.focus("#as")
         page.keyboard.press("Tab")
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        assert page.evaluate("document.activeElement.textContent.trim()") == "Vergelijk"
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
         assert "as=movisie" in page.url
         assert not page.is_checked(f"#vergelijk-{second.id}")
         assert page.locator("img[src*='vergelijking.png']").count() == 1

@@ -1,0 +1,567 @@
+"""Load benchmark: gunicorn with 2 × cores workers, 100 virtual respondents, loopback only.
+
+Usage::
+
+    python bench/bench_load.py                     # SQLite (WAL file in a temp folder)
+    python bench/bench_load.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/bench_load.py --quick             # CI: 20 respondents, a few seconds
+
+On PostgreSQL a private database ``qs_bench_<pid>`` is created on the given server and dropped
+afterwards; the database named in the URL is never touched. The run has two phases:
+
+1. **Capacity** (closed loop, no think time, 2 × workers client threads, a few seconds per
+   endpoint): the most requests per second the server answers for the bare ``/healthz`` route
+   (the limit: no database, no template), a survey page (GET ``/r/<token>/stap/<n>``) and a
+   save (POST of one page's answers, comments and importance, answered with a 303).
+2. **Respondents** (bounded in time and count): 100 virtual respondents each open their
+   invitation, start, and fill in the survey page by page -- GET the page, think (uniformly
+   0.5-1.5 × ``--think`` seconds), POST the page with ``action=next`` -- and submit at the end;
+   then the next survey, until the time is up. Latencies (p50/p95/p99) of page and save are
+   measured here.
+
+Afterwards the database is read directly: every answer a respondent saw acknowledged (303)
+must be stored with the value it last sent; anything else is a lost answer. The benchmark
+exits non-zero on any error or lost answer. Own client: ``http.client`` in threads, one
+connection per virtual respondent, cookies and CSRF tokens handled like a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+SECRET_KEY = "bench-load-secret-key"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+QUESTION_RE = re.compile(r'name="q-([a-z0-9_.]+)"')
+VALUES = ("0", "1", "2", "3", "4", "dont_know", "not_applicable")
+THEMES = 5
+QUESTIONS = 5
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def write_banks(root: Path) -> Path:
+    """Two realistic banks (5 themes × 5 questions each): common ``bestuur`` and ``wonen``."""
+    import yaml
+
+    folder = root / "questions"
+    folder.mkdir(parents=True)
+    (folder / "scales.yaml").write_text(
+        (ROOT / "questions" / "scales.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    for bank_id, title, common in (("bestuur", "Bestuur", True), ("wonen", "Wonen", False)):
+        data = {
+            "id": bank_id, "version": "1.0.0", "title": title,
+            "description": f"Vragen over {title.lower()}.", "scale": "volwassenheid",
+            "common": common, "levensdomeinen": ["welzijn"],
+            "changelog": [{"version": "1.0.0", "date": "2026-01-01", "changes": "Eerste versie."}],
+            "themes": [{
+                "id": f"thema{t}", "title": f"{title}: thema {t}",
+                "description": f"Wat de gemeente doet aan thema {t} van {title.lower()}.",
+                "crpd": ["9"], "target": 3,
+                "questions": [{
+                    "id": f"{bank_id}.thema{t}.vraag{q}",
+                    "statement": f"{title}, thema {t}: de gemeente betrekt inwoners met een "
+                                 f"beperking structureel bij onderwerp {q}.",
+                    "help": {0: "Nog niet.", 1: "Incidenteel.", 2: "Deels.",
+                             3: "Grotendeels.", 4: "Volledig en geborgd."},
+                    "next_step": "Maak afspraken over structurele betrokkenheid.",
+                    "tags": {"crpd": ["9"], "levensdomein": ["welzijn"], "movisie": 2},
+                } for q in range(1, QUESTIONS + 1)],
+            } for t in range(1, THEMES + 1)],
+        }
+        path = folder / bank_id / "1.0.0.yaml"
+        path.parent.mkdir()
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+    return folder
+
+
+@dataclass
+class Database:
+    """The benchmark's own database: a SQLite file or a private PostgreSQL database."""
+
+    url: str
+    kind: str
+    admin_url: str | None = None
+    name: str | None = None
+
+    def drop(self) -> None:
+        """Drop the private PostgreSQL database (SQLite files go with the temp folder)."""
+        if self.kind != "postgresql":
+            return
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = %s", (self.name,))
+            connection.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+
+
+def make_database(url: str | None, tmp: Path) -> Database:
+    """A fresh database: SQLite in ``tmp``, or a private one on the given PostgreSQL server."""
+    if not url:
+        return Database(f"sqlite:///{tmp / 'bench.db'}", "sqlite")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url.replace("postgresql+psycopg://", "postgresql://"))
+    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+    name = f"qs_bench_{os.getpid()}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    own = parsed.set(database=name).render_as_string(hide_password=False)
+    return Database(own, "postgresql", admin, name)
+
+
+def env_for(database: Database, questions: Path) -> dict[str, str]:
+    """Environment of the server and of the ``quickscan`` commands."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUICKSCAN_")}
+    env.update({"QUICKSCAN_DATABASE_URL": database.url, "QUICKSCAN_SECRET_KEY": SECRET_KEY,
+                "QUICKSCAN_QUESTIONS_DIR": str(questions)})
+    return env
+
+
+def seed(database: Database, questions: Path, departments: int) -> list[str]:
+    """Migrate with ``quickscan db upgrade`` and create an open round; returns invitation tokens."""
+    result = subprocess.run([str(BIN / "quickscan"), "db", "upgrade"],
+                            env=env_for(database, questions), cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    if result.returncode != 0:
+        raise SystemExit(f"quickscan db upgrade failed:\n{result.stderr}")
+    from quickscan import create_app
+    from quickscan.extensions import db
+    from quickscan.services import rounds
+
+    app = create_app({"DATABASE_URL": database.url, "SECRET_KEY": SECRET_KEY,
+                      "QUESTIONS_DIR": str(questions)})
+    with app.app_context():
+        round_ = rounds.create_round(
+            "Belastingtest", "Gemeente Loopback",
+            departments=[(f"Afdeling {i + 1}", ["wonen"]) for i in range(departments)])
+        tokens = [rounds.invitation_token(d) or "" for d in round_.departments]
+        db.session.remove()
+        db.engine.dispose()
+    return tokens
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(database: Database, questions: Path, workers: int, log: Path
+                 ) -> tuple[subprocess.Popen[bytes], int]:
+    """Start gunicorn and wait for ``/healthz``."""
+    port = free_port()
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-w", str(workers), "--bind", f"127.0.0.1:{port}",
+             "--backlog", "2048", "--timeout", "60", "quickscan:create_app()"],
+            env=env_for(database, questions), cwd=ROOT, stdout=handle,
+            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited:\n{log.read_text()}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                connection.close()
+                time.sleep(1.0)  # let every worker finish booting
+                return process, port
+        except OSError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"gunicorn did not start:\n{log.read_text()}")
+
+
+# --------------------------------------------------------------------------- client
+
+
+class Browser:
+    """A minimal browser: one HTTP connection, a cookie jar, form posts."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None
+                ) -> tuple[int, dict[str, str], str]:
+        """Send a request; returns status, headers (lower-case names) and body."""
+        headers = {"Host": f"127.0.0.1:{self.port}"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in range(2):
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                data = response.read().decode("utf-8", "replace")
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # gunicorn's sync workers close idle keep-alive connections: reconnect once,
+                # but only when nothing can have been processed (a fresh connection failing).
+                self.connection.close()
+                if attempt:
+                    raise
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.connection.close()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+
+@dataclass
+class Stats:
+    """Latencies (seconds) and outcomes per kind of request."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, seconds: float) -> None:
+        """Record one successful request."""
+        with self.lock:
+            self.latencies[kind].append(seconds)
+
+    def error(self, message: str) -> None:
+        """Record one failed request."""
+        with self.lock:
+            self.errors.append(message)
+
+
+def timed(stats: Stats, kind: str, browser: Browser, method: str, path: str,
+          expected: int, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    """One measured request; a status other than ``expected`` is an error."""
+    started = time.perf_counter()
+    try:
+        status, headers, body = browser.request(method, path, form)
+    except OSError as exc:
+        stats.error(f"{kind}: {exc!r}")
+        raise
+    elapsed = time.perf_counter() - started
+    if status != expected:
+        stats.error(f"{kind} {method} {path}: HTTP {status}")
+        raise RuntimeError(f"HTTP {status}")
+    stats.add(kind, elapsed)
+    return status, headers, body
+
+
+@dataclass
+class Survey:
+    """One filled-in survey: its resume token and the answers acknowledged by the server."""
+
+    resume_token: str
+    acknowledged: dict[str, str] = field(default_factory=dict)
+
+
+def start_survey(browser: Browser, token: str, stats: Stats) -> tuple[Survey, str]:
+    """Open the invitation and start; returns the survey and the CSRF token."""
+    _, _, intro = timed(stats, "intro", browser, "GET", f"/s/{token}", 200)
+    csrf = CSRF_RE.search(intro)
+    if csrf is None:
+        raise RuntimeError("no CSRF token on the intro page")
+    _, headers, _ = timed(stats, "start", browser, "POST", f"/s/{token}/start", 303,
+                          {"csrf_token": csrf.group(1)})
+    resume = headers["location"].rstrip("/").split("/r/")[1]
+    return Survey(resume), csrf.group(1)
+
+
+def save_form(csrf: str, questions: list[str], rng: random.Random, action: str
+              ) -> tuple[dict[str, str], dict[str, str]]:
+    """A page's form: an answer to every question, a comment on some, an importance."""
+    answers = {q: rng.choice(VALUES) for q in questions}
+    form = {"csrf_token": csrf, "action": action, "importance": str(rng.randint(1, 5))}
+    form.update({f"q-{q}": value for q, value in answers.items()})
+    for q in questions:
+        if rng.random() < 0.3:
+            form[f"c-{q}"] = f"Toelichting {rng.randrange(10**6)}: zie beleidsnota, p. 4 – ‘ok’."
+    return form, answers
+
+
+def respondent(index: int, port: int, tokens: list[str], deadline: float, think: float,
+               max_surveys: int, stats: Stats, surveys: list[Survey]) -> None:
+    """A virtual respondent: fills in surveys page by page until time or count runs out."""
+    rng = random.Random(index)
+    token = tokens[index % len(tokens)]
+    browser = Browser(port)
+    try:
+        for _ in range(max_surveys):
+            if time.monotonic() >= deadline:
+                return
+            try:
+                survey, csrf = start_survey(browser, token, stats)
+            except (OSError, RuntimeError, KeyError):
+                return
+            with stats.lock:
+                surveys.append(survey)
+            step = 1
+            while True:
+                try:
+                    _, _, page = timed(stats, "page", browser, "GET",
+                                       f"/r/{survey.resume_token}/stap/{step}", 200)
+                except (OSError, RuntimeError):
+                    return
+                questions = list(dict.fromkeys(QUESTION_RE.findall(page)))
+                time.sleep(think * rng.uniform(0.5, 1.5))
+                form, answers = save_form(csrf, questions, rng, "next")
+                try:
+                    _, headers, _ = timed(stats, "save", browser, "POST",
+                                          f"/r/{survey.resume_token}/stap/{step}", 303, form)
+                except (OSError, RuntimeError):
+                    return
+                survey.acknowledged.update(answers)
+                if "/overzicht" in headers.get("location", "") or time.monotonic() >= deadline:
+                    break
+                step += 1
+            if "/overzicht" not in headers.get("location", ""):
+                return  # time is up in the middle of a survey: its answers are still checked
+            try:
+                timed(stats, "submit", browser, "POST", f"/r/{survey.resume_token}/indienen",
+                      303, {"csrf_token": csrf})
+            except (OSError, RuntimeError):
+                return
+    finally:
+        browser.close()
+
+
+def closed_loop(kind: str, port: int, threads: int, seconds: float,
+                make_request: Any) -> tuple[float, Stats]:
+    """Requests per second with ``threads`` clients sending back to back for ``seconds``."""
+    stats = Stats()
+    stop = time.monotonic() + seconds
+    barrier = threading.Barrier(threads + 1)
+
+    def loop(index: int) -> None:
+        browser = Browser(port)
+        state = make_request("setup", browser, index, stats)
+        barrier.wait()
+        while time.monotonic() < stop:
+            try:
+                make_request(state, browser, index, stats)
+            except (OSError, RuntimeError):
+                pass
+        browser.close()
+
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    started = time.monotonic()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    return len(stats.latencies[kind]) / elapsed, stats
+
+
+def capacity(port: int, tokens: list[str], threads: int, seconds: float
+             ) -> dict[str, tuple[float, Stats]]:
+    """Throughput limits: ``/healthz``, a survey page, a save."""
+
+    def healthz(state: Any, browser: Browser, index: int, stats: Stats) -> Any:
+        if state == "setup":
+            return None
+        return timed(stats, "healthz", browser, "GET", "/healthz", 200)
+
+    def page(state: Any, browser: Browser, index: int, stats: Stats) -> Any:
+        if state == "setup":
+            survey, _ = start_survey(browser, tokens[index % len(tokens)], Stats())
+            return {"survey": survey, "step": 0}
+        state["step"] = state["step"] % (2 * THEMES) + 1
+        return timed(stats, "page", browser, "GET",
+                     f"/r/{state['survey'].resume_token}/stap/{state['step']}", 200)
+
+    def save(state: Any, browser: Browser, index: int, stats: Stats) -> Any:
+        if state == "setup":
+            survey, csrf = start_survey(browser, tokens[index % len(tokens)], Stats())
+            _, _, body = browser.request("GET", f"/r/{survey.resume_token}/stap/1")
+            return {"survey": survey, "csrf": csrf,
+                    "questions": list(dict.fromkeys(QUESTION_RE.findall(body))),
+                    "rng": random.Random(index)}
+        form, _ = save_form(state["csrf"], state["questions"], state["rng"], "save")
+        return timed(stats, "save", browser, "POST",
+                     f"/r/{state['survey'].resume_token}/stap/1", 303, form)
+
+    return {kind: closed_loop(kind, port, threads, seconds, function)
+            for kind, function in (("healthz", healthz), ("page", page), ("save", save))}
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def lost_answers(database: Database, surveys: list[Survey]) -> tuple[int, int]:
+    """(answers acknowledged, answers missing or different in the database)."""
+    from sqlalchemy import create_engine, text
+
+    from quickscan.services.tokens import hash_token
+
+    url = database.url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    acknowledged = lost = 0
+    try:
+        with engine.connect() as connection:
+            for survey in surveys:
+                stored = dict(connection.execute(text(
+                    "SELECT a.question_id, a.value FROM answer a JOIN response r "
+                    "ON r.id = a.response_id WHERE r.resume_token_hash = :h"),
+                    {"h": hash_token(survey.resume_token)}).all())
+                for question, value in survey.acknowledged.items():
+                    acknowledged += 1
+                    if stored.get(question) != value:
+                        lost += 1
+    finally:
+        engine.dispose()
+    return acknowledged, lost
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The ``share`` percentile (0-100) of ``values`` (nearest rank)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, int(round(share / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[rank]
+
+
+def ms(seconds: float) -> str:
+    """Seconds as milliseconds with one decimal."""
+    return f"{seconds * 1000:.1f}"
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; returns the exit status (1 on errors or lost answers)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="CI mode: 20 respondents, 2 s per capacity run, 8 s of survey")
+    parser.add_argument("--database-url", default=os.environ.get("QUICKSCAN_BENCH_DATABASE_URL"),
+                        help="PostgreSQL server to create a private database on "
+                             "(default: SQLite)")
+    parser.add_argument("--respondents", type=int, default=None)
+    parser.add_argument("--duration", type=float, default=None,
+                        help="seconds of the respondent phase")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean think time in seconds before each save")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    args = parser.parse_args(argv)
+    respondents = args.respondents or (20 if args.quick else 100)
+    duration = args.duration or (8.0 if args.quick else 60.0)
+    capacity_seconds = 2.0 if args.quick else 10.0
+    client_threads = 2 * args.workers
+
+    with tempfile.TemporaryDirectory(prefix="qs-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        questions = write_banks(tmp)
+        database = make_database(args.database_url, tmp)
+        process = None
+        try:
+            tokens = seed(database, questions, departments=10)
+            process, port = start_server(database, questions, args.workers, tmp / "server.log")
+            print(f"bench_load: gunicorn -w {args.workers} on 127.0.0.1:{port}, "
+                  f"{database.kind}, {os.cpu_count()} cores; {respondents} respondents for "
+                  f"{duration:.0f} s (think {args.think:.1f} s), capacity runs of "
+                  f"{capacity_seconds:.0f} s with {client_threads} client threads")
+            limits = capacity(port, tokens, client_threads, capacity_seconds)
+
+            stats = Stats()
+            surveys: list[Survey] = []
+            deadline = time.monotonic() + duration
+            threads = [threading.Thread(target=respondent, args=(
+                i, port, tokens, deadline, args.think, 1000, stats, surveys))
+                for i in range(respondents)]
+            started = time.monotonic()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=duration + 120)
+            elapsed = time.monotonic() - started
+            hung = sum(thread.is_alive() for thread in threads)
+        finally:
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        acknowledged, lost = lost_answers(database, surveys)
+        database.drop()
+        server_log = (tmp / "server.log").read_text(errors="replace")
+
+    errors = stats.errors + [e for _, s in limits.values() for e in s.errors]
+    errors += [f"{hung} respondent threads did not finish"] if hung else []
+    if "Traceback" in server_log:
+        errors.append("server log holds a traceback")
+    healthz_rps = limits["healthz"][0]
+    print()
+    print("capacity (closed loop)      req/s   ratio to /healthz   p50 ms   p95 ms   p99 ms")
+    for kind in ("healthz", "page", "save"):
+        rps, run = limits[kind]
+        values = run.latencies[kind]
+        print(f"  {kind:<24}{rps:>7.0f}   {rps / healthz_rps:>17.2f}   {ms(percentile(values, 50)):>6}"
+              f"   {ms(percentile(values, 95)):>6}   {ms(percentile(values, 99)):>6}")
+    print()
+    print(f"respondents ({respondents} virtual, {elapsed:.1f} s)  requests   req/s   p50 ms   "
+          "p95 ms   p99 ms   goal p95")
+    for kind in ("page", "save", "intro", "start", "submit"):
+        values = stats.latencies.get(kind, [])
+        goal = "< 100 ms" if kind in ("page", "save") else ""
+        print(f"  {kind:<36}{len(values):>8}   {len(values) / elapsed:>5.1f}   "
+              f"{ms(percentile(values, 50)):>6}   {ms(percentile(values, 95)):>6}   "
+              f"{ms(percentile(values, 99)):>6}   {goal}")
+    submitted = sum(1 for s in surveys if len(s.acknowledged) == 2 * THEMES * QUESTIONS)
+    print()
+    print(f"surveys started {len(surveys)}, completed {submitted}; answers acknowledged "
+          f"{acknowledged}, lost {lost}; errors {len(errors)}")
+    page95 = percentile(stats.latencies.get("page", []), 95)
+    save95 = percentile(stats.latencies.get("save", []), 95)
+    print(f"goals: page p95 {ms(page95)} ms {'OK' if page95 < 0.1 else 'MISSED'}, "
+          f"save p95 {ms(save95)} ms {'OK' if save95 < 0.1 else 'MISSED'}, "
+          f"errors {'OK' if not errors else 'FAILED'}, lost answers "
+          f"{'OK' if not lost else 'FAILED'}")
+    for error in errors[:10]:
+        print(f"  error: {error}")
+    if not surveys or not acknowledged:
+        print("  error: no answers were saved at all")
+        return 1
+    return 1 if errors or lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
