@@ -315,10 +315,14 @@ def save_form(csrf: str, questions: list[str], rng: random.Random, action: str
 
 
 def respondent(index: int, port: int, tokens: list[str], deadline: float, think: float,
-               max_surveys: int, stats: Stats, surveys: list[Survey]) -> None:
-    """A virtual respondent: fills in surveys page by page until time or count runs out."""
+               ramp: float, max_surveys: int, stats: Stats, surveys: list[Survey]) -> None:
+    """A virtual respondent: fills in surveys page by page until time or count runs out.
+
+    Respondents arrive spread over the first ``ramp`` seconds, not all in one millisecond.
+    """
     rng = random.Random(index)
     token = tokens[index % len(tokens)]
+    time.sleep(rng.uniform(0, ramp))
     browser = Browser(port)
     try:
         for _ in range(max_surveys):
@@ -477,12 +481,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--respondents", type=int, default=None)
     parser.add_argument("--duration", type=float, default=None,
                         help="seconds of the respondent phase")
-    parser.add_argument("--think", type=float, default=1.0,
-                        help="mean think time in seconds before each save")
+    parser.add_argument("--think", type=float, default=None,
+                        help="mean think time in seconds before each save "
+                             "(default 2 s; --quick 1 s)")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     args = parser.parse_args(argv)
     respondents = args.respondents or (20 if args.quick else 100)
     duration = args.duration or (8.0 if args.quick else 60.0)
+    args.think = args.think if args.think is not None else (1.0 if args.quick else 2.0)
     capacity_seconds = 2.0 if args.quick else 10.0
     client_threads = 2 * args.workers
 
@@ -504,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
             surveys: list[Survey] = []
             deadline = time.monotonic() + duration
             threads = [threading.Thread(target=respondent, args=(
-                i, port, tokens, deadline, args.think, 1000, stats, surveys))
+                i, port, tokens, deadline, args.think, min(5.0, duration / 4), 1000, stats,
+                surveys))
                 for i in range(respondents)]
             started = time.monotonic()
             for thread in threads:

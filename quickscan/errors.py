@@ -76,10 +76,13 @@ def user_message(error: HTTPException) -> str | None:
     Werkzeug's exception classes carry an English ``description`` by default; only a
     description that differs from its class default was set on purpose and is shown.
     """
+    from flask_limiter.errors import RateLimitExceeded
     from flask_wtf.csrf import CSRFError
 
     if isinstance(error, CSRFError):
         return _csrf_message()
+    if isinstance(error, RateLimitExceeded):
+        return None  # its description is the limit itself ("10 per 1 minute"), in English
     description = error.description
     if not description:
         return None

@@ -188,3 +188,44 @@ def test_unknown_page_is_dutch_404(client):
     response = client.get("/bestaat-niet")
     assert response.status_code == 404
     assert "Pagina niet gevonden" in response.get_data(as_text=True)
+
+
+def test_nul_characters_are_refused_with_400(tmp_path):
+    """PostgreSQL cannot store NUL; such a (forged) request is refused before any write."""
+    app = _fresh_app(tmp_path)
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/taal", data={"csrf_token": token, "lang": "en\x00",
+                                          "next": "/"})
+    assert response.status_code == 400
+    assert "ongeldige tekens" in response.get_data(as_text=True)
+    assert client.get("/?q=a%00b").status_code == 400
+    assert client.post("/taal", data={"csrf_token": token, "lang": "en",
+                                      "next": "/"}).status_code == 302
+
+
+def test_oversized_post_gets_dutch_413(tmp_path):
+    app = _fresh_app(tmp_path)
+    response = app.test_client().post("/taal", data={"lang": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "Te veel gegevens verstuurd" in response.get_data(as_text=True)
+
+
+def test_rate_limited_login_gets_dutch_429(tmp_path):
+    from flask_migrate import upgrade
+
+    app = _fresh_app(tmp_path, LOGIN_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    statuses = [client.post("/login", data={"csrf_token": token, "email": "a@b.nl",
+                                             "password": "verkeerd-wachtwoord"})
+                for _ in range(3)]
+    assert [s.status_code for s in statuses] == [401, 401, 429]
+    body = statuses[-1].get_data(as_text=True)
+    assert "Te veel pogingen" in body
+    assert "per 1 minute" not in body and "Too Many Requests" not in body
+    assert statuses[-1].headers.get("Retry-After")

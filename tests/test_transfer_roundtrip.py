@@ -191,12 +191,16 @@ def test_round_trip_sqlite_postgresql_sqlite(tmp_path: Path, postgres_url: str):
     reload_catalog()
 
 
-def test_cli_import_of_an_export_file(tmp_path: Path):
+def test_cli_export_then_import(tmp_path: Path):
+    """`quickscan export ROUND --format json` then `quickscan import FILE` on an empty database."""
     questions = write_questions(tmp_path)
     first = _app(f"sqlite:///{tmp_path / 'a.db'}", questions)
     round_id = _build_round(first)
     path = tmp_path / "ronde.json"
-    path.write_text(json.dumps(_export(first, round_id)), encoding="utf-8")
+    exported = first.test_cli_runner().invoke(
+        args=["export", str(round_id), "--format", "json", "--out", str(path)])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(path.read_text(encoding="utf-8"))["schema"] == "quickscan-export/1"
     target = _app(f"sqlite:///{tmp_path / 'c.db'}", questions)
     result = target.test_cli_runner().invoke(args=["import", str(path)])
     assert result.exit_code == 0, result.output

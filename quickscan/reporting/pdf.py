@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import io
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import matplotlib
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -49,6 +51,8 @@ from quickscan import charts
 from quickscan.reporting.content import Chart, DepartmentSection, PriorityRow, ReportContent
 
 FONT = "DejaVuSans"
+#: Rows per table for long lists (priorities, comments).
+CHUNK = 20
 FONT_BOLD = "DejaVuSans-Bold"
 _fonts_registered = False
 
@@ -296,7 +300,13 @@ class _Builder:
         ]
 
     def priorities(self, rows: Sequence[PriorityRow], with_department: bool = True
-                   ) -> Table:
+                   ) -> list[Flowable]:
+        """The prioritised gaps in tables of :data:`CHUNK` lines (splitting one long table
+        with spans over many pages is quadratic in reportlab)."""
+        return [self._priorities(rows[start:start + CHUNK], with_department)
+                for start in range(0, len(rows), CHUNK)]
+
+    def _priorities(self, rows: Sequence[PriorityRow], with_department: bool) -> Table:
         """The prioritised gaps: a line of figures, with the next step on a line below it."""
         c = self.c
         header = [c.t("labels.rank")]
@@ -400,7 +410,7 @@ class _Builder:
                 [self.width * 0.46, self.width * 0.18, self.width * 0.14, self.width * 0.22]))
         story.append(self.heading(c.t("titles.priorities"), 1))
         if c.top_priorities:
-            story.append(self.priorities(c.top_priorities, c.department_report is None))
+            story += self.priorities(c.top_priorities, c.department_report is None)
         else:
             story.append(self.p(c.t("labels.no_priorities")))
         return story
@@ -420,7 +430,7 @@ class _Builder:
         c = self.c
         story: list[Flowable] = [PageBreak(), self.heading(c.t("titles.priorities"), 0)]
         if c.priorities:
-            story.append(self.priorities(c.priorities))
+            story += self.priorities(c.priorities)
         else:
             story.append(self.p(c.t("labels.no_priorities")))
         return story
@@ -455,16 +465,17 @@ class _Builder:
             theme_rows, [self.width * x for x in (0.3, 0.09, 0.09, 0.09, 0.09, 0.09, 0.25)]))
         story.append(self.heading(c.t("titles.priorities"), level + 1))
         if section.top_gaps:
-            story.append(self.priorities(section.top_gaps, with_department=False))
+            story += self.priorities(section.top_gaps, with_department=False)
         else:
             story.append(self.p(c.t("labels.no_priorities")))
         story.append(self.heading(c.t("titles.comments"), level + 1))
-        if section.comments:
+        for start in range(0, len(section.comments), CHUNK):
             story.append(self.table(
                 [c.t("labels.question"), c.t("labels.comment")],
-                [[f"{row.theme_title}: {row.statement}", row.text] for row in section.comments],
+                [[f"{row.theme_title}: {row.statement}", row.text]
+                 for row in section.comments[start:start + CHUNK]],
                 [self.width * 0.4, self.width * 0.6], numeric_from=99))
-        else:
+        if not section.comments:
             story.append(self.p(c.t("labels.no_comments")))
         for detail in section.details:
             story.append(CondPageBreak(4 * cm))
@@ -582,11 +593,29 @@ def build_pdf(content: ReportContent, stats: dict[str, int] | None = None) -> by
     document = ReportDocument(buffer, content, title,
                               content.t("titles.subject", round=content.round_name))
     label = str(content.texts.get("labels", {}).get("page", "Pagina {page} van {pages}"))
+    with binary_streams():
+        _build(document, story, label, stats)
+    return buffer.getvalue()
+
+
+@contextmanager
+def binary_streams() -> Iterator[None]:
+    """Write image streams as binary instead of ASCII85 (reportlab's pure-Python encoder is
+    the slowest step of a report with many charts; binary PDF streams are standard)."""
+    previous = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = previous
+
+
+def _build(document: ReportDocument, story: list[Flowable], label: str,
+           stats: dict[str, int] | None) -> None:
+    tables = sum(1 for f in story if isinstance(f, Table))
+    images = sum(1 for f in story if isinstance(f, Image))
     document.build(story, canvasmaker=_canvas_maker(label))
     if stats is not None:
-        stats["pages"] = document.page
-        stats["tables"] = sum(1 for f in story if isinstance(f, Table))
-        stats["images"] = sum(1 for f in story if isinstance(f, Image))
-    return buffer.getvalue()
+        stats.update(pages=document.page, tables=tables, images=images)
 
 
