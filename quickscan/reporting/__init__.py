@@ -73,12 +73,21 @@ def report_filename(round_: Round, department: Department | None = None) -> str:
 
 
 def save_report(data: bytes, round_: Round, department: Department | None = None) -> Path:
-    """Write a generated report into the instance folder (content-addressed) and return its path."""
+    """Write a generated report into the instance folder and return its path.
+
+    The name carries a hash of the content; older versions of the same report are removed,
+    so the folder holds one file per round report and department report.
+    """
     digest = hashlib.sha256(data).hexdigest()[:12]
-    path = reports_folder() / report_filename(round_, department).replace(".pdf",
-                                                                        f"-{digest}.pdf")
+    stem = report_filename(round_, department).removesuffix(".pdf")
+    folder = reports_folder()
+    path = folder / f"{stem}-{digest}.pdf"
     if not path.exists():
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
+    pattern = re.compile(re.escape(stem) + r"-[0-9a-f]{12}\.pdf")
+    for old in folder.glob(f"{stem}-*.pdf"):
+        if old != path and pattern.fullmatch(old.name):
+            old.unlink(missing_ok=True)
     return path

@@ -47,7 +47,7 @@ def reports_dir() -> Path:
 def _load_yaml(path: str, mtime: float) -> dict[str, Any]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: the report texts must be a mapping")
+        raise TypeError(f"{path}: the report texts must be a mapping")
     return data
 
 

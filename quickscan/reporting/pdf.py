@@ -48,7 +48,12 @@ from reportlab.platypus import (
 )
 
 from quickscan import charts
-from quickscan.reporting.content import Chart, DepartmentSection, PriorityRow, ReportContent
+from quickscan.reporting.content import (
+    Chart,
+    DepartmentSection,
+    PriorityRow,
+    ReportContent,
+)
 
 FONT = "DejaVuSans"
 #: Rows per table for long lists (priorities, comments).
@@ -133,7 +138,7 @@ class NumberedCanvas(rl_canvas.Canvas):
         super().__init__(*args, **kwargs)
         self._saved_page_states: list[dict[str, Any]] = []
 
-    def showPage(self) -> None:  # noqa: N802 - reportlab's API
+    def showPage(self) -> None:
         """Keep the page's state instead of emitting it straight away."""
         self._saved_page_states.append(dict(self.__dict__))
         self._startPage()
@@ -202,7 +207,7 @@ class ReportDocument(BaseDocTemplate):
                     A4[1] - 1.35 * cm)
         canvas.restoreState()
 
-    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 - reportlab's API
+    def afterFlowable(self, flowable: Flowable) -> None:
         """Register every heading as a bookmark and an outline entry."""
         if isinstance(flowable, Heading):
             canvas = self.canv

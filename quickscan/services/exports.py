@@ -149,7 +149,7 @@ def export_data(round_: Round, result: RoundResult | None = None) -> dict[str, A
         })
     return {
         "schema": SCHEMA,
-        "exported_at": _iso(datetime.datetime.now(datetime.timezone.utc)),
+        "exported_at": _iso(datetime.datetime.now(datetime.UTC)),
         "round": {
             "id": round_.id,
             "name": round_.name,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+
 from flask import (
     Blueprint,
     Response,
@@ -27,7 +28,8 @@ from werkzeug.routing import BuildError
 
 from quickscan import charts, reporting
 from quickscan.extensions import db
-from quickscan.models import Department, Response as SurveyResponse, Round
+from quickscan.models import Department, Round
+from quickscan.models import Response as SurveyResponse
 from quickscan.reporting.content import (
     COMMON_DIMENSION,
     MAX_COMPARED,

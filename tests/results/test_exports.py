@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 
 from quickscan.services import exports
 from quickscan.services.results import score
-
 from tests.results.conftest import INJECTIONS
 
 ROUND_KEYS = {"id", "name", "municipality", "status", "banks"}

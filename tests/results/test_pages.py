@@ -9,7 +9,6 @@ from markupsafe import escape
 
 from quickscan.reporting.content import format_number
 from quickscan.services.results import score
-
 from tests.results.conftest import INJECTIONS, build_round
 
 
@@ -49,7 +48,7 @@ def test_overview_shows_the_engine_numbers(coordinator_client, built_round) -> N
     assert result.priorities, "the fixture must produce gaps"
     for priority in result.priorities[:5]:
         row = re.search(rf"<td class=\"utrecht-table__cell\">{priority.rank}</td>(.*?)</tr>",
-                        text, re.S)
+                        text, re.DOTALL)
         assert row is not None
         cells = row.group(1)
         for value in (priority.score, priority.target, priority.gap, priority.importance,
@@ -73,12 +72,12 @@ def test_priorities_filter_by_department_and_bank(coordinator_client, built_roun
     assert page.status_code == 200
     expected = [p for p in result.priorities if p.department == target.name]
     shown = re.findall(r'<table class="utrecht-table qs-table qs-priorities">(.*?)</table>',
-                       page.get_data(as_text=True), re.S)[0]
+                       page.get_data(as_text=True), re.DOTALL)[0]
     assert shown.count("<tr class=\"utrecht-table__row\">") == len(expected) + 1
     assert html.escape(built_round.departments[0].name) not in shown
     bank = built_round.banks[0].id
     page = coordinator_client.get(f"/rondes/{round_.id}/resultaten?bank={bank}")
-    shown = re.findall(r"qs-priorities\">(.*?)</table>", page.get_data(as_text=True), re.S)[0]
+    shown = re.findall(r"qs-priorities\">(.*?)</table>", page.get_data(as_text=True), re.DOTALL)[0]
     expected = [p for p in result.priorities if p.bank == bank]
     assert shown.count("<tr class=\"utrecht-table__row\">") == len(expected) + 1
 

@@ -14,7 +14,6 @@ from quickscan import reporting
 from quickscan.reporting.content import build_report, format_number
 from quickscan.reporting.pdf import build_pdf
 from quickscan.services.results import score
-
 from tests.results.conftest import INJECTIONS
 
 
@@ -135,14 +134,19 @@ def test_english_report_texts(app, built_round) -> None:
     assert "Summary" in text and "Page 2 of" in text
 
 
-def test_pdf_routes_save_into_the_instance_folder(app, coordinator_client, built_round) -> None:
+def test_pdf_routes_save_into_the_instance_folder(app, coordinator_client, built_round,
+                                                  tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
     rid = built_round.round.id
     response = coordinator_client.get(f"/rondes/{rid}/rapport.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
     assert "attachment" in response.headers["Content-Disposition"]
     folder = Path(app.instance_path) / "reports"
-    assert any(folder.glob(f"quickscan-ronde-{rid}-*.pdf"))
+    assert len(list(folder.glob(f"quickscan-ronde-{rid}-*.pdf"))) == 1
+    again = coordinator_client.get(f"/rondes/{rid}/rapport.pdf")
+    assert again.status_code == 200
+    assert len(list(folder.glob(f"quickscan-ronde-{rid}-????????????.pdf"))) == 1
     repo = Path(__file__).resolve().parents[2]
     assert not list((repo / "reports").glob("*.pdf"))
     department = built_round.departments[0]
