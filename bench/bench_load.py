@@ -32,6 +32,7 @@ import http.client
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -520,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
                 thread.join(timeout=duration + 120)
             elapsed = time.monotonic() - started
             hung = sum(thread.is_alive() for thread in threads)
+            client_cpu = resource.getrusage(resource.RUSAGE_SELF)
         finally:
             if process is not None:
                 process.send_signal(signal.SIGTERM)
@@ -527,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+        server_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         acknowledged, lost = lost_answers(database, surveys)
         database.drop()
         server_log = (tmp / "server.log").read_text(errors="replace")
@@ -562,6 +565,9 @@ def main(argv: list[str] | None = None) -> int:
           f"save p95 {ms(save95)} ms {'OK' if save95 < 0.1 else 'MISSED'}, "
           f"errors {'OK' if not errors else 'FAILED'}, lost answers "
           f"{'OK' if not lost else 'FAILED'}")
+    print(f"cpu: client {client_cpu.ru_utime + client_cpu.ru_stime:.0f} s, gunicorn "
+          f"{server_cpu.ru_utime + server_cpu.ru_stime:.0f} s (and the database server's own); "
+          f"load average {os.getloadavg()[0]:.1f}")
     for error in errors[:10]:
         print(f"  error: {error}")
     if not surveys or not acknowledged:

@@ -101,7 +101,8 @@ def _fallback_page(code: int, title: str, message: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} – Quickscan Inclusieve Gemeente</title></head>"
         f'<body><main><h1>{escape(title)}</h1><p>{escape(message)}</p>'
-        f'<p>Foutcode {code}.</p><p><a href="/">Naar de startpagina</a></p></main></body></html>'
+        f'<p>{escape(_("Foutcode %(code)s.", code=code))}</p>'
+        f'<p><a href="/">{escape(_("Naar de startpagina"))}</a></p></main></body></html>'
     )
 
 

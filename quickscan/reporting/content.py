@@ -370,7 +370,8 @@ def comparison_dimensions(banks: Sequence[Bank], texts: Mapping[str, Any]) -> di
     out: dict[str, str] = {}
     if any(bank.common for bank in banks):
         out[COMMON_DIMENSION] = text(texts, "charts.common_themes")
-    out.update(frameworks.DIMENSIONS)
+    names = texts.get("dimensions") or {}
+    out.update({key: str(names.get(key, label)) for key, label in frameworks.DIMENSIONS.items()})
     return out
 
 
