@@ -10,6 +10,7 @@ that request is rolled back, so nothing is half written.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from typing import Any
@@ -67,14 +68,11 @@ def is_unavailable(error: BaseException) -> bool:
 
 
 def _rollback_quietly() -> None:
-    try:
+    """Roll back and drop the request's session; the connection may already be gone."""
+    with contextlib.suppress(Exception):
         db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection may be gone; the session is reset below
-        pass
-    try:
+    with contextlib.suppress(Exception):
         db.session.remove()
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def handle_database_error(error: Exception) -> Response:

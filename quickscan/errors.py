@@ -116,7 +116,7 @@ def render_error(code: int, message: str | None = None,
     try:
         body = render_template(f"errors/{code}.html", code=code, title=title, message=text,
                                generic=message is None)
-    except Exception:  # noqa: BLE001 - the error page must never fail
+    except Exception:
         logger.exception("rendering the %s page failed; serving the fallback page", code)
         body = _fallback_page(code, title, text)
     response = current_app.response_class(body, status=code,
@@ -138,7 +138,7 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
         if name in original.headers:
             headers[name] = original.headers[name]
     for name, value in original.headers.items():
-        if name.startswith("X-RateLimit") or name.startswith("RateLimit"):
+        if name.startswith(("X-RateLimit", "RateLimit")):
             headers[name] = value
     if code >= 500:
         logger.error("HTTP %s on %s %s: %s", code, request.method, request.path,

@@ -21,7 +21,7 @@ from flask import Flask, Response, abort, request
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-CSP = "; ".join([
+CSP = "; ".join([  # noqa: FLY002 - one directive per line
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",

@@ -219,7 +219,7 @@ def test_coordinator_cannot_resume_a_respondent_without_the_token(app, test_bank
 
 
 def _token_routes(app: Flask) -> list[tuple[str, str]]:
-    return sorted((rule.endpoint, sorted(rule.methods - {"HEAD", "OPTIONS"})[0])
+    return sorted((rule.endpoint, min(rule.methods - {"HEAD", "OPTIONS"}))
                   for rule in app.url_map.iter_rules()
                   if {"token", "resume_token"} & set(rule.arguments))
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import yaml
 from flask import g
-from werkzeug.datastructures import MultiDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from quickscan.bank import BankError, load_bank_file, parse_bank, validate_paths
 from quickscan.extensions import db

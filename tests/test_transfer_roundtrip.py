@@ -132,8 +132,8 @@ def _import(app: Flask, data: dict[str, Any]) -> int:
 def _utc(value: str) -> str:
     parsed = datetime.datetime.fromisoformat(value)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc).isoformat()
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.astimezone(datetime.UTC).isoformat()
 
 
 def _comparable(data: dict[str, Any]) -> dict[str, Any]:

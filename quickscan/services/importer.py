@@ -27,7 +27,13 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from quickscan.bank import Bank, BankError, bank_content, bank_from_snapshot, content_hash
+from quickscan.bank import (
+    Bank,
+    BankError,
+    bank_content,
+    bank_from_snapshot,
+    content_hash,
+)
 from quickscan.extensions import db
 from quickscan.models import (
     ANSWER_VALUES,
@@ -115,7 +121,7 @@ def _datetime(value: Any, where: str) -> datetime.datetime | None:
     except ValueError:
         raise ImportFileError(f"{where}: not an ISO 8601 date-time: {value!r}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+        parsed = parsed.replace(tzinfo=datetime.UTC)
     return parsed
 
 
