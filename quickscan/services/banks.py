@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
 
-from quickscan.bank import Bank, Catalog, bank_from_snapshot, load_catalog
-from quickscan.models import Round
+from quickscan.bank import Bank, BankError, Catalog, Problem, bank_from_snapshot, load_catalog
+from quickscan.models import Round, RoundBank
 
 
 def catalog() -> Catalog:
@@ -26,19 +27,31 @@ def reload_catalog() -> None:
     _catalog.cache_clear()
 
 
-@lru_cache(maxsize=256)
-def _snapshot_bank(sha256: str, content_json: str) -> Bank:
-    import json
+_snapshots: dict[str, Bank] = {}
+_snapshots_lock = threading.Lock()
 
-    return bank_from_snapshot(json.loads(content_json))
+
+def _snapshot_bank(round_bank: RoundBank) -> Bank:
+    """Rebuild a pinned bank once per content hash; later calls reuse the frozen object.
+
+    The snapshot is checked against the hash stored when the bank was pinned, so a
+    tampered snapshot is refused instead of silently scored.
+    """
+    bank = _snapshots.get(round_bank.sha256)
+    if bank is None:
+        bank = bank_from_snapshot(round_bank.content)
+        if bank.sha256 != round_bank.sha256:
+            raise BankError([Problem("<snapshot>", 1, "sha256",
+                                     f"snapshot of {round_bank.bank_id} {round_bank.version} "
+                                     "does not match its stored content hash")])
+        with _snapshots_lock:
+            _snapshots[round_bank.sha256] = bank
+    return bank
 
 
 def round_banks(round_: Round) -> list[Bank]:
     """The banks pinned to a round, rebuilt from their stored snapshots, in round order."""
-    import json
-
-    return [_snapshot_bank(rb.sha256, json.dumps(rb.content, sort_keys=True))
-            for rb in round_.banks]
+    return [_snapshot_bank(round_bank) for round_bank in round_.banks]
 
 
 def round_bank_map(round_: Round) -> dict[str, Bank]:

@@ -57,7 +57,14 @@ def neutralise(value: Any) -> Any:
 
 
 def _iso(value: datetime.datetime | datetime.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    """ISO 8601; timestamps always in UTC with offset (SQLite returns them without a zone)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return value.astimezone(datetime.timezone.utc).isoformat()
+    return value.isoformat()
 
 
 def _value(stored: str) -> int | str:

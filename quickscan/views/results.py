@@ -42,7 +42,8 @@ from quickscan.reporting.content import (
 from quickscan.services import exports
 from quickscan.services.banks import round_banks
 from quickscan.services.results import score
-from quickscan.services.tokens import hash_token
+from quickscan.views.token_limits import token_limit
+from quickscan.services.responses import find_response
 
 bp = Blueprint("results", __name__)
 
@@ -252,10 +253,7 @@ def chart(round_id: int, name: str, ext: str) -> Response:
 
 
 def _respondent_response(resume_token: str) -> SurveyResponse:
-    if len(resume_token) > 128:
-        abort(404)
-    response = db.session.scalar(select(SurveyResponse).where(
-        SurveyResponse.resume_token_hash == hash_token(resume_token)))
+    response = find_response(resume_token)
     if response is None:
         abort(404, description=_("Deze link werkt niet. Controleer de link die u hebt "
                                  "gekregen."))
@@ -263,6 +261,7 @@ def _respondent_response(resume_token: str) -> SurveyResponse:
 
 
 @bp.get("/r/<resume_token>/resultaten")
+@token_limit
 def respondent(resume_token: str) -> str:
     """A respondent's view of their own department's results, after submitting."""
     response = _respondent_response(resume_token)

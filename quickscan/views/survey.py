@@ -29,7 +29,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from quickscan.extensions import limiter
+from quickscan.views.token_limits import token_limit
 from quickscan.forms.survey import (
     ACTIONS,
     IMPORTANCE_LABELS,
@@ -56,30 +56,6 @@ bp = Blueprint("survey", __name__)
 
 
 # --------------------------------------------------------------------------- rate limiting
-
-
-def _token_known() -> bool:
-    """True when the URL carries a known invitation or resume token (never rate-limited)."""
-    cache_key = "quickscan.survey_token_known"
-    if cache_key not in request.environ:  # per request (``g`` may outlive one in tests)
-        args = request.view_args or {}
-        known = False
-        if "token" in args:
-            known = service.find_invitation(str(args["token"])) is not None
-        elif "resume_token" in args:
-            known = service.find_response(str(args["resume_token"])) is not None
-        request.environ[cache_key] = known
-    return bool(request.environ[cache_key])
-
-
-def _token_rate_limit() -> str:
-    return str(current_app.config["TOKEN_RATE_LIMIT"])
-
-
-#: One counter per IP address for every survey address; only unknown tokens (404) count.
-token_limit = limiter.shared_limit(
-    _token_rate_limit, scope="survey-token", exempt_when=_token_known,
-    deduct_when=lambda response: response.status_code == 404)
 
 
 @bp.after_request
