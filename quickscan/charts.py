@@ -17,9 +17,12 @@ import hashlib
 import io
 import json
 import math
+import multiprocessing
+import os
 import textwrap
 import threading
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Final, Literal
@@ -60,6 +63,9 @@ class RadarSpec:
     axes: tuple[str, ...]
     series: tuple[Series, ...]
     legend_title: str = ""
+    #: Label the axes 1, 2, 3, … instead of by name (dense radars; the data table beside the
+    #: chart then numbers its rows the same way). Short labels never overlap and draw fast.
+    numbered: bool = False
     kind: str = field(default="radar", init=False)
 
 
@@ -102,11 +108,7 @@ def render(spec: ChartSpec, fmt: str = "png", dpi: int = DEFAULT_DPI) -> bytes:
             _cache.move_to_end(key)
             _stats["hits"] += 1
             return cached
-    if isinstance(spec, RadarSpec):
-        figure = _radar_figure(spec) if len(spec.axes) >= 3 else _bar_figure(spec)
-    else:
-        figure = _heatmap_figure(spec)
-    data = _to_bytes(figure, fmt, dpi)
+    data = _render_uncached((spec, fmt, dpi))
     with _cache_lock:
         _stats["misses"] += 1
         _cache[key] = data
@@ -114,6 +116,54 @@ def render(spec: ChartSpec, fmt: str = "png", dpi: int = DEFAULT_DPI) -> bytes:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return data
+
+
+#: Below this many uncached charts, rendering in worker processes does not pay off.
+PARALLEL_FROM: Final = 8
+
+
+def _render_uncached(job: tuple[ChartSpec, str, int]) -> bytes:
+    spec, fmt, dpi = job
+    if isinstance(spec, RadarSpec):
+        figure = _radar_figure(spec) if len(spec.axes) >= 3 else _bar_figure(spec)
+    else:
+        figure = _heatmap_figure(spec)
+    return _to_bytes(figure, fmt, dpi)
+
+
+def render_many(specs: Sequence[ChartSpec], fmt: str = "png", dpi: int = DEFAULT_DPI,
+                processes: int | None = None) -> list[bytes]:
+    """Render several charts, the uncached ones spread over worker processes, and cache them.
+
+    Worker processes come from a fork server that preloads this module, so they start fast
+    and never inherit the web server's threads or locks. With one process (or few charts)
+    everything is rendered in this process.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}")
+    workers = processes if processes is not None else (os.cpu_count() or 1)
+    missing: dict[str, ChartSpec] = {}
+    with _cache_lock:
+        for spec in specs:
+            key = chart_key(spec, fmt, dpi)
+            if key not in _cache:
+                missing[key] = spec
+    if workers > 1 and len(missing) >= PARALLEL_FROM:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["quickscan.charts"])
+        jobs = [(spec, fmt, dpi) for spec in missing.values()]
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                 mp_context=context) as pool:
+            rendered = list(pool.map(_render_uncached, jobs,
+                                     chunksize=max(1, len(jobs) // (4 * workers))))
+        with _cache_lock:
+            for key, data in zip(missing, rendered):
+                _stats["misses"] += 1
+                _cache[key] = data
+                _cache.move_to_end(key)
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return [render(spec, fmt, dpi) for spec in specs]
 
 
 def cache_info() -> dict[str, int]:
@@ -190,9 +240,13 @@ def _radar_figure(spec: RadarSpec) -> Figure:
         ax.text(0.02, r + 0.015, str(ring), fontsize=7, color="#4a4a4a", zorder=2)
     for c, s in zip(cos, sin):
         ax.plot([0, c], [0, s], color=GRID_COLOUR, linewidth=0.6, zorder=1)
-    for label, c, s in zip(spec.axes, cos, sin):
+    for number, (label, c, s) in enumerate(zip(spec.axes, cos, sin), start=1):
         ha = "left" if c > 0.15 else ("right" if c < -0.15 else "center")
         va = "bottom" if s > 0.15 else ("top" if s < -0.15 else "center")
+        if spec.numbered:
+            ax.text(1.06 * c, 1.06 * s, str(number), ha=ha, va=va, fontsize=9,
+                    fontweight="bold", color=TEXT_COLOUR, clip_on=False)
+            continue
         ax.text(1.08 * c, 1.08 * s, wrap_label(label, 20 if abs(c) > 0.15 else 26),
                 ha=ha, va=va, fontsize=8, color=TEXT_COLOUR, clip_on=False)
     handles = []

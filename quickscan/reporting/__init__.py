@@ -34,14 +34,26 @@ def report_charts(content: ReportContent) -> Iterator[Chart]:
 
 def render_charts(content: ReportContent, progress: Callable[[Chart], None] | None = None
                   ) -> int:
-    """Render (and cache) every chart of a report; returns how many there are."""
-    count = 0
-    for chart in report_charts(content):
-        charts.render(chart.spec, "png")
-        count += 1
+    """Render (and cache) every chart of a report, in parallel; returns how many there are."""
+    all_charts = list(report_charts(content))
+    charts.render_many([chart.spec for chart in all_charts], "png",
+                       processes=chart_processes())
+    for chart in all_charts:
         if progress is not None:
             progress(chart)
-    return count
+    return len(all_charts)
+
+
+def chart_processes() -> int | None:
+    """Worker processes for rendering a report's charts (config ``CHART_PROCESSES``).
+
+    ``None`` (the default) uses every core; 1 renders in the calling process.
+    """
+    from flask import has_app_context
+
+    if has_app_context() and current_app.config.get("CHART_PROCESSES") is not None:
+        return int(current_app.config["CHART_PROCESSES"])
+    return None
 
 
 def pdf_report(round_: Round, department: Department | None = None, lang: str = "nl",

@@ -310,6 +310,10 @@ def priority_rows(priorities: Sequence[Priority], ids: Mapping[str, int],
                              titles.theme(p.bank, p.theme)) for p in priorities)
 
 
+#: Radars with more axes than this number their axes and the rows of their data table.
+NUMBERED_AXES_FROM = 8
+
+
 def department_chart(result: DepartmentResult, round_result: RoundResult, titles: Titles,
                      texts: Mapping[str, Any]) -> Chart:
     """The department radar: per theme its score, target and the municipality mean."""
@@ -320,11 +324,13 @@ def department_chart(result: DepartmentResult, round_result: RoundResult, titles
     mean = tuple(round_result.municipality.themes.get((t.bank_id, t.theme_id)) for t in themes)
     labels = (text(texts, "labels.score"), text(texts, "labels.target"),
               text(texts, "labels.mean"))
+    numbered = len(axes) > NUMBERED_AXES_FROM
     spec = RadarSpec(
         title=text(texts, "charts.department_radar", department=result.name), axes=axes,
         series=(Series(labels[0], score, fill=True), Series(labels[1], target),
-                Series(labels[2], mean)))
-    rows = tuple((axis, (s, g, m)) for axis, s, g, m in zip(axes, score, target, mean))
+                Series(labels[2], mean)), numbered=numbered)
+    names = tuple(f"{n}. {axis}" for n, axis in enumerate(axes, start=1)) if numbered else axes
+    rows = tuple((axis, (s, g, m)) for axis, s, g, m in zip(names, score, target, mean))
     return Chart("afdeling", spec, text(texts, "charts.department_radar_alt",
                                         department=result.name),
                  spec.title, (text(texts, "labels.theme"),) + labels, rows)

@@ -48,6 +48,7 @@ from reportlab.platypus import (
 )
 
 from quickscan import charts
+from quickscan.charts import RadarSpec
 from quickscan.reporting.content import (
     Chart,
     DepartmentSection,
@@ -434,8 +435,13 @@ class _Builder:
     def all_priorities(self) -> list[Flowable]:
         c = self.c
         story: list[Flowable] = [PageBreak(), self.heading(c.t("titles.priorities"), 0)]
-        if c.priorities:
-            story += self.priorities(c.priorities)
+        limit = int(c.texts.get("layout", {}).get("report_priorities", 0) or 0)
+        shown = c.priorities[:limit] if limit else c.priorities
+        if len(shown) < len(c.priorities):
+            story.append(self.p(c.t("labels.priorities_truncated", shown=len(shown),
+                                    total=len(c.priorities))))
+        if shown:
+            story += self.priorities(shown)
         else:
             story.append(self.p(c.t("labels.no_priorities")))
         return story
@@ -459,9 +465,11 @@ class _Builder:
             story.append(self.p(c.t("labels.no_responses")))
         story += self.chart(section.radar, self.height * 0.5)
         theme_rows = []
-        for row in section.themes:
+        numbered = isinstance(section.radar.spec, RadarSpec) and section.radar.spec.numbered
+        for number, row in enumerate(section.themes, start=1):
             r = row.result
-            theme_rows.append([f"{row.theme_title} ({row.bank_title})", self.num(r.score),
+            label = f"{row.theme_title} ({row.bank_title})"
+            theme_rows.append([f"{number}. {label}" if numbered else label, self.num(r.score),
                                self.num(r.target), self.num(r.gap), self.num(r.importance),
                                self.num(r.priority), ", ".join(f.label for f in row.flags)])
         story.append(self.table(
@@ -576,6 +584,9 @@ def build_pdf(content: ReportContent, stats: dict[str, int] | None = None) -> by
 
     ``stats``, when given, receives the number of pages, tables and images (for the benchmark).
     """
+    from quickscan.reporting import render_charts
+
+    render_charts(content)  # every chart at once, spread over the cores, into the cache
     builder = _Builder(content)
     section = content.department_report
     if section is None:

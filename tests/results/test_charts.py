@@ -83,3 +83,14 @@ def test_charts_module_never_uses_pyplot() -> None:
     source = Path(charts.__file__).read_text(encoding="utf-8")
     assert "pyplot" not in source.replace("never ``pyplot``", "")
     assert "FigureCanvasAgg" in source
+
+
+def test_render_many_in_worker_processes_matches_single_renders() -> None:
+    specs = [radar((float(i), 50.0, None, 90.0)) for i in range(charts.PARALLEL_FROM + 1)]
+    charts.clear_cache()
+    parallel = charts.render_many(specs, "png", processes=2)
+    assert charts.cache_info()["size"] == len(specs)
+    charts.clear_cache()
+    single = [charts.render(spec, "png") for spec in specs]
+    assert parallel == single
+    assert len(set(parallel)) == len(specs)

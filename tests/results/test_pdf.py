@@ -177,3 +177,32 @@ def test_html_report_has_the_same_content(coordinator_client, built_round) -> No
     assert "css/results.css" in text
     css = (Path(__file__).resolve().parents[2] / "quickscan/static/css/results.css").read_text()
     assert "@media print" in css
+
+
+def test_round_report_limits_its_priority_chapter(app, built_round) -> None:
+    """The round report lists the `report_priorities` most important gaps and says so."""
+    result = score(built_round.round)
+    total = len(result.priorities)
+    assert total > 3
+    original = app.config["REPORTS_DIR"]
+    app.config["REPORTS_DIR"] = str(_reports_with_limit(app, 3))
+    try:
+        text = " ".join(pdf_text(reporting.pdf_report(built_round.round, result=result)).split())
+    finally:
+        app.config["REPORTS_DIR"] = original
+    assert f"Dit rapport toont de 3 belangrijkste van de {total} verbeterpunten." in text
+
+
+def _reports_with_limit(app, limit: int) -> Path:
+    import tempfile
+
+    import yaml
+
+    source = Path(__file__).resolve().parents[2] / "reports"
+    folder = Path(tempfile.mkdtemp(prefix="reports_"))
+    for path in source.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["layout"]["report_priorities"] = limit
+        (folder / path.name).write_text(yaml.safe_dump(data, allow_unicode=True),
+                                        encoding="utf-8")
+    return folder
