@@ -36,15 +36,21 @@ sys.path.insert(0, str(ROOT))
 
 HEADING = "## Report (bench_report.py)"
 NOTES = (
-    "Where the time goes: a matplotlib radar costs about 0.1 s to draw (mostly glyph "
-    "rendering of its labels), so a cold whole-round report spends most of its time on the "
-    "42 charts; they are cached (LRU, keyed by a SHA-256 of their inputs), so after the "
-    "results pages have been viewed, or on a second download, the PDF is built from the "
-    "cache. The rest is reportlab's pure-Python paragraph wrapping and table splitting: the "
-    "report's tables hold wrapped text (themes, next steps, comments), the bare document's "
-    "tables only short strings, which is why the warm ratio stays above 1.5 ×. Image streams "
-    "are written binary instead of ASCII85 in both documents. Figures vary with the load of "
-    "the shared 2-core machine (other test suites ran at the same time).")
+    "Where the time goes: a matplotlib radar costs 0.06–0.1 s to draw (mostly glyph "
+    "rendering and PNG encoding), so a cold whole-round report spends about half its time on "
+    "its charts. Three measures bring it under 5 s: dense department radars (more than 8 "
+    "themes) number their axes, with the numbered theme table beside them, so they draw fewer "
+    "glyphs and their labels never overlap; a report's uncached charts are rendered at once "
+    "in worker processes from a fork server (one per core, `QUICKSCAN_CHART_PROCESSES=1` "
+    "turns it off; each worker peaks at about 90 MB, outside the tracemalloc figure); and "
+    "charts are cached (LRU keyed by a SHA-256 of their inputs), so after the results pages "
+    "were viewed the PDF is built warm. The round report's priority chapter lists the 50 "
+    "largest gaps (`report_priorities` in `reports/<lang>.yaml`; the full list is in the web "
+    "pages and the exports). What remains is reportlab's paragraph wrapping and table "
+    "splitting (its C accelerator `rl-accel` is installed): the report's tables hold wrapped "
+    "text (themes, next steps, comments) where the bare document's tables hold short strings, "
+    "which is why the warm ratio stays above the 1.5 × goal. Figures vary with the load of "
+    "the shared 2-core machine.")
 VALUES = ("0", "1", "2", "3", "4", "dont_know", "not_applicable")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import json
 import math
 import multiprocessing
@@ -23,6 +24,7 @@ import textwrap
 import threading
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Final, Literal
@@ -44,6 +46,8 @@ TEXT_COLOUR: Final = "#1a1a1a"
 SCALE_MAX: Final = 100.0
 DEFAULT_DPI: Final = 120
 CACHE_SIZE: Final = 256
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -152,10 +156,16 @@ def render_many(specs: Sequence[ChartSpec], fmt: str = "png", dpi: int = DEFAULT
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["quickscan.charts"])
         jobs = [(spec, fmt, dpi) for spec in missing.values()]
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                 mp_context=context) as pool:
-            rendered = list(pool.map(_render_uncached, jobs,
-                                     chunksize=max(1, len(jobs) // (4 * workers))))
+        try:
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                     mp_context=context) as pool:
+                rendered = list(pool.map(_render_uncached, jobs,
+                                         chunksize=max(1, len(jobs) // (4 * workers))))
+        except (BrokenProcessPool, OSError) as exc:
+            # No worker processes here (e.g. a frozen or unusual main module): render below,
+            # in this process, rather than fail the report.
+            logger.warning("chart worker processes unavailable, rendering in-process: %s", exc)
+            return [render(spec, fmt, dpi) for spec in specs]
         with _cache_lock:
             for key, data in zip(missing, rendered):
                 _stats["misses"] += 1
