@@ -42,8 +42,7 @@ from quickscan.reporting.content import (
 from quickscan.services import exports
 from quickscan.services.banks import round_banks
 from quickscan.services.results import score
-from quickscan.views.token_limits import token_limit
-from quickscan.services.responses import find_response
+from quickscan.views.token_limits import known_response, token_limit
 
 bp = Blueprint("results", __name__)
 
@@ -253,7 +252,7 @@ def chart(round_id: int, name: str, ext: str) -> Response:
 
 
 def _respondent_response(resume_token: str) -> SurveyResponse:
-    response = find_response(resume_token)
+    response = known_response(resume_token)
     if response is None:
         abort(404, description=_("Deze link werkt niet. Controleer de link die u hebt "
                                  "gekregen."))

@@ -29,7 +29,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from quickscan.views.token_limits import token_limit
+from quickscan.views.token_limits import known_invitation, known_response, token_limit
 from quickscan.forms.survey import (
     ACTIONS,
     IMPORTANCE_LABELS,
@@ -105,7 +105,7 @@ def rate_limited(error: RateLimitExceeded) -> tuple[str, int]:
 
 
 def _response_or_404(resume_token: str) -> Response:
-    response = service.find_response(resume_token)
+    response = known_response(resume_token)
     if response is None:
         raise NotFoundError()
     return response
@@ -140,9 +140,8 @@ def _render_step(response: Response, step: Step, form: StepForm,
                  status: int = 200) -> tuple[str, int]:
     all_steps = service.steps(response)
     scale = service.scale_for(step.bank)
-    answers = service.answers_of(response)
-    comments = service.comments_of(response)
-    importance = service.importance_of(response).get((step.bank.id, step.theme.id))
+    answers, comments, importance_by_theme = _stored(response)
+    importance = importance_by_theme.get((step.bank.id, step.theme.id))
     labels = dict(answer_choices(scale))
     return render_template(
         "survey/step.html", step=step, total=len(all_steps), form=form, scale=scale,
@@ -159,7 +158,7 @@ def _render_step(response: Response, step: Step, form: StepForm,
 @token_limit
 def intro(token: str) -> tuple[str, int] | str:
     """What the quickscan is, how long it takes, who sees the answers, and the scale."""
-    invitation = service.find_invitation(token)
+    invitation = known_invitation(token)
     if invitation is None:
         raise NotFoundError()
     department = invitation.department
@@ -232,10 +231,21 @@ def step_page(resume_token: str, step: int) -> tuple[str, int] | WerkzeugRespons
     return _redirect("survey.step_page", resume_token=resume_token, step=step)
 
 
+def _stored(response: Response) -> tuple[dict[str, str], dict[str, str],
+                                         dict[tuple[str, str], int]]:
+    """The response's saved answers, comments and importance ratings, read once per request."""
+    key = f"quickscan.stored:{response.id}"
+    if key not in request.environ:
+        request.environ[key] = (service.answers_of(response), service.comments_of(response),
+                                service.importance_of(response))
+    stored: tuple[dict[str, str], dict[str, str], dict[tuple[str, str], int]]
+    stored = request.environ[key]
+    return stored
+
+
 def _form_from_database(response: Response, step: Step, form_class: type[StepForm]) -> StepForm:
-    answers = service.answers_of(response)
-    comments = service.comments_of(response)
-    importance = service.importance_of(response).get((step.bank.id, step.theme.id))
+    answers, comments, importance_by_theme = _stored(response)
+    importance = importance_by_theme.get((step.bank.id, step.theme.id))
     data: dict[str, Any] = {}
     for question in step.theme.questions:
         data["q-" + question.id] = answers.get(question.id)

@@ -11,21 +11,36 @@ from __future__ import annotations
 from flask import current_app, request
 
 from quickscan.extensions import limiter
+from quickscan.models import Invitation, Response
 from quickscan.services import responses as service
+
+
+def known_invitation(token: str) -> Invitation | None:
+    """The active invitation behind a token, looked up once per request."""
+    key = "quickscan.invitation:" + token
+    if key not in request.environ:
+        request.environ[key] = service.find_invitation(token)
+    invitation: Invitation | None = request.environ[key]
+    return invitation
+
+
+def known_response(resume_token: str) -> Response | None:
+    """The response behind a resume token, looked up once per request."""
+    key = "quickscan.response:" + resume_token
+    if key not in request.environ:
+        request.environ[key] = service.find_response(resume_token)
+    response: Response | None = request.environ[key]
+    return response
 
 
 def _token_known() -> bool:
     """True when the URL carries a known invitation or resume token (never rate-limited)."""
-    cache_key = "quickscan.survey_token_known"
-    if cache_key not in request.environ:  # per request (``g`` may outlive one in tests)
-        args = request.view_args or {}
-        known = False
-        if "token" in args:
-            known = service.find_invitation(str(args["token"])) is not None
-        elif "resume_token" in args:
-            known = service.find_response(str(args["resume_token"])) is not None
-        request.environ[cache_key] = known
-    return bool(request.environ[cache_key])
+    args = request.view_args or {}
+    if "token" in args:
+        return known_invitation(str(args["token"])) is not None
+    if "resume_token" in args:
+        return known_response(str(args["resume_token"])) is not None
+    return False
 
 
 def _token_rate_limit() -> str:
