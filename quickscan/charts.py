@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import json
+import logging
 import math
 import multiprocessing
 import os
 import textwrap
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Final, Literal
 

@@ -35,7 +35,7 @@ COMMENT_MAX_LENGTH = 2000
 
 def utcnow() -> datetime.datetime:
     """Timezone-aware current time in UTC."""
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]

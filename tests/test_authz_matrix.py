@@ -65,6 +65,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("coordinator.reopen_round", "POST"): COORD_POST,
     ("coordinator.add_department", "POST"): COORD_POST,
     ("coordinator.rename_department", "POST"): COORD_POST,
+    ("coordinator.set_department_banks", "POST"): COORD_POST,
     ("coordinator.remove_department", "POST"): COORD_POST,
     ("coordinator.renew_link", "POST"): COORD_POST,
     ("coordinator.revoke_link", "POST"): COORD_POST,
@@ -90,6 +91,7 @@ FORMS: dict[str, dict[str, object]] = {
     "coordinator.edit_round": {"name": "Andere naam", "municipality": "Gemeente"},
     "coordinator.add_department": {"name": "Nieuwe afdeling", "bank": "wonen"},
     "coordinator.rename_department": {"name": "Hernoemd"},
+    "coordinator.set_department_banks": {"bank": "werk"},
 }
 
 

@@ -136,7 +136,7 @@ def test_report_texts_exist_in_both_languages() -> None:
 DUTCH_HEADINGS = ("Inloggen als coördinator", "Afdelingen en hun links", "Afdeling toevoegen",
                   "Voortgang", "Resultaten van", "Respons", "Beeld van de gemeente",
                   "Afdelingen vergelijken", "Prioriteiten", "Signalen", "Hoofdmenu")
-HEADING_RE = re.compile(r"<(h[1-3]|caption|th|label|legend|button)\b[^>]*>(.*?)</\1>", re.S)
+HEADING_RE = re.compile(r"<(h[1-3]|caption|th|label|legend|button)\b[^>]*>(.*?)</\1>", re.DOTALL)
 
 
 def _headings(body: str) -> list[str]:

@@ -114,7 +114,7 @@ def _coordinator_requests(round_id: int, department_id: int) -> list[tuple[str, 
     return [("GET", "/rondes"), ("GET", "/rondes/nieuw"), ("POST", "/rondes/nieuw"),
             ("GET", base), ("GET", f"{base}/bewerken"), ("POST", f"{base}/bewerken"),
             ("POST", f"{base}/afdelingen"), ("POST", f"{dept}/hernoemen"),
-            ("POST", f"{dept}/verwijderen"), ("POST", f"{dept}/link/vernieuwen"),
+            ("POST", f"{dept}/vragenlijsten"), ("POST", f"{dept}/verwijderen"), ("POST", f"{dept}/link/vernieuwen"),
             ("POST", f"{dept}/link/intrekken"), ("GET", f"{base}/voortgang"),
             ("POST", f"{base}/sluiten"), ("POST", f"{base}/heropenen")]
 
@@ -301,6 +301,87 @@ def test_rename_and_remove_refused_once_answers_exist(logged_in):
     assert remove.status_code == 409
     db.session.expire_all()
     assert db.session.get(Department, department.id).name == "Sociaal domein"
+
+
+def test_change_department_banks(logged_in):
+    round_ = _round(banks={"wonen": None})
+    department = round_.departments[0]
+    path = f"/rondes/{round_.id}"
+    html = logged_in.get(path).get_data(as_text=True)
+    action = f'action="{path}/afdelingen/{department.id}/vragenlijsten"'
+    assert action in html
+    assert (f'id="banks-{department.id}-werk" name="bank" value="werk" checked>' in html)
+    assert f'id="banks-{department.id}-wonen" name="bank" value="wonen">' in html
+    assert f'id="banks-{department.id}-bestuur"' not in html  # common: text, not a checkbox
+    assert "Bestuur: altijd, voor alle afdelingen" in html
+    assert "Welke vragenlijsten vult Sociaal domein in?" in html
+    response = post(logged_in, f"{path}/afdelingen/{department.id}/vragenlijsten",
+                    {"bank": ["wonen"]}, form_page=path)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"{path}#afdeling-{department.id}")
+    db.session.expire_all()
+    assert db.session.get(Department, department.id).bank_ids == ["bestuur", "wonen"]
+    page = logged_in.get(path).get_data(as_text=True)
+    assert "De vragenlijsten van afdeling Sociaal domein zijn opgeslagen." in page
+    assert f'id="banks-{department.id}-wonen" name="bank" value="wonen" checked>' in page
+
+
+@pytest.mark.parametrize("bank_ids", [["bestaatniet"], ["wonen", "kapot"], ["../werk"]])
+def test_forged_department_bank_is_refused_and_writes_nothing(logged_in, bank_ids):
+    round_ = _round(banks={"wonen": None})
+    department = round_.departments[0]
+    path = f"/rondes/{round_.id}"
+    response = post(logged_in, f"{path}/afdelingen/{department.id}/vragenlijsten",
+                    {"bank": bank_ids}, form_page=path)
+    assert response.status_code == 400
+    assert "hoort niet bij deze ronde" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Department, department.id).bank_ids == ["bestuur", "werk"]
+
+
+def test_change_department_banks_refused_once_answers_exist(logged_in):
+    round_ = _round(banks={"wonen": None})
+    department = round_.departments[0]
+    db.session.add(Response(department=department,
+                            resume_token_hash=tokens.hash_token(tokens.new_resume_token())))
+    db.session.commit()
+    path = f"/rondes/{round_.id}"
+    html = logged_in.get(path).get_data(as_text=True)
+    assert "/vragenlijsten" not in html and "Vragenlijsten opslaan" not in html
+    assert "haar vragenlijsten liggen vast" in html
+    response = post(logged_in, f"{path}/afdelingen/{department.id}/vragenlijsten",
+                    {"bank": ["wonen"]}, form_page=path)
+    assert response.status_code == 409
+    assert "kunnen niet meer worden gewijzigd" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Department, department.id).bank_ids == ["bestuur", "werk"]
+
+
+def test_closed_round_refuses_department_changes(logged_in):
+    round_ = _round(banks={"wonen": None})
+    department = round_.departments[0]
+    path = f"/rondes/{round_.id}"
+    dept = f"{path}/afdelingen/{department.id}"
+    rounds.close_round(round_)
+    html = logged_in.get(path).get_data(as_text=True)
+    closed = "Deze ronde is gesloten. Heropen de ronde om afdelingen te wijzigen."
+    assert closed in html
+    for action in ("/afdelingen\"", "/hernoemen", "/vragenlijsten", "/verwijderen"):
+        assert action not in html, action
+    for target, data in ((f"{path}/afdelingen", {"name": "Nieuw", "bank": ["wonen"]}),
+                         (f"{dept}/hernoemen", {"name": "Nieuwe naam"}),
+                         (f"{dept}/vragenlijsten", {"bank": ["wonen"]}),
+                         (f"{dept}/verwijderen", {})):
+        response = post(logged_in, target, data, form_page="/rondes")
+        assert response.status_code == 409, target
+        assert closed in response.get_data(as_text=True), target
+    db.session.expire_all()
+    assert {d.name: d.bank_ids for d in db.session.get(Round, round_.id).departments} == {
+        "Sociaal domein": ["bestuur", "werk"]}
+    assert _count(Department) == 1 and _count(Invitation) == 1
+    rounds.reopen_round(db.session.get(Round, round_.id))
+    html = logged_in.get(path).get_data(as_text=True)
+    assert closed not in html and "/vragenlijsten" in html and "/hernoemen" in html
 
 
 def test_renew_and_revoke_link(logged_in):

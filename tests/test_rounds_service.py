@@ -185,6 +185,60 @@ def test_rename_and_remove_refused_once_answers_exist():
     assert db.session.get(Department, department.id).name == "Ruimte"
 
 
+def test_set_department_banks_before_answers():
+    round_ = _make_round()
+    department = next(d for d in round_.departments if d.name == "Ruimte")
+    rounds.set_department_banks(department, ["werk", "wonen"])
+    db.session.expire_all()
+    assert db.session.get(Department, department.id).bank_ids == ["bestuur", "werk", "wonen"]
+    rounds.set_department_banks(db.session.get(Department, department.id), [])
+    db.session.expire_all()
+    assert db.session.get(Department, department.id).bank_ids == ["bestuur"]  # always common
+
+
+@pytest.mark.parametrize("bank_ids", [["bestaatniet"], ["werk", "../wonen"], ["kapot"]])
+def test_set_department_banks_refuses_banks_outside_the_round(bank_ids):
+    round_ = _make_round(banks={"wonen": None}, departments=[("Ruimte", ["wonen"])])
+    department = round_.departments[0]
+    with pytest.raises(RoundError) as error:
+        rounds.set_department_banks(department, bank_ids)
+    assert error.value.status == 400
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Department, department.id).bank_ids == ["bestuur", "wonen"]
+
+
+def test_set_department_banks_refused_once_answers_exist():
+    round_ = _make_round()
+    department = next(d for d in round_.departments if d.name == "Ruimte")
+    _start_response(department)
+    with pytest.raises(RoundError) as error:
+        rounds.set_department_banks(department, ["werk"])
+    assert error.value.status == 409
+    assert "antwoorden" in error.value.message
+    db.session.expire_all()
+    assert db.session.get(Department, department.id).bank_ids == ["bestuur", "wonen"]
+
+
+def test_departments_cannot_change_while_the_round_is_closed():
+    round_ = _make_round()
+    department = next(d for d in round_.departments if d.name == "Ruimte")
+    rounds.close_round(round_)
+    closed = "Deze ronde is gesloten. Heropen de ronde om afdelingen te wijzigen."
+    for change in (lambda: rounds.add_department(round_, "Nieuw", ["werk"]),
+                   lambda: rounds.rename_department(department, "Nieuwe naam"),
+                   lambda: rounds.remove_department(department),
+                   lambda: rounds.set_department_banks(department, ["werk"])):
+        with pytest.raises(RoundError) as error:
+            change()
+        assert (error.value.status, error.value.message) == (409, closed)
+    db.session.expire_all()
+    assert {d.name: d.bank_ids for d in db.session.get(Round, round_.id).departments} == {
+        "Sociaal domein": ["bestuur", "werk"], "Ruimte": ["bestuur", "wonen"]}
+    rounds.reopen_round(round_)
+    assert rounds.set_department_banks(department, ["werk"]).bank_ids == ["bestuur", "werk"]
+
+
 # --------------------------------------------------------------------------- invitations
 
 

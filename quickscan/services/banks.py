@@ -8,7 +8,14 @@ from pathlib import Path
 
 from flask import current_app
 
-from quickscan.bank import Bank, BankError, Catalog, Problem, bank_from_snapshot, load_catalog
+from quickscan.bank import (
+    Bank,
+    BankError,
+    Catalog,
+    Problem,
+    bank_from_snapshot,
+    load_catalog,
+)
 from quickscan.models import Round, RoundBank
 
 

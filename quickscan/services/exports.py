@@ -62,8 +62,8 @@ def _iso(value: datetime.datetime | datetime.date | None) -> str | None:
         return None
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        return value.astimezone(datetime.timezone.utc).isoformat()
+            value = value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC).isoformat()
     return value.isoformat()
 
 

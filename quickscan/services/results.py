@@ -15,7 +15,13 @@ from quickscan.models import (
     Response,
     Round,
 )
-from quickscan.scoring import AnswerValue, DepartmentInput, ResponseInput, RoundResult, score_round
+from quickscan.scoring import (
+    AnswerValue,
+    DepartmentInput,
+    ResponseInput,
+    RoundResult,
+    score_round,
+)
 from quickscan.services.banks import round_banks
 
 

@@ -363,8 +363,19 @@ def reopen_round(round_: Round) -> None:
 # --------------------------------------------------------------------------- departments
 
 
+def _check_open(round_: Round) -> None:
+    """Departments change only while the round is open; a closed round answers 409."""
+    if not round_.is_open:
+        raise RoundError(_("Deze ronde is gesloten. Heropen de ronde om afdelingen te "
+                           "wijzigen."), 409)
+
+
 def add_department(round_: Round, name: str, bank_ids: Sequence[str]) -> Department:
-    """Add a department answering the common bank plus ``bank_ids`` (all pinned to the round)."""
+    """Add a department answering the common bank plus ``bank_ids`` (all pinned to the round).
+
+    Refused (409) while the round is closed.
+    """
+    _check_open(round_)
     name = _check_department_name(round_, name)
     pinned = [rb.bank_id for rb in round_.banks]
     department = Department(name=name,
@@ -376,7 +387,8 @@ def add_department(round_: Round, name: str, bank_ids: Sequence[str]) -> Departm
 
 
 def rename_department(department: Department, name: str) -> Department:
-    """Rename a department; refused once respondents have started."""
+    """Rename a department; refused once respondents have started or while the round is closed."""
+    _check_open(department.round)
     if has_responses(department):
         raise RoundError(_("Afdeling %(name)s kan niet meer worden hernoemd: er zijn al "
                            "antwoorden gegeven.", name=department.name), 409)
@@ -386,12 +398,31 @@ def rename_department(department: Department, name: str) -> Department:
 
 
 def remove_department(department: Department) -> None:
-    """Remove a department and its invitation; refused once respondents have started."""
+    """Remove a department and its invitation; refused once respondents have started or while
+    the round is closed."""
+    _check_open(department.round)
     if has_responses(department):
         raise RoundError(_("Afdeling %(name)s kan niet meer worden verwijderd: er zijn al "
                            "antwoorden gegeven.", name=department.name), 409)
     department.round.departments.remove(department)  # delete-orphan removes it and its links
     db.session.commit()
+
+
+def set_department_banks(department: Department, bank_ids: Sequence[str]) -> Department:
+    """Change which banks a department answers: the common bank plus ``bank_ids``.
+
+    Only banks pinned to the round are accepted (others: 400, nothing written). Refused (409)
+    once respondents have started for the department or while the round is closed.
+    """
+    round_ = department.round
+    _check_open(round_)
+    if has_responses(department):
+        raise RoundError(_("De vragenlijsten van afdeling %(name)s kunnen niet meer worden "
+                           "gewijzigd: er zijn al antwoorden gegeven.", name=department.name), 409)
+    pinned = [rb.bank_id for rb in round_.banks]
+    department.bank_ids = _department_banks(bank_ids, pinned, _common_id(round_))
+    db.session.commit()
+    return department
 
 
 # --------------------------------------------------------------------------- invitations

@@ -310,7 +310,7 @@ def add_department(round_id: int) -> Page:
 
 @bp.post("/rondes/<int:round_id>/afdelingen/<int:department_id>/hernoemen")
 def rename_department(round_id: int, department_id: int) -> Page:
-    """Rename a department (refused once respondents have started)."""
+    """Rename a department (refused once respondents have started or the round is closed)."""
     round_ = _round_or_404(round_id)
     department = _department_or_404(round_, department_id)
     try:
@@ -322,6 +322,25 @@ def rename_department(round_id: int, department_id: int) -> Page:
         _handle_round_error(exc)
         return _round_page(round_, exc.status, error=exc.message)
     flash(_("De afdeling heet nu %(name)s.", name=department.name), "success")
+    return redirect(url_for("coordinator.round_detail", round_id=round_.id,
+                            _anchor=f"afdeling-{department.id}"), 303)
+
+
+@bp.post("/rondes/<int:round_id>/afdelingen/<int:department_id>/vragenlijsten")
+def set_department_banks(round_id: int, department_id: int) -> Page:
+    """Change which banks a department answers (refused once respondents have started)."""
+    round_ = _round_or_404(round_id)
+    department = _department_or_404(round_, department_id)
+    try:
+        round_service.set_department_banks(department, request.form.getlist("bank"))
+    except RoundError as exc:
+        from quickscan.extensions import db
+
+        db.session.rollback()
+        _handle_round_error(exc)
+        return _round_page(round_, exc.status, error=exc.message)
+    flash(_("De vragenlijsten van afdeling %(name)s zijn opgeslagen.", name=department.name),
+          "success")
     return redirect(url_for("coordinator.round_detail", round_id=round_.id,
                             _anchor=f"afdeling-{department.id}"), 303)
 

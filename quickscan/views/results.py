@@ -23,7 +23,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from quickscan import charts, reporting

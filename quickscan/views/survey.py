@@ -29,7 +29,6 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from quickscan.views.token_limits import known_invitation, known_response, token_limit
 from quickscan.forms.survey import (
     ACTIONS,
     IMPORTANCE_LABELS,
@@ -51,6 +50,7 @@ from quickscan.services.responses import (
     Step,
     SurveyError,
 )
+from quickscan.views.token_limits import known_invitation, known_response, token_limit
 
 bp = Blueprint("survey", __name__)
 

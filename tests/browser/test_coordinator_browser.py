@@ -66,7 +66,17 @@ def test_coordinator_pages_are_accessible(live_server, page, user):
                  f"/rondes/{round_.id}/voortgang"):
         page.goto(live_server + path)
         page.locator("details").evaluate_all("(ds) => ds.forEach((d) => { d.open = true; })")
+        if path == f"/rondes/{round_.id}":  # the department forms are checked too
+            banks_forms = page.locator("form[action$='/vragenlijsten']")
+            assert banks_forms.count() == 2
+            assert banks_forms.first.is_visible()
+            assert banks_forms.get_by_role("checkbox", name="Werk").count() == 2  # no common
+            assert banks_forms.locator("input[type=checkbox]").count() == 4
         assert_accessible(page, path)
+    rounds.close_round(db.session.get(Round, round_.id))
+    page.goto(f"{live_server}/rondes/{round_.id}")
+    assert page.locator("form[action*='/afdelingen']:not([action*='/link/'])").count() == 0
+    assert_accessible(page, "closed round page")
     page.goto(live_server + "/rondes/nieuw")
     page.fill("#municipality", "Gemeente Test")
     page.locator("button[type=submit]", has_text="Ronde maken").click()
