@@ -262,17 +262,8 @@ class _Builder:
             widths = fit_widths(header, widths, self.s["HeaderCell"].fontSize)
         table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
         grid = colors.HexColor(self.colours.get("table_grid", "#8A8A8A"))
-        commands: list[tuple[Any, ...]] = [
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(self.colours.get("primary",
-                                                                             "#00567A"))),
-            ("FONTNAME", (0, 1), (-1, -1), FONT),
-            ("FONTSIZE", (0, 1), (-1, -1), 8),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("ALIGN", (numeric_from, 1), (-1, -1), "RIGHT"),
+        commands = self._table_commands(numeric_from, grid) + [
             ("LINEBELOW", (0, 0), (-1, -1), 0.25, grid),
-            ("BOX", (0, 0), (-1, -1), 0.5, grid),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
             ("LEFTPADDING", (0, 0), (-1, -1), 4),
             ("RIGHTPADDING", (0, 0), (-1, -1), 4),
         ]
@@ -281,6 +272,20 @@ class _Builder:
             commands.append(("BACKGROUND", (0, index), (-1, index), stripe))
         table.setStyle(TableStyle(commands))
         return table
+
+    def _table_commands(self, first_number: int, grid: colors.Color) -> list[tuple[Any, ...]]:
+        """The style every report table shares: header band, font, numbers right, a frame."""
+        return [
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(self.colours.get("primary",
+                                                                             "#00567A"))),
+            ("FONTNAME", (0, 1), (-1, -1), FONT),
+            ("FONTSIZE", (0, 1), (-1, -1), 8),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("ALIGN", (first_number, 1), (-1, -1), "RIGHT"),
+            ("BOX", (0, 0), (-1, -1), 0.5, grid),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ]
 
     def image(self, data: bytes, max_height: float | None = None) -> Image:
         width, height = _png_size(data)
@@ -338,17 +343,7 @@ class _Builder:
                                                  self.s["HeaderCell"].fontSize),
                       repeatRows=1, hAlign="LEFT")
         grid = colors.HexColor(self.colours.get("table_grid", "#8A8A8A"))
-        commands: list[tuple[Any, ...]] = [
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(self.colours.get("primary",
-                                                                             "#00567A"))),
-            ("FONTNAME", (0, 1), (-1, -1), FONT),
-            ("FONTSIZE", (0, 1), (-1, -1), 8),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("ALIGN", (first_number, 1), (-1, -1), "RIGHT"),
-            ("BOX", (0, 0), (-1, -1), 0.5, grid),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ]
+        commands = self._table_commands(first_number, grid)
         stripe = colors.HexColor(self.colours.get("table_stripe", "#F2F4F5"))
         for index in range(len(rows)):
             top, below = 1 + 2 * index, 2 + 2 * index
