@@ -52,8 +52,13 @@ QuestionId = Annotated[str, StringConstraints(pattern=QUESTION_ID_RE)]
 Levensdomein = Literal["onderwijs", "thuis", "werk_inkomen", "vrije_tijd", "vervoer", "welzijn"]
 Principle = Literal["gelijkheid", "solidariteit", "autonomie", "participatie"]
 Group = Literal[
-    "handicap", "leeftijd", "herkomst", "gender", "seksuele_orientatie", "inkomen", "religie"
+    "handicap", "leeftijd", "herkomst", "gender", "seksuele_orientatie", "inkomen", "religie",
+    "laaggeletterdheid",
 ]
+#: The most words a statement may have in a bank of format 2.
+MAX_STATEMENT_WORDS: Final = 20
+#: The most core ("kern") questions a bank may mark.
+MAX_CORE_QUESTIONS: Final = 8
 
 
 def _check_crpd(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -138,16 +143,33 @@ class Tags(_Frozen):
         return _check_crpd(values)
 
 
+class NextSteps(_Frozen):
+    """Next steps per level band: what a department at that level does to move up."""
+
+    levels_0_1: Text
+    level_2: Text
+    level_3: Text
+
+
 class Question(_Frozen):
-    """One statement that a respondent rates on the scale."""
+    """One statement that a respondent rates on the scale.
+
+    Banks of format 1 (the 1.x banks) describe levels 2-4 in ``help`` and give one ``next_step``.
+    Banks that declare ``format: 2`` (the 2.x banks) describe all five levels, give the ``evidence``
+    that shows a level and ``next_steps`` per level band, and may mark ``core`` questions (the
+    "kern" set of a quickscan).
+    """
 
     id: QuestionId
     statement: Text
     help: Mapping[Annotated[int, Field(ge=0, le=4)], Text]
     weight: Annotated[float, Field(gt=0, le=5)] = 1.0
-    next_step: Text
+    next_step: Text | None = None
+    next_steps: NextSteps | None = None
+    evidence: Text | None = None
+    core: bool = False
     tags: Tags
-    replaces: QuestionId | None = None
+    replaces: QuestionId | tuple[QuestionId, ...] | None = None
 
     @field_validator("help")
     @classmethod
@@ -160,9 +182,40 @@ class Question(_Frozen):
             )
         return MappingProxyType(dict(sorted(help_.items())))
 
+    @field_validator("replaces", mode="before")
+    @classmethod
+    def _replaces_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("replaces must name at least one question")
+            return tuple(value)
+        return value
+
     @field_serializer("help")
     def _help_out(self, help_: Mapping[int, str]) -> dict[int, str]:
         return dict(help_)
+
+    @property
+    def replaced_ids(self) -> tuple[str, ...]:
+        """The ids of earlier questions this one replaces (empty when it replaces none)."""
+        if self.replaces is None:
+            return ()
+        if isinstance(self.replaces, str):
+            return (self.replaces,)
+        return self.replaces
+
+    def next_step_for(self, score: float | None = None) -> str:
+        """The next step for a department at ``score`` (0-4; ``None``: the lowest band).
+
+        Format 1 questions have one next step for every level.
+        """
+        if self.next_steps is None:
+            return self.next_step or ""
+        if score is None or score < 2:
+            return self.next_steps.levels_0_1
+        if score < 3:
+            return self.next_steps.level_2
+        return self.next_steps.level_3
 
 
 class Theme(_Frozen):
@@ -202,7 +255,9 @@ class Bank(_Frozen):
     title: Text
     description: Text
     scale: Slug = DEFAULT_SCALE
+    format: Literal[1, 2] = 1
     common: bool = False
+    municipal: bool = False
     levensdomeinen: Annotated[tuple[Levensdomein, ...], Field(min_length=1)]
     changelog: Annotated[tuple[ChangelogEntry, ...], Field(min_length=1)]
     themes: Annotated[tuple[Theme, ...], Field(min_length=1)]
@@ -212,6 +267,12 @@ class Bank(_Frozen):
     @classmethod
     def _semver(cls, value: str) -> str:
         return _check_semver(value)
+
+    @property
+    def core_questions(self) -> tuple[Question, ...]:
+        """The core ("kern") questions, theme by theme; every question when none is marked."""
+        core = tuple(q for q in self.questions if q.core)
+        return core or self.questions
 
     @property
     def key(self) -> tuple[str, str]:
@@ -542,14 +603,63 @@ def _semantic_checks(bank: Bank, name: str, lines: Mapping[PathKey, int],
             if key in statements:
                 add(where + ("statement",), f"same statement as question '{statements[key]}'")
             statements.setdefault(key, question.id)
-            if question.replaces is not None and question.replaces == question.id:
+            if question.id in question.replaced_ids:
                 add(where + ("replaces",), "a question cannot replace itself")
+            if bank.format < 2 and question.next_step is None:
+                add(where + ("next_step",), "required field is missing")
     for t_index, theme in enumerate(bank.themes):
         for q_index, question in enumerate(theme.questions):
-            if question.replaces not in (None, question.id) and question.replaces in question_ids:
-                add(("themes", t_index, "questions", q_index, "replaces"),
-                    f"replaces '{question.replaces}', which is still in this version")
+            for replaced in question.replaced_ids:
+                if replaced != question.id and replaced in question_ids:
+                    add(("themes", t_index, "questions", q_index, "replaces"),
+                        f"replaces '{replaced}', which is still in this version")
+    if bank.format >= 2:
+        problems.extend(_format_2_checks(bank, add))
+    elif any(q.core for q in bank.questions):
+        _check_core(bank, add)
     return problems
+
+
+def statement_words(statement: str) -> int:
+    """The number of words in a statement (runs of non-space characters with a letter or digit)."""
+    return sum(1 for word in statement.split() if any(ch.isalnum() for ch in word))
+
+
+def _check_core(bank: Bank, add: Any) -> None:
+    core = [q for q in bank.questions if q.core]
+    if len(core) > MAX_CORE_QUESTIONS:
+        add(("themes",), f"{len(core)} core questions; a bank may mark at most "
+                         f"{MAX_CORE_QUESTIONS}")
+    for t_index, theme in enumerate(bank.themes):
+        if not any(q.core for q in theme.questions):
+            add(("themes", t_index, "id"), f"theme '{theme.id}' has no core question "
+                                           "(every theme needs at least one)")
+
+
+def _format_2_checks(bank: Bank, add: Any) -> list[Problem]:
+    """The content rules of ``format: 2`` banks; problems are reported through ``add``."""
+    for t_index, theme in enumerate(bank.themes):
+        for q_index, question in enumerate(theme.questions):
+            where: PathKey = ("themes", t_index, "questions", q_index)
+            words = statement_words(question.statement)
+            if words > MAX_STATEMENT_WORDS:
+                add(where + ("statement",), f"{words} words; a statement has at most "
+                                            f"{MAX_STATEMENT_WORDS}")
+            missing = [level for level in range(5) if level not in question.help]
+            if missing:
+                add(where + ("help",), "help must describe all five levels 0-4; missing: "
+                    + ", ".join(str(level) for level in missing))
+            if question.evidence is None:
+                add(where, "required field 'evidence' is missing (format 2)")
+            if question.next_steps is None:
+                add(where, "required field 'next_steps' is missing (format 2)")
+            if question.next_step is not None:
+                add(where + ("next_step",), "use 'next_steps' per level band in format 2")
+    if any(q.core for q in bank.questions):
+        _check_core(bank, add)
+    else:
+        add(("themes",), "format 2 banks mark their core questions with 'core: true'")
+    return []
 
 
 def parse_bank(data: Any, *, name: str = "<bank>", lines: Mapping[PathKey, int] | None = None,
@@ -758,10 +868,11 @@ def _cross_checks(catalog: Catalog, failed: Iterable[str] = ()) -> list[Problem]
         for question in bank.questions:
             if bank.id in skip_replaces:
                 break
-            if question.replaces is not None and question.replaces not in earlier:
-                add(key, _question_location(bank, question.id) + ("replaces",),
-                    f"replaces unknown question '{question.replaces}' "
-                    "(not in an earlier version of this bank)")
+            for replaced in question.replaced_ids:
+                if replaced not in earlier:
+                    add(key, _question_location(bank, question.id) + ("replaces",),
+                        f"replaces unknown question '{replaced}' "
+                        "(not in an earlier version of this bank)")
     return problems
 
 

@@ -80,6 +80,7 @@ GROUPS: Final[dict[str, str]] = {
     "seksuele_orientatie": "Seksuele oriëntatie",
     "inkomen": "Inkomen",
     "religie": "Religie",
+    "laaggeletterdheid": "Laaggeletterdheid",
 }
 
 #: The cross-cutting dimensions a department can be compared on, by tag name.

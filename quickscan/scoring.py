@@ -260,8 +260,9 @@ def _action(questions: Sequence[tuple[Question, QuestionResult]]) -> str:
     scored = [(r.score, -q.weight, index, q) for index, (q, r) in enumerate(questions)
               if r.score is not None]
     if not scored:
-        return questions[0][0].next_step
-    return min(scored, key=lambda item: (item[0], item[1], item[2]))[3].next_step
+        return questions[0][0].next_step_for(None)
+    lowest = min(scored, key=lambda item: (item[0], item[1], item[2]))
+    return lowest[3].next_step_for(lowest[0] / POINTS_PER_LEVEL)
 
 
 def _dimension_keys(question: Question) -> dict[str, tuple[str, ...]]:
