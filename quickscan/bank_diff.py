@@ -52,9 +52,9 @@ def diff_banks(old: Bank, new: Bank) -> BankDiff:
     new_ids = {q.id for q in new_questions}
     replacers: dict[str, list[str]] = defaultdict(list)
     for question in new_questions:
-        for replaced in question.replaced_ids:
-            if replaced in old_ids and replaced not in new_ids:
-                replacers[replaced].append(question.id)
+        for old_id in question.replaced_ids:
+            if old_id in old_ids and old_id not in new_ids:
+                replacers[old_id].append(question.id)
     kept = tuple(qid for qid in old_ids if qid in new_ids)
     replaced: list[tuple[str, str]] = []
     split: list[tuple[str, tuple[str, ...]]] = []

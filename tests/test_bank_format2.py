@@ -148,8 +148,8 @@ def test_replaces_a_list_and_unknown_ids_are_refused(questions: Path) -> None:
     with pytest.raises(BankError) as caught:
         load_catalog(questions)
     assert [p.message for p in caught.value.problems] == [
-        "replaces unknown question 'proef.toegang.bestaat_niet' "
-        "(not in an earlier version of this bank)"]
+        ("replaces unknown question 'proef.toegang.bestaat_niet' "
+         "(not in an earlier version of this bank)")]
 
 
 def test_diff_sorts_every_question(questions: Path) -> None:
