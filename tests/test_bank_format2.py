@@ -233,3 +233,13 @@ def test_cli_readability_and_diff(cli_app: Flask, questions: Path) -> None:
     assert "kept (1)\n  proef.toegang.loket" in diff.output
     unknown = runner.invoke(args=["banks", "diff", "proef", "1.1.0", "9.0.0"])
     assert unknown.exit_code == 1
+
+
+def test_core_only_keeps_the_core_questions_of_every_theme(questions: Path) -> None:
+    bank = load_bank_file(write_bank(questions, format2_bank()))
+    kern = bank.core_only()
+    assert [q.id for q in kern.questions] == [q.id for q in bank.core_questions]
+    assert [t.id for t in kern.themes] == [t.id for t in bank.themes]
+    assert (kern.id, kern.version, kern.sha256) == (bank.id, bank.version, bank.sha256)
+    old = load_bank_file(VALID / "proef" / "1.0.0.yaml")
+    assert old.core_only() is old
