@@ -4,6 +4,7 @@ core questions, ``replaces`` lists; ``quickscan banks diff`` and ``quickscan ban
 from __future__ import annotations
 
 import copy
+import math
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -243,3 +244,17 @@ def test_core_only_keeps_the_core_questions_of_every_theme(questions: Path) -> N
     assert (kern.id, kern.version, kern.sha256) == (bank.id, bank.version, bank.sha256)
     old = load_bank_file(VALID / "proef" / "1.0.0.yaml")
     assert old.core_only() is old
+
+
+def test_estimate_follows_the_documented_formula(questions: Path) -> None:
+    from quickscan.estimate import estimate_minutes, words_to_read
+
+    bank = load_bank_file(write_bank(questions, format2_bank()))
+    labels = ["Niet gestart", "Verkennend"]
+    expected_words = 3 + sum(len(words(t.title)) + len(words(t.description))
+                             + sum(len(words(q.statement)) for q in t.questions)
+                             for t in bank.themes)
+    assert words_to_read([bank], labels) == expected_words
+    minutes = expected_words / 150 + 5 * 20 / 60 + 2 * 15 / 60
+    assert estimate_minutes([bank], labels) == math.ceil(minutes)
+    assert estimate_minutes([bank.core_only()], labels) < estimate_minutes([bank], labels)
