@@ -135,6 +135,7 @@ def results_version(round_: Round) -> Hashable:
                func.max(Response.updated_at), func.max(Response.submitted_at))
         .join(Department).where(Department.round_id == round_.id)).one()
     return (
+        str(round_.created_at),  # SQLite may reuse the id of a deleted round
         tuple((rb.bank_id, rb.sha256) for rb in round_.banks),
         tuple((d.id, d.name, tuple(d.bank_ids or ())) for d in round_.departments),
         tuple(sorted((round_.target_overrides or {}).items())),
