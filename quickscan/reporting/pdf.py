@@ -119,7 +119,7 @@ def stylesheet(content: ReportContent) -> StyleSheet1:
     return sheet
 
 
-class Heading(Paragraph):
+class Heading(Paragraph):  # type: ignore[misc]  # reportlab ships no type hints
     """A heading paragraph that also becomes a PDF outline entry."""
 
     def __init__(self, title: str, style: ParagraphStyle, level: int, key: str) -> None:
@@ -129,7 +129,7 @@ class Heading(Paragraph):
         self.outline_key = key
 
 
-class NumberedCanvas(rl_canvas.Canvas):
+class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab ships no type hints
     """A canvas that remembers every page and writes "Pagina X van Y" when the total is known."""
 
     page_label = "Pagina {page} van {pages}"
@@ -171,7 +171,7 @@ def _canvas_maker(label: str) -> Callable[..., NumberedCanvas]:
     return _Canvas
 
 
-class ReportDocument(BaseDocTemplate):
+class ReportDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab ships no type hints
     """A4 document with a cover and body page template; headings become bookmarks."""
 
     def __init__(self, buffer: io.BytesIO, content: ReportContent, title: str,

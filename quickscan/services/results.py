@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import case, func, select
@@ -57,15 +58,17 @@ def score(round_: Round) -> RoundResult:
             select(Answer.response_id, Answer.question_id, Answer.value)
             .join(Response).join(Department)
             .where(Department.round_id == round_.id, Response.status == RESPONSE_SUBMITTED))
-        for response_id, question_id, value in rows:
-            answers[response_id][question_id] = int(value) if value.isdigit() else value
+        for response_id, question_id, raw in rows:
+            # The database constraint allows only the levels and the two outside values.
+            answers[response_id][question_id] = (int(raw) if raw.isdigit()
+                                                 else cast(AnswerValue, raw))
         ratings = db.session.execute(
             select(ImportanceRating.response_id, ImportanceRating.bank_id,
                    ImportanceRating.theme_id, ImportanceRating.value)
             .join(Response).join(Department)
             .where(Department.round_id == round_.id, Response.status == RESPONSE_SUBMITTED))
-        for response_id, bank_id, theme_id, value in ratings:
-            importance[response_id][(bank_id, theme_id)] = value
+        for response_id, bank_id, theme_id, rating in ratings:
+            importance[response_id][(bank_id, theme_id)] = rating
     inputs = [
         ResponseInput(department=names[r.department_id], answers=answers.get(r.id, {}),
                       importance=importance.get(r.id, {}),
