@@ -59,11 +59,15 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], port: int) -> Iterator[str]:
-    """``quickscan run`` on ``port`` until the block ends; yields the base URL once it answers."""
+def serving(env: dict[str, str], port: int, command: list[str] | None = None,
+            cwd: Path = ROOT) -> Iterator[str]:
+    """``quickscan run`` on ``port`` until the block ends; yields the base URL once it answers.
+
+    ``command`` is the ``quickscan`` script to run (default: the one beside this interpreter).
+    """
     process = subprocess.Popen(
-        [str(QUICKSCAN), "run", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [*(command or [str(QUICKSCAN)]), "run", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
