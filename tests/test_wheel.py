@@ -118,10 +118,9 @@ def test_installed_wheel_serves_the_app_outside_the_checkout(venv: Path, tmp_pat
     env["QUICKSCAN_DEMO_LOGIN_FILE"] = str(work / "demo-login.txt")
 
     # The package and its data come from the new environment, not from the checkout.
-    where = run([str(venv / "bin" / "python"), "-c",
-                 "import quickscan, quickscan.config as c; print(quickscan.__file__); "
-                 "print(c.data_path('templates')); print(c.data_path('questions'))"],
-                cwd=work, env=env).split()
+    code = ("import quickscan, quickscan.config as c; print(quickscan.__file__); "
+            "print(c.data_path('templates')); print(c.data_path('questions'))")
+    where = run([str(venv / "bin" / "python"), "-c", code], cwd=work, env=env).split()
     for path in where:
         assert Path(path).resolve().is_relative_to(venv.resolve()), where
         assert not Path(path).resolve().is_relative_to(ROOT), where
