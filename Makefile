@@ -62,11 +62,15 @@ test-programs:
 test: install-dev chromium test-programs
 	$(BIN)/pytest
 
-# Ruff (ruff.toml), the architecture contracts (import-linter, setup.cfg [importlinter]) and mypy.
+# Ruff (ruff.toml), the architecture contracts (import-linter, setup.cfg [importlinter]) and mypy;
+# all three run, and the target fails when any of them does.
 lint: install-dev
-	$(BIN)/ruff check quickscan tests bench setup.py
-	$(BIN)/lint-imports
-	$(BIN)/mypy quickscan/bank.py quickscan/scoring.py quickscan/coverage.py quickscan/frameworks.py
+	@status=0; \
+	echo "== ruff"; $(BIN)/ruff check quickscan tests bench setup.py || status=1; \
+	echo "== lint-imports"; $(BIN)/lint-imports --no-cache || status=1; \
+	echo "== mypy"; $(BIN)/mypy quickscan/bank.py quickscan/scoring.py quickscan/coverage.py \
+	  quickscan/frameworks.py || status=1; \
+	exit $$status
 
 bench: install-dev
 	$(BIN)/python bench/bench_scoring.py

@@ -59,14 +59,12 @@ class BuildPyWithData(build_py):
         vendor = package / "static" / "vendor"
         missing = [source for source, _ in assets.FILES
                    if not (HERE / "node_modules" / source).exists()]
+        if missing and all((vendor / name).exists() for _, name in assets.FILES):
+            return  # an sdist made after `make assets` carries the copied CSS already
         if missing and (HERE / "package-lock.json").exists() and shutil.which("npm"):
             subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                            cwd=HERE, check=True)
-            missing = []
-        if missing:
-            # An sdist made after `make assets` carries the copied CSS in its static folder.
-            if all((vendor / name).exists() for _, name in assets.FILES):
-                return
+        elif missing:
             raise SystemExit(
                 "error: the NL Design System CSS is missing (" + ", ".join(missing) + "): "
                 "install Node.js with npm and run `npm ci` in " + str(HERE))

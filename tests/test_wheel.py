@@ -127,6 +127,8 @@ def test_installed_wheel_serves_the_app_outside_the_checkout(venv: Path, tmp_pat
 
     quickscan = str(venv / "bin" / "quickscan")
     run([quickscan, "db", "upgrade"], cwd=work, env=env)
+    # The generated secret key goes to the installed app's instance folder, inside the venv.
+    assert (venv / "var" / "quickscan.app-instance" / "secret_key").is_file()
     assert "Demoronde" in run([quickscan, "demo"], cwd=work, env=env)
     round_id = run([quickscan, "rounds", "list"], cwd=work, env=env).split("\t", 1)[0]
     port = free_port()
