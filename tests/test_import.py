@@ -24,7 +24,10 @@ from quickscan.models import (
     Round,
     RoundBank,
 )
+from quickscan.bank import bank_content, content_hash
+from quickscan.scoring import DepartmentInput, ResponseInput, score_round
 from quickscan.services.banks import catalog
+from quickscan.services.exports import results_parts
 from quickscan.services.importer import ImportFileError, import_round
 from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
@@ -37,44 +40,84 @@ def _counts() -> dict[str, int]:
                           ImportanceRating, Comment)}
 
 
+def _pinned(bank_id: str) -> dict:
+    """``round.banks[]`` of a test bank: its content as the questions folder holds it."""
+    cat = catalog()
+    content = bank_content(cat.paths[(bank_id, "1.0.0")])
+    return {"id": bank_id, "version": "1.0.0", "sha256": content_hash(content),
+            "position": 0, "content": content}
+
+
+def with_results(data: dict) -> dict:
+    """Fill in the engine's parts of a hand-built export (departments' banks and dimensions,
+    priorities, municipality) as the scoring engine computes them."""
+    cat = catalog()
+    banks = [cat.get(b["id"], b["version"]) for b in data["round"]["banks"]]
+    inputs = [ResponseInput(department=r["department"],
+                            answers={a["question"]: a["value"] for a in r["answers"]},
+                            importance={(i["bank"], i["theme_id"]): i["value"]
+                                        for i in r["importance"]},
+                            submitted=r["status"] == "submitted")
+              for r in data["responses"] + data["draft_responses"]]
+    overrides = {tuple(key.split("/")): level
+                 for key, level in data["round"]["target_overrides"].items()}
+    result = score_round(banks, [DepartmentInput(d["name"], tuple(d["bank_ids"]))
+                                 for d in data["departments"]], inputs, overrides)
+    parts = results_parts(result, {d["name"]: (d["id"], d["bank_ids"])
+                                   for d in data["departments"]})
+    out = copy.deepcopy(data)
+    out["departments"] = [part.model_dump(mode="json") for part in parts["departments"]]
+    out["priorities"] = [part.model_dump(mode="json") for part in parts["priorities"]]
+    out["municipality"] = parts["municipality"].model_dump(mode="json")
+    return out
+
+
+def _response(id_: int, department: str, department_id: int, submitted_at: str | None,
+              answers: list, importance: list, comments: list) -> dict:
+    return {"id": id_, "department": department, "department_id": department_id,
+            "status": "submitted" if submitted_at else "draft",
+            "created_at": "2026-03-01T09:00:00+00:00",
+            "updated_at": submitted_at or "2026-03-01T09:05:00+00:00",
+            "submitted_at": submitted_at, "answers": answers,
+            "importance": [{"theme": theme, "bank": theme.split("/")[0],
+                            "theme_id": theme.split("/")[1], "value": value}
+                           for theme, value in importance],
+            "comments": comments}
+
+
 def _export() -> dict:
     """A hand-built export of a closed round with two departments (test banks)."""
-    banks = catalog()
-    bestuur = banks.get("bestuur", "1.0.0")
-    wonen = banks.get("wonen", "1.0.0")
-    return {
+    banks = [_pinned("bestuur"), _pinned("wonen")]
+    banks[1]["position"] = 1
+    return with_results({
         "schema": "quickscan-export/1",
+        "exported_at": "2026-03-10T12:00:00+00:00",
         "round": {"id": 41, "name": "Nulmeting <b>2026</b>", "municipality": "Gemeente =Test",
-                  "status": "closed",
-                  "banks": [{"id": "bestuur", "version": "1.0.0", "sha256": bestuur.sha256},
-                            {"id": "wonen", "version": "1.0.0", "sha256": wonen.sha256}]},
+                  "description": "", "deadline": None, "status": "closed",
+                  "created_at": "2026-02-20T08:00:00+00:00",
+                  "target_overrides": {"wonen/thema2": 4}, "banks": banks},
         "departments": [
-            {"id": 7, "name": "Wonen", "respondents_started": 3, "respondents_submitted": 2,
-             "banks": [{"id": "bestuur", "themes": [{"id": "thema1", "target": 75.0}]},
-                       {"id": "wonen", "themes": [{"id": "thema2", "target": 100.0}]}]},
-            {"id": 8, "name": "Sociaal domein", "respondents_started": 1,
-             "respondents_submitted": 1, "banks": [{"id": "bestuur"}]},
+            {"id": 7, "name": "Wonen", "bank_ids": ["bestuur", "wonen"]},
+            {"id": 8, "name": "Sociaal domein", "bank_ids": ["bestuur"]},
         ],
-        "priorities": [],
         "responses": [
-            {"id": 100, "department": "Wonen", "submitted_at": "2026-03-01T10:00:00+00:00",
-             "answers": [{"question": "bestuur.thema1.vraag1", "value": 3},
-                         {"question": "bestuur.thema1.vraag2", "value": "dont_know"},
-                         {"question": "wonen.thema2.vraag1", "value": 0}],
-             "importance": [{"theme": "bestuur/thema1", "value": 5},
-                            {"theme": "wonen/thema2", "value": 2}],
-             "comments": [{"question": "wonen.thema2.vraag1",
-                           "text": "=HYPERLINK(\"http://x\",\"y\") <script>x</script>"}]},
-            {"id": 101, "department": "Wonen", "submitted_at": "2026-03-02T11:30:00+00:00",
-             "answers": [{"question": "bestuur.thema1.vraag1", "value": 4},
-                         {"question": "wonen.thema1.vraag2", "value": "not_applicable"}],
-             "importance": [], "comments": []},
-            {"id": 102, "department": "Sociaal domein",
-             "submitted_at": "2026-03-03T09:00:00+00:00",
-             "answers": [{"question": "bestuur.thema2.vraag2", "value": 1}],
-             "importance": [{"theme": "bestuur/thema2", "value": 3}], "comments": []},
+            _response(100, "Wonen", 7, "2026-03-01T10:00:00+00:00",
+                      [{"question": "bestuur.thema1.vraag1", "value": 3},
+                       {"question": "bestuur.thema1.vraag2", "value": "dont_know"},
+                       {"question": "wonen.thema2.vraag1", "value": 0}],
+                      [("bestuur/thema1", 5), ("wonen/thema2", 2)],
+                      [{"question": "wonen.thema2.vraag1",
+                        "text": "=HYPERLINK(\"http://x\",\"y\") <script>x</script>"}]),
+            _response(101, "Wonen", 7, "2026-03-02T11:30:00+00:00",
+                      [{"question": "bestuur.thema1.vraag1", "value": 4},
+                       {"question": "wonen.thema1.vraag2", "value": "not_applicable"}],
+                      [], []),
+            _response(102, "Sociaal domein", 8, "2026-03-03T09:00:00+00:00",
+                      [{"question": "bestuur.thema2.vraag2", "value": 1}],
+                      [("bestuur/thema2", 3)], []),
         ],
-    }
+        "draft_responses": [_response(103, "Wonen", 7, None, [], [], [])],
+    })
 
 
 def test_import_restores_everything(app, test_banks):  # noqa: F811

