@@ -185,7 +185,7 @@ BROKEN = {
     "sha256": lambda d: d["round"]["banks"][0].update(sha256="0" * 64),
     "unknown bank": lambda d: d["round"]["banks"].append(
         {"id": "geen", "version": "1.0.0", "sha256": "0" * 64}),
-    "department bank not pinned": lambda d: d["departments"][1]["banks"].append({"id": "werk"}),
+    "department bank not pinned": lambda d: d["departments"][1]["bank_ids"].append("werk"),
     "unknown department": lambda d: d["responses"][0].update(department="Nergens"),
     "value out of range": lambda d: d["responses"][0]["answers"][0].update(value=5),
     "value forged": lambda d: d["responses"][0]["answers"][0].update(value="3 OR 1=1"),
@@ -227,3 +227,156 @@ def test_cli_import_refuses_bad_file(app, test_banks, tmp_path: Path):  # noqa: 
     assert result.exit_code == 1
     assert "nothing was written" in result.output
     assert _counts()["round"] == 0
+
+
+# --------------------------------------------------------------------------- hardening
+# Each crafted file goes through ``quickscan import``: a message naming the JSON path, exit
+# code 1, no traceback, and not one row written.
+
+
+def _tampered_bank(data: dict, recompute: bool) -> None:
+    bank = data["round"]["banks"][0]
+    bank["content"]["title"] = "Vervalst"
+    if recompute:
+        bank["sha256"] = content_hash(bank["content"])
+
+
+REFUSED = {
+    "naive datetime": (lambda d: d["round"].update(created_at="2026-02-20T08:00:00"),
+                       "round.created_at: date-time without a UTC offset"),
+    "year 1 at +14:00": (lambda d: d["round"].update(created_at="0001-01-01T00:00:00+14:00"),
+                         "round.created_at: date-time out of range"),
+    "year 9999": (lambda d: d["responses"][1].update(submitted_at="9999-12-31T23:59:59+00:00"),
+                  "responses[1].submitted_at: date-time out of range"),
+    "deadline year 1": (lambda d: d["round"].update(deadline="0001-01-01"),
+                        "round.deadline: date out of range"),
+    "huge description": (lambda d: d["round"].update(description="x" * 20_000_000),
+                         "round.description: String should have at most 5000 characters"),
+    "long round name": (lambda d: d["round"].update(name="x" * 201),
+                        "round.name: String should have at most 200 characters"),
+    "long municipality": (lambda d: d["round"].update(municipality="x" * 201),
+                          "round.municipality: String should have at most 200 characters"),
+    "blank department name": (lambda d: d["departments"][1].update(name="   "),
+                              "departments[1].name: must not be empty"),
+    "long department name": (lambda d: d["departments"][1].update(name="x" * 201),
+                             "departments[1].name: String should have at most 200"),
+    "bidi department name": (lambda d: d["departments"][1].update(name="Sociaal\u202edomein"),
+                             "departments[1].name: contains a control or bidirectional"),
+    "long comment": (lambda d: d["responses"][0]["comments"][0].update(text="x" * 2001),
+                     "responses[0].comments[0].text: String should have at most 2000"),
+    "target 7": (lambda d: d["round"]["target_overrides"].update({"wonen/thema2": 7}),
+                 "round.target_overrides.wonen/thema2: Input should be less than or equal to 4"),
+    "target of unknown theme": (
+        lambda d: d["round"]["target_overrides"].update({"wonen/geen": 2}),
+        "round.target_overrides.wonen/geen: no such theme"),
+    "answer 5": (lambda d: d["responses"][0]["answers"][0].update(value=5),
+                 "responses[0].answers[0].value: expected an integer 0-4"),
+    "answer as text": (lambda d: d["responses"][0]["answers"][0].update(value="3"),
+                       "responses[0].answers[0].value: expected an integer 0-4"),
+    "answer true": (lambda d: d["responses"][0]["answers"][0].update(value=True),
+                    "responses[0].answers[0].value: expected an integer 0-4"),
+    "importance 0": (lambda d: d["responses"][0]["importance"][0].update(value=0),
+                     "responses[0].importance[0].value: Input should be greater than or equal"),
+    "theme in another shape": (
+        lambda d: d["responses"][0]["importance"].__setitem__(0, {"theme": "thema1",
+                                                                  "value": 3}),
+        "responses[0].importance[0].theme: String should match pattern"),
+    "unknown field": (lambda d: d["round"].update(colour="red"),
+                      "round.colour: Extra inputs are not permitted"),
+    "missing field": (lambda d: d["departments"][0].pop("bank_ids"),
+                      "departments[0].bank_ids: Field required"),
+    "id beyond 64 bits": (lambda d: d["responses"][2].update(id=2**64),
+                          "responses[2].id: Input should be less than or equal to"),
+    "bank content hash recomputed": (
+        lambda d: _tampered_bank(d, recompute=True),
+        "round.banks[0]: bank bestuur 1.0.0 with this content is neither a published version"),
+    "bank content hash stale": (lambda d: _tampered_bank(d, recompute=False),
+                                "round.banks[0].content: its content hash is"),
+    "NUL in a comment": (lambda d: d["responses"][0]["comments"][0].update(text="a\x00b"),
+                         "responses[0].comments[0].text: contains a NUL character"),
+    "lone surrogate in a name": (lambda d: d["departments"][0].update(name="Wonen\ud800"),
+                                 "departments[0].name: contains a lone surrogate"),
+    "NUL in a key": (lambda d: d["round"]["banks"][0]["content"].update({"a\x00": 1}),
+                     "round.banks[0].content: a key contains a NUL character"),
+    "submitted without a date": (lambda d: d["responses"][0].update(submitted_at=None),
+                                 "responses[0]: Value error, submitted_at must be set"),
+    "score disagrees": (
+        lambda d: d["departments"][0]["banks"][0]["themes"][0].update(score=0.123),
+        "departments[0].banks[0].themes[0].score: the file says 0.123"),
+}
+
+
+def _cli_import(app, path: Path):  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "nothing was written" in result.output
+    return result.output
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_crafted_file_refused_by_path(app, test_banks, tmp_path: Path, case):  # noqa: F811
+    change, message = REFUSED[case]
+    data = _broken(change)
+    path = tmp_path / "crafted.json"
+    path.write_text(json.dumps(data), encoding="utf-8")  # ensure_ascii: surrogates as \ud800
+    before = _counts()
+    output = _cli_import(app, path)
+    assert message.replace("Value error, ", "") in output
+    assert _counts() == before
+
+
+DATA = Path(__file__).parent / "data" / "import"
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("not-utf8.json", "is not valid UTF-8 (byte 26)"),
+    ("raw-nul.json", "is not a JSON file: Invalid control character"),
+    ("lone-surrogate.json", "round.name: contains a lone surrogate"),
+    ("nan.json", "NaN is not a JSON number"),
+    ("list.json", "the export must be a JSON object"),
+    ("schema-2.json", "schema: not a quickscan-export/1 export"),
+])
+def test_crafted_bytes_refused(app, test_banks, name, message):  # noqa: F811
+    before = _counts()
+    assert message in _cli_import(app, DATA / name)
+    assert _counts() == before
+
+
+@pytest.mark.parametrize("depth", [33, 5000, 200_000])
+def test_deeply_nested_file_refused(app, test_banks, tmp_path: Path, depth):  # noqa: F811
+    data = _export()
+    data["round"]["banks"][0]["content"]["deep"] = "X"
+    text = json.dumps(data).replace('"X"', "[" * depth + "]" * depth)
+    path = tmp_path / "deep.json"
+    path.write_text(text, encoding="utf-8")
+    before = _counts()
+    assert "nests deeper than 32 levels" in _cli_import(app, path)
+    assert _counts() == before
+
+
+def test_huge_file_refused(app, test_banks, tmp_path: Path):  # noqa: F811
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:  # larger than the default cap, without writing 64 MB
+        handle.truncate(64 * 1024 * 1024 + 1)
+    before = _counts()
+    assert "is larger than 67108864 bytes" in _cli_import(app, path)
+    app.config["IMPORT_MAX_BYTES"] = 1000
+    path.write_text(json.dumps(_export()), encoding="utf-8")
+    assert "is larger than 1000 bytes" in _cli_import(app, path)
+    assert _counts() == before
+
+
+def test_import_accepts_its_own_export_byte_for_byte(app, test_banks):  # noqa: F811
+    from quickscan.services.exports import to_json
+
+    result = import_round(_export(), SECRET)
+    first = to_json(result.round)
+    data = json.loads(first)
+    db.session.delete(result.round)
+    db.session.commit()
+    again = import_round(data, SECRET)
+    assert again.kept_ids
+    second = to_json(again.round)
+    assert second.split(b"\n")[3:] == first.split(b"\n")[3:]  # all but exported_at
