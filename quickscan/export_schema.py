@@ -80,7 +80,7 @@ def _not_blank(value: str) -> str:
 
 
 #: A required one-line name (round, municipality, department): 1-200 characters.
-Name = Annotated[str, StringConstraints(max_length=NAME_MAX_LENGTH),
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH),
                  AfterValidator(_clean_name)]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)]
 CommentText = Annotated[str, StringConstraints(min_length=1, max_length=COMMENT_MAX_LENGTH),

@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from quickscan import export_schema
 from quickscan.services import exports
 from quickscan.services.results import score
 from tests.results.conftest import INJECTIONS
@@ -213,3 +217,116 @@ def test_cli_report_and_export(app, built_round, tmp_path) -> None:
     result = runner.invoke(args=["export", "999", "--format", "json", "--out",
                                  str(tmp_path / "y.json")])
     assert result.exit_code == 1
+
+
+# --------------------------------------------------------------------------- schema and docs
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "export.md"
+ROW_RE = re.compile(r"^\| `([a-z0-9_.\[\]]+)` \| ((?:[^|\\]|\\.)+) \|")
+
+
+def _type_of(node: dict[str, Any], defs: dict[str, Any]) -> str:
+    """A JSON Schema node as the doc's type column writes it."""
+    while "$ref" in node:
+        node = defs[node["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in node:
+        kinds = [_type_of(n, defs) for n in node["anyOf"]]
+        return " or ".join(kinds)
+    if "const" in node or "enum" in node:
+        return " or ".join(f'"{v}"' for v in node.get("enum", [node.get("const")]))
+    kind = node.get("type")
+    if kind in ("integer", "number"):
+        low, high = node.get("minimum"), node.get("maximum")
+        if high == export_schema.MAX_ID:
+            return f"{kind} ≥ {low}"
+        return f"{kind} {round(low)}–{round(high)}"
+    if kind == "string":
+        if "format" in node:
+            return node["format"]
+        if "pattern" in node:
+            return f"`{node['pattern']}`"
+        return f"text {node.get('minLength', 0)}–{node['maxLength']}"
+    if kind == "array" and "$ref" not in node["items"]:
+        return f"array of {_type_of(node['items'], defs)}"
+    if kind == "object" and node.get("patternProperties"):
+        ((pattern, value),) = node["patternProperties"].items()
+        return f"object: `{pattern}` → {_type_of(value, defs)}"
+    if kind == "object" and isinstance(node.get("additionalProperties"), dict):
+        return f"object: text → {_type_of(node['additionalProperties'], defs)}"
+    if kind == "object" and node.get("additionalProperties") is True:
+        return "object (free form)"
+    return str(kind)
+
+
+def _schema_rows() -> dict[str, str]:
+    """Every field path of the model's JSON Schema with its type; ``draft_responses[]`` has
+    the shape of ``responses[]`` and is not repeated."""
+    schema = export_schema.ExportDocument.model_json_schema()
+    defs = schema["$defs"]
+    rows: dict[str, str] = {}
+
+    def walk(node: dict[str, Any], path: str) -> None:
+        while "$ref" in node:
+            node = defs[node["$ref"].rsplit("/", 1)[-1]]
+        for option in node.get("anyOf", []):
+            if option.get("type") != "null":
+                walk(option, path)
+        if node.get("type") == "array":
+            if path == "draft_responses":
+                assert node["items"] == schema["properties"]["responses"]["items"]
+                return
+            walk(node["items"], path + "[]")
+        for key, value in node.get("properties", {}).items():
+            child = f"{path}.{key}" if path else key
+            rows[child] = _type_of(value, defs)
+            walk(value, child)
+
+    walk(schema, "")
+    return rows
+
+
+def _doc_rows() -> dict[str, str]:
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        match = ROW_RE.match(line)
+        if match:
+            assert match.group(1) not in rows, f"{match.group(1)} documented twice"
+            rows[match.group(1)] = match.group(2).strip().replace("\\|", "|")
+    return rows
+
+
+def test_documented_format_is_the_model() -> None:
+    """Every field of docs/export.md's field table is in the model's JSON Schema with the
+    documented type, and every field of the schema is documented."""
+    documented, schema = _doc_rows(), _schema_rows()
+    assert sorted(set(documented) - set(schema)) == []  # documented but not in the model
+    assert sorted(set(schema) - set(documented)) == []  # in the model but not documented
+    assert {path: documented[path] for path in schema} == schema
+
+
+def test_model_refuses_unknown_fields_everywhere_but_the_free_form_objects() -> None:
+    schema = export_schema.ExportDocument.model_json_schema()
+    for name, definition in schema["$defs"].items():
+        assert definition.get("additionalProperties") is False, name
+    free = {path for path, kind in _schema_rows().items() if "free form" in kind}
+    assert free == {"round.banks[].content"}
+
+
+def test_limits_are_the_web_forms_limits() -> None:
+    from quickscan.models import COMMENT_MAX_LENGTH
+    from quickscan.services import rounds
+
+    assert export_schema.NAME_MAX_LENGTH == rounds.NAME_MAX_LENGTH
+    assert export_schema.DESCRIPTION_MAX_LENGTH == rounds.DESCRIPTION_MAX_LENGTH
+    assert export_schema.COMMENT_MAX_LENGTH == COMMENT_MAX_LENGTH
+
+
+def test_schema_module_is_pure() -> None:
+    source = Path(export_schema.__file__).read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(from|import) (flask|sqlalchemy|quickscan)", source, re.M)
+
+
+def test_export_validates_against_the_model(app, built_round) -> None:
+    data = json.loads(exports.to_json(built_round.round))
+    document = export_schema.ExportDocument.model_validate(data)
+    assert document.dump() == data
