@@ -26,7 +26,6 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -107,6 +106,8 @@ PriorityValue = Annotated[float, Field(ge=0, le=100 + NOISE, allow_inf_nan=False
 TargetLevel = Annotated[int, Field(ge=0, le=4)]
 Importance = Annotated[int, Field(ge=1, le=5)]
 Flag = Literal["knowledge_gap", "disagreement", "low_coverage"]
+RoundStatus = Literal["open", "closed"]
+ResponseStatus = Literal["submitted", "draft"]
 
 
 def _parse_timestamp(value: Any) -> datetime.datetime:
@@ -119,7 +120,8 @@ def _parse_timestamp(value: Any) -> datetime.datetime:
         except ValueError:
             raise ValueError(f"not an ISO 8601 date-time: {value[:40]!r}") from None
     else:
-        raise ValueError("expected an ISO 8601 date-time with a UTC offset")
+        # pydantic turns ValueError (not TypeError) into a validation error with its path.
+        raise ValueError("expected an ISO 8601 date-time with a UTC offset")  # noqa: TRY004
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError("date-time without a UTC offset")
     try:
@@ -198,7 +200,7 @@ class RoundPart(_Part):
     municipality: Name
     description: Description
     deadline: Date | None
-    status: Literal["open", "closed"]
+    status: RoundStatus
     created_at: Timestamp
     target_overrides: dict[ThemeKey, TargetLevel]
     banks: list[PinnedBank] = Field(min_length=1)
@@ -330,7 +332,7 @@ class ResponsePart(_Part):
     id: Id
     department: Name
     department_id: Id
-    status: Literal["submitted", "draft"]
+    status: ResponseStatus
     created_at: Timestamp
     updated_at: Timestamp
     submitted_at: Timestamp | None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from quickscan.bank import bank_content, content_hash
 from quickscan.extensions import db
 from quickscan.models import (
     Answer,
@@ -24,7 +25,6 @@ from quickscan.models import (
     Round,
     RoundBank,
 )
-from quickscan.bank import bank_content, content_hash
 from quickscan.scoring import DepartmentInput, ResponseInput, score_round
 from quickscan.services.banks import catalog
 from quickscan.services.exports import results_parts

@@ -8,10 +8,14 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-
 from sqlalchemy.exc import SQLAlchemyError
 
-from quickscan.services.importer import MAX_FILE_BYTES, ImportFileError, import_round, read_export
+from quickscan.services.importer import (
+    MAX_FILE_BYTES,
+    ImportFileError,
+    import_round,
+    read_export,
+)
 
 
 @click.command("import")

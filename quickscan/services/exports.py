@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import select
 
@@ -29,6 +29,7 @@ from quickscan.export_schema import (
     CommentPart,
     DepartmentPart,
     ExportDocument,
+    Flag,
     ImportancePart,
     MunicipalityBank,
     MunicipalityPart,
@@ -36,7 +37,9 @@ from quickscan.export_schema import (
     PinnedBank,
     PriorityPart,
     ResponsePart,
+    ResponseStatus,
     RoundPart,
+    RoundStatus,
     ThemeResultPart,
 )
 from quickscan.extensions import db
@@ -109,13 +112,13 @@ def _responses(round_: Round, submitted: bool) -> list[ResponsePart]:
                 select(Answer.response_id, Answer.question_id, Answer.value)
                 .where(Answer.response_id.in_(ids))):
             answers[response_id].append(AnswerPart(question=question_id, value=_value(value)))
-        for response_id, bank_id, theme_id, value in db.session.execute(
+        for response_id, bank_id, theme_id, rating in db.session.execute(
                 select(ImportanceRating.response_id, ImportanceRating.bank_id,
                        ImportanceRating.theme_id, ImportanceRating.value)
                 .where(ImportanceRating.response_id.in_(ids))
                 .order_by(ImportanceRating.bank_id, ImportanceRating.theme_id)):
             importance[response_id].append(ImportancePart(
-                theme=f"{bank_id}/{theme_id}", bank=bank_id, theme_id=theme_id, value=value))
+                theme=f"{bank_id}/{theme_id}", bank=bank_id, theme_id=theme_id, value=rating))
         for response_id, question_id, text in db.session.execute(
                 select(Comment.response_id, Comment.question_id, Comment.text)
                 .where(Comment.response_id.in_(ids))):
@@ -130,7 +133,7 @@ def _responses(round_: Round, submitted: bool) -> list[ResponsePart]:
         id=response.id,
         department=name,
         department_id=response.department_id,
-        status=response.status,
+        status=cast(ResponseStatus, response.status),
         created_at=_aware(response.created_at),
         updated_at=_aware(response.updated_at),
         submitted_at=_aware(response.submitted_at) if response.submitted_at else None,
@@ -145,7 +148,7 @@ def _theme_part(theme: ThemeResult) -> ThemeResultPart:
         id=theme.theme_id, score=theme.score, target=theme.target, gap=theme.gap,
         importance=theme.importance, priority=theme.priority, answered=theme.answered,
         dont_know=theme.dont_know, not_applicable=theme.not_applicable,
-        flags=list(theme.flags), action=theme.action)
+        flags=[cast(Flag, flag) for flag in theme.flags], action=theme.action)
 
 
 def _department_part(department: DepartmentResult, department_id: int,
@@ -170,7 +173,7 @@ def _round_part(round_: Round) -> RoundPart:
         municipality=round_.municipality,
         description=round_.description or "",
         deadline=round_.deadline,
-        status=round_.status,
+        status=cast(RoundStatus, round_.status),
         created_at=_aware(round_.created_at),
         target_overrides=dict(round_.target_overrides or {}),
         banks=[PinnedBank(id=rb.bank_id, version=rb.version, sha256=rb.sha256,

@@ -38,7 +38,14 @@ from typing import Any, Final
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
-from quickscan.bank import LOCK_FILE, Bank, BankError, bank_from_snapshot, content_hash, read_lock
+from quickscan.bank import (
+    LOCK_FILE,
+    Bank,
+    BankError,
+    bank_from_snapshot,
+    content_hash,
+    read_lock,
+)
 from quickscan.export_schema import (
     SCHEMA,
     DepartmentPart,

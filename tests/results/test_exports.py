@@ -323,7 +323,7 @@ def test_limits_are_the_web_forms_limits() -> None:
 
 def test_schema_module_is_pure() -> None:
     source = Path(export_schema.__file__).read_text(encoding="utf-8")
-    assert not re.search(r"^\s*(from|import) (flask|sqlalchemy|quickscan)", source, re.M)
+    assert not re.search(r"^\s*(from|import) (flask|sqlalchemy|quickscan)", source, re.MULTILINE)
 
 
 def test_export_validates_against_the_model(app, built_round) -> None:
