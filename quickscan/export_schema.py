@@ -5,8 +5,9 @@ validates a file against the same model (``ExportDocument.model_validate``) befo
 anything. ``docs/export.md`` documents the format; a test checks that document against
 :meth:`ExportDocument.model_json_schema`.
 
-Every part is typed and bounded as the web forms bound it: names up to
-:data:`NAME_MAX_LENGTH` characters on one line, the round's description up to
+Every part is typed and bounded as the web forms bound it: names of 1 to
+:data:`NAME_MAX_LENGTH` characters (the importer adds the forms' character rules, so that an
+export of older data never fails), the round's description up to
 :data:`DESCRIPTION_MAX_LENGTH`, comments up to :data:`COMMENT_MAX_LENGTH` (a test checks these
 against the services), answers 0-4 or one of the two outside values, importance 1-5, target
 levels 0-4, date-times with a UTC offset within :data:`EARLIEST` .. :data:`LATEST`. Unknown
@@ -32,7 +33,6 @@ from pydantic import (
     PlainValidator,
     StringConstraints,
     ValidationError,
-    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -52,24 +52,7 @@ NOISE: Final = 1e-9
 #: Largest id a database column holds (64-bit signed).
 MAX_ID: Final = 2**63 - 1
 
-# Refused in names on import (as the web forms refuse them): C0/C1 control characters and the
-# bidirectional overrides/isolates that can disguise a name. An export of older data that holds
-# them still validates (``context={"export": True}``), so a backup never fails.
-_BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_NAME_BAD = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-
-
 # --------------------------------------------------------------------------- value types
-
-
-def _clean_name(value: str, info: ValidationInfo) -> str:
-    """A name as the web forms accept it: not blank, no control or bidi characters."""
-    if not value.strip():
-        raise ValueError("must not be empty")
-    exporting = isinstance(info.context, dict) and info.context.get("export")
-    if not exporting and _NAME_BAD.search(value):
-        raise ValueError("contains a control or bidirectional-override character")
-    return value
 
 
 def _not_blank(value: str) -> str:
@@ -80,7 +63,7 @@ def _not_blank(value: str) -> str:
 
 #: A required one-line name (round, municipality, department): 1-200 characters.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH),
-                 AfterValidator(_clean_name)]
+                 AfterValidator(_not_blank)]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)]
 CommentText = Annotated[str, StringConstraints(min_length=1, max_length=COMMENT_MAX_LENGTH),
                         AfterValidator(_not_blank)]

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from quickscan import export_schema
+from quickscan.extensions import db
 from quickscan.services import exports
 from quickscan.services.results import score
 from tests.results.conftest import INJECTIONS
@@ -330,3 +331,18 @@ def test_export_validates_against_the_model(app, built_round) -> None:
     data = json.loads(exports.to_json(built_round.round))
     document = export_schema.ExportDocument.model_validate(data)
     assert document.dump() == data
+
+
+def test_export_of_older_data_never_fails_and_the_import_refuses_it(app) -> None:
+    """A name stored before names refused bidi overrides still exports; the import, which
+    validates names as the web forms do today, refuses it with its path."""
+    from quickscan.services.importer import ImportFileError, import_round
+    from tests.results.conftest import build_round
+
+    built = build_round([("Wonen\u202egnineeg", ["bestuur"])], respondents=1, drafts=0)
+    data = json.loads(exports.to_json(built.round))
+    assert data["departments"][0]["name"] == "Wonen\u202egnineeg"
+    db.session.delete(built.round)
+    db.session.commit()
+    with pytest.raises(ImportFileError, match=r"departments\[0\]\.name: contains a control"):
+        import_round(data, "secret")
