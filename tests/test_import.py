@@ -9,8 +9,11 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from quickscan.bank import bank_content, content_hash
@@ -380,3 +383,46 @@ def test_import_accepts_its_own_export_byte_for_byte(app, test_banks):  # noqa: 
     assert again.kept_ids
     second = to_json(again.round)
     assert second.split(b"\n")[3:] == first.split(b"\n")[3:]  # all but exported_at
+
+
+def _paths(node: Any, path: tuple = ()) -> list[tuple]:
+    """Every path to a value of a JSON document."""
+    found = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*path, index))
+    return found
+
+
+ODD_VALUES = st.sampled_from([None, "", " ", -1, 0, 2**64, 1.5, float("1e308"), True, [], {},
+                              "x" * 5001, "\u202e", "2026-13-40", "0001-01-01T00:00:00+14:00",
+                              {"schema": 1}, [[[[[]]]]], "dont_know", 4, 101.0])
+
+
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(picks=st.lists(st.tuples(st.integers(min_value=0), ODD_VALUES), min_size=1,
+                      max_size=3))
+def test_mutated_exports_are_refused_cleanly(app, test_banks, picks):  # noqa: F811
+    """Any value anywhere replaced by an odd one: refused with ImportFileError and nothing
+    written, or (when the value happens to be valid there) imported; never another error."""
+    data = _export()
+    for pick, value in picks:
+        paths = [p for p in _paths(data) if p and not (
+            len(p) > 3 and p[:2] == ("round", "banks") and p[3] == "content")]
+        path = paths[pick % len(paths)]
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = copy.deepcopy(value)
+    before = _counts()
+    try:
+        result = import_round(data, SECRET)
+    except ImportFileError:
+        assert _counts() == before
+    else:
+        db.session.delete(result.round)
+        db.session.commit()
