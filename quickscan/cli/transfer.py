@@ -36,7 +36,10 @@ def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
     """
     from quickscan.services.rounds import base_url
 
-    max_bytes = int(current_app.config.get("IMPORT_MAX_BYTES", MAX_FILE_BYTES))
+    try:
+        max_bytes = int(current_app.config.get("IMPORT_MAX_BYTES", MAX_FILE_BYTES))
+    except (TypeError, ValueError):
+        raise click.UsageError("IMPORT_MAX_BYTES must be a number of bytes") from None
     try:
         document = read_export(file, max_bytes)
         result = import_round(document, current_app.config["SECRET_KEY"],

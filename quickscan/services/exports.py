@@ -1,11 +1,14 @@
 """Exports of a round: JSON (a documented contract), CSV and XLSX.
 
-The JSON document (``docs/export.md``, schema ``quickscan-export/1``) holds the round with its
-pinned bank snapshots, every department with the engine's scores, the prioritised list and the
-submitted responses, so ``quickscan import`` can restore a round on an empty database. CSV and
-XLSX hold the same scores, priorities and answers as tables; any text cell that a spreadsheet
-would read as a formula (starting with ``= + - @``, a tab or a carriage return) is prefixed with
-a single quote. All numbers come from the scoring engine, unrounded.
+The JSON document (``docs/export.md``, schema ``quickscan-export/1``) is built as the typed
+model of ``quickscan/export_schema.py`` -- the same model ``quickscan import`` validates a file
+against -- and holds the round with its pinned bank snapshots, every department with the
+engine's scores, the prioritised list and the responses, so an import restores the round.
+CSV (as Dutch Excel opens it: ``;``, decimal comma, UTF-8 with BOM, every field quoted) and
+XLSX hold the same scores, priorities and answers as tables; text that a spreadsheet would read
+as a formula (starting with ``= + - @``, a tab or a carriage return; in CSV also after every
+``;`` or line break) gets a single quote before it. All numbers come from the scoring engine,
+unrounded.
 """
 
 from __future__ import annotations
