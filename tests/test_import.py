@@ -340,6 +340,7 @@ DATA = Path(__file__).parent / "data" / "import"
     ("nan.json", "NaN is not a JSON number"),
     ("list.json", "the export must be a JSON object"),
     ("schema-2.json", "schema: not a quickscan-export/1 export"),
+    ("duplicate-key.json", "the key 'id' appears twice in one object"),
 ])
 def test_crafted_bytes_refused(app, test_banks, name, message):  # noqa: F811
     before = _counts()

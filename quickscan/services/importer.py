@@ -123,6 +123,16 @@ def _refuse_constant(name: str) -> Any:
     raise ImportFileError(f"{name} is not a JSON number")
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is ambiguous and refused."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ImportFileError(f"the key {key[:40]!r} appears twice in one object")
+        data[key] = value
+    return data
+
+
 def load_json(raw: bytes, name: str = "the file") -> Any:
     """Decode strict UTF-8 JSON and check its tree (nesting, NUL, lone surrogates)."""
     try:
@@ -130,7 +140,7 @@ def load_json(raw: bytes, name: str = "the file") -> Any:
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"{name} is not valid UTF-8 (byte {exc.start})") from None
     try:
-        data = json.loads(decoded, parse_constant=_refuse_constant)
+        data = json.loads(decoded, parse_constant=_refuse_constant, object_pairs_hook=_object)
     except json.JSONDecodeError as exc:
         raise ImportFileError(f"{name} is not a JSON file: {exc}") from None
     except RecursionError:
