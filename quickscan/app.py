@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from quickscan.config import ROOT, configure
+from quickscan.config import configure, data_path
 from quickscan.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -21,7 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
+        template_folder=str(data_path("templates")),
         static_folder="static",
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

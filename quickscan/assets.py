@@ -4,6 +4,10 @@ Run by ``make`` after ``npm ci`` (``python -m quickscan.assets``): copies the CS
 ``node_modules`` into the static folder (served by the app itself, never from a CDN) and compiles
 every ``quickscan/translations/<lang>/LC_MESSAGES/messages.po`` into its ``.mo``. Neither the
 copied files nor the ``.mo`` files are committed.
+
+The wheel build (``setup.py``) loads this file on its own (without importing the package, whose
+dependencies the build environment lacks) and runs the same steps into the build folder.
+This module therefore imports nothing from ``quickscan`` and Babel only inside a function.
 """
 
 from __future__ import annotations
@@ -42,12 +46,12 @@ def compile_translations(directory: Path = TRANSLATIONS) -> list[Path]:
     return written
 
 
-def build(root: Path = ROOT, target: Path = TARGET) -> list[Path]:
-    """Compile the translations and copy the asset files.
+def copy_vendor(root: Path = ROOT, target: Path = TARGET) -> list[Path]:
+    """Copy the NL Design System CSS from ``root/node_modules`` into ``target``.
 
     Raises FileNotFoundError naming what `npm ci` did not install.
     """
-    written = compile_translations()
+    written = []
     target.mkdir(parents=True, exist_ok=True)
     for source, name in FILES:
         path = root / "node_modules" / source
@@ -57,6 +61,14 @@ def build(root: Path = ROOT, target: Path = TARGET) -> list[Path]:
         shutil.copyfile(path, destination)
         written.append(destination)
     return written
+
+
+def build(root: Path = ROOT, target: Path = TARGET) -> list[Path]:
+    """Compile the translations and copy the asset files.
+
+    Raises FileNotFoundError naming what `npm ci` did not install.
+    """
+    return compile_translations() + copy_vendor(root, target)
 
 
 if __name__ == "__main__":

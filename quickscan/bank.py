@@ -274,6 +274,14 @@ class Bank(_Frozen):
         core = tuple(q for q in self.questions if q.core)
         return core or self.questions
 
+    def core_only(self) -> Bank:
+        """This bank with only its core questions (the "kern" quickscan); itself when none."""
+        if not any(q.core for q in self.questions):
+            return self
+        themes = tuple(theme.model_copy(update={"questions": tuple(
+            q for q in theme.questions if q.core)}) for theme in self.themes)
+        return self.model_copy(update={"themes": tuple(t for t in themes if t.questions)})
+
     @property
     def key(self) -> tuple[str, str]:
         """The (id, version) pair that identifies this bank file."""

@@ -14,7 +14,21 @@ from typing import Any
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+#: The checkout: its top-level ``templates/``, ``questions/`` and ``reports/`` folders.
+ROOT = PACKAGE.parent
+#: Where a wheel holds those folders (``setup.py`` copies them there at build time).
+PACKAGE_DATA = PACKAGE / "_data"
+
+
+def data_path(name: str) -> Path:
+    """The data folder ``name`` (``templates``, ``questions`` or ``reports``).
+
+    From an installed wheel: ``quickscan/_data/<name>``; from a checkout or an editable install
+    (which has no ``_data``): the repository's top-level folder.
+    """
+    packaged = PACKAGE_DATA / name
+    return packaged if packaged.is_dir() else ROOT / name
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
@@ -22,12 +36,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'quickscan.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "QUESTIONS_DIR": str(ROOT / "questions"),
-        "REPORTS_DIR": str(ROOT / "reports"),
+        "QUESTIONS_DIR": str(data_path("questions")),
+        "REPORTS_DIR": str(data_path("reports")),
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ["nl", "en"],
-        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(PACKAGE / "translations"),
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",

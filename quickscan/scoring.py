@@ -17,7 +17,11 @@ Pure Python, no framework imports; the formula is the contract documented in
 * municipality: per bank, the mean of the department scores of departments that answered it;
   cross-cutting dimensions (Movisie step, routekaart step, LIA principle, levensdomein) from the
   question tags;
-* flags per theme: knowledge gap, disagreement, low coverage (thresholds below).
+* flags per theme: knowledge gap, disagreement, low coverage (thresholds below);
+* minimum group size k: a department with fewer than k submitted responses is *hidden*: it keeps
+  its counts of started and submitted responses, but no figure derived from its answers (no
+  scores, gaps, priorities or question results), and its answers do not count in the
+  municipality figures, so they cannot be worked out by subtraction either.
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ class DepartmentResult:
     respondents_submitted: int
     banks: tuple[BankResult, ...]
     dimensions: Mapping[str, Mapping[str, float | None]]
+    hidden: bool = False
 
     def bank(self, bank_id: str) -> BankResult | None:
         """Return this department's result for a bank, or None when it does not answer it."""
@@ -280,8 +285,16 @@ def score_round(
     departments: Sequence[DepartmentInput],
     responses: Iterable[ResponseInput],
     target_overrides: Mapping[ThemeKey, int] | None = None,
+    min_group_size: int = 1,
 ) -> RoundResult:
-    """Score a round. Answers to questions outside a department's banks are ignored."""
+    """Score a round. Answers to questions outside a department's banks are ignored.
+
+    With ``min_group_size`` k > 1, a department with fewer than k submitted responses is hidden
+    (see the module docstring): it has no figures and does not count in the municipality
+    figures. With k = 1 nothing is hidden (a department without submissions has empty figures).
+    """
+    if min_group_size < 1:
+        raise ValueError(f"min_group_size {min_group_size} must be at least 1")
     overrides = target_overrides or {}
     by_id = {bank.id: bank for bank in banks}
     tallies: dict[str, dict[str, list[int]]] = {}
@@ -327,6 +340,9 @@ def score_round(
         _score_department(department, by_id, tallies[department.name],
                           importance[department.name], started[department.name],
                           submitted[department.name], overrides)
+        if submitted[department.name] >= min_group_size or min_group_size == 1
+        else DepartmentResult(department.name, started[department.name],
+                              submitted[department.name], (), {}, hidden=True)
         for department in departments)
     return RoundResult(results, _prioritise(results), _municipality(results))
 

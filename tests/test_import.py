@@ -9,10 +9,14 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from quickscan.bank import bank_content, content_hash
 from quickscan.extensions import db
 from quickscan.models import (
     Answer,
@@ -24,7 +28,9 @@ from quickscan.models import (
     Round,
     RoundBank,
 )
+from quickscan.scoring import DepartmentInput, ResponseInput, score_round
 from quickscan.services.banks import catalog
+from quickscan.services.exports import results_parts
 from quickscan.services.importer import ImportFileError, import_round
 from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
@@ -37,44 +43,84 @@ def _counts() -> dict[str, int]:
                           ImportanceRating, Comment)}
 
 
+def _pinned(bank_id: str) -> dict:
+    """``round.banks[]`` of a test bank: its content as the questions folder holds it."""
+    cat = catalog()
+    content = bank_content(cat.paths[(bank_id, "1.0.0")])
+    return {"id": bank_id, "version": "1.0.0", "sha256": content_hash(content),
+            "position": 0, "content": content}
+
+
+def with_results(data: dict) -> dict:
+    """Fill in the engine's parts of a hand-built export (departments' banks and dimensions,
+    priorities, municipality) as the scoring engine computes them."""
+    cat = catalog()
+    banks = [cat.get(b["id"], b["version"]) for b in data["round"]["banks"]]
+    inputs = [ResponseInput(department=r["department"],
+                            answers={a["question"]: a["value"] for a in r["answers"]},
+                            importance={(i["bank"], i["theme_id"]): i["value"]
+                                        for i in r["importance"]},
+                            submitted=r["status"] == "submitted")
+              for r in data["responses"] + data["draft_responses"]]
+    overrides = {tuple(key.split("/")): level
+                 for key, level in data["round"]["target_overrides"].items()}
+    result = score_round(banks, [DepartmentInput(d["name"], tuple(d["bank_ids"]))
+                                 for d in data["departments"]], inputs, overrides)
+    parts = results_parts(result, {d["name"]: (d["id"], d["bank_ids"])
+                                   for d in data["departments"]})
+    out = copy.deepcopy(data)
+    out["departments"] = [part.model_dump(mode="json") for part in parts["departments"]]
+    out["priorities"] = [part.model_dump(mode="json") for part in parts["priorities"]]
+    out["municipality"] = parts["municipality"].model_dump(mode="json")
+    return out
+
+
+def _response(id_: int, department: str, department_id: int, submitted_at: str | None,
+              answers: list, importance: list, comments: list) -> dict:
+    return {"id": id_, "department": department, "department_id": department_id,
+            "status": "submitted" if submitted_at else "draft",
+            "created_at": "2026-03-01T09:00:00+00:00",
+            "updated_at": submitted_at or "2026-03-01T09:05:00+00:00",
+            "submitted_at": submitted_at, "answers": answers,
+            "importance": [{"theme": theme, "bank": theme.split("/")[0],
+                            "theme_id": theme.split("/")[1], "value": value}
+                           for theme, value in importance],
+            "comments": comments}
+
+
 def _export() -> dict:
     """A hand-built export of a closed round with two departments (test banks)."""
-    banks = catalog()
-    bestuur = banks.get("bestuur", "1.0.0")
-    wonen = banks.get("wonen", "1.0.0")
-    return {
+    banks = [_pinned("bestuur"), _pinned("wonen")]
+    banks[1]["position"] = 1
+    return with_results({
         "schema": "quickscan-export/1",
+        "exported_at": "2026-03-10T12:00:00+00:00",
         "round": {"id": 41, "name": "Nulmeting <b>2026</b>", "municipality": "Gemeente =Test",
-                  "status": "closed",
-                  "banks": [{"id": "bestuur", "version": "1.0.0", "sha256": bestuur.sha256},
-                            {"id": "wonen", "version": "1.0.0", "sha256": wonen.sha256}]},
+                  "description": "", "deadline": None, "status": "closed",
+                  "created_at": "2026-02-20T08:00:00+00:00",
+                  "target_overrides": {"wonen/thema2": 4}, "banks": banks},
         "departments": [
-            {"id": 7, "name": "Wonen", "respondents_started": 3, "respondents_submitted": 2,
-             "banks": [{"id": "bestuur", "themes": [{"id": "thema1", "target": 75.0}]},
-                       {"id": "wonen", "themes": [{"id": "thema2", "target": 100.0}]}]},
-            {"id": 8, "name": "Sociaal domein", "respondents_started": 1,
-             "respondents_submitted": 1, "banks": [{"id": "bestuur"}]},
+            {"id": 7, "name": "Wonen", "bank_ids": ["bestuur", "wonen"]},
+            {"id": 8, "name": "Sociaal domein", "bank_ids": ["bestuur"]},
         ],
-        "priorities": [],
         "responses": [
-            {"id": 100, "department": "Wonen", "submitted_at": "2026-03-01T10:00:00+00:00",
-             "answers": [{"question": "bestuur.thema1.vraag1", "value": 3},
-                         {"question": "bestuur.thema1.vraag2", "value": "dont_know"},
-                         {"question": "wonen.thema2.vraag1", "value": 0}],
-             "importance": [{"theme": "bestuur/thema1", "value": 5},
-                            {"theme": "wonen/thema2", "value": 2}],
-             "comments": [{"question": "wonen.thema2.vraag1",
-                           "text": "=HYPERLINK(\"http://x\",\"y\") <script>x</script>"}]},
-            {"id": 101, "department": "Wonen", "submitted_at": "2026-03-02T11:30:00+00:00",
-             "answers": [{"question": "bestuur.thema1.vraag1", "value": 4},
-                         {"question": "wonen.thema1.vraag2", "value": "not_applicable"}],
-             "importance": [], "comments": []},
-            {"id": 102, "department": "Sociaal domein",
-             "submitted_at": "2026-03-03T09:00:00+00:00",
-             "answers": [{"question": "bestuur.thema2.vraag2", "value": 1}],
-             "importance": [{"theme": "bestuur/thema2", "value": 3}], "comments": []},
+            _response(100, "Wonen", 7, "2026-03-01T10:00:00+00:00",
+                      [{"question": "bestuur.thema1.vraag1", "value": 3},
+                       {"question": "bestuur.thema1.vraag2", "value": "dont_know"},
+                       {"question": "wonen.thema2.vraag1", "value": 0}],
+                      [("bestuur/thema1", 5), ("wonen/thema2", 2)],
+                      [{"question": "wonen.thema2.vraag1",
+                        "text": "=HYPERLINK(\"http://x\",\"y\") <script>x</script>"}]),
+            _response(101, "Wonen", 7, "2026-03-02T11:30:00+00:00",
+                      [{"question": "bestuur.thema1.vraag1", "value": 4},
+                       {"question": "wonen.thema1.vraag2", "value": "not_applicable"}],
+                      [], []),
+            _response(102, "Sociaal domein", 8, "2026-03-03T09:00:00+00:00",
+                      [{"question": "bestuur.thema2.vraag2", "value": 1}],
+                      [("bestuur/thema2", 3)], []),
         ],
-    }
+        "draft_responses": [_response(103, "Wonen", 7, None, [], [], [])],
+    })
 
 
 def test_import_restores_everything(app, test_banks):  # noqa: F811
@@ -142,7 +188,7 @@ BROKEN = {
     "sha256": lambda d: d["round"]["banks"][0].update(sha256="0" * 64),
     "unknown bank": lambda d: d["round"]["banks"].append(
         {"id": "geen", "version": "1.0.0", "sha256": "0" * 64}),
-    "department bank not pinned": lambda d: d["departments"][1]["banks"].append({"id": "werk"}),
+    "department bank not pinned": lambda d: d["departments"][1]["bank_ids"].append("werk"),
     "unknown department": lambda d: d["responses"][0].update(department="Nergens"),
     "value out of range": lambda d: d["responses"][0]["answers"][0].update(value=5),
     "value forged": lambda d: d["responses"][0]["answers"][0].update(value="3 OR 1=1"),
@@ -184,3 +230,200 @@ def test_cli_import_refuses_bad_file(app, test_banks, tmp_path: Path):  # noqa: 
     assert result.exit_code == 1
     assert "nothing was written" in result.output
     assert _counts()["round"] == 0
+
+
+# --------------------------------------------------------------------------- hardening
+# Each crafted file goes through ``quickscan import``: a message naming the JSON path, exit
+# code 1, no traceback, and not one row written.
+
+
+def _tampered_bank(data: dict, recompute: bool) -> None:
+    bank = data["round"]["banks"][0]
+    bank["content"]["title"] = "Vervalst"
+    if recompute:
+        bank["sha256"] = content_hash(bank["content"])
+
+
+REFUSED = {
+    "naive datetime": (lambda d: d["round"].update(created_at="2026-02-20T08:00:00"),
+                       "round.created_at: date-time without a UTC offset"),
+    "year 1 at +14:00": (lambda d: d["round"].update(created_at="0001-01-01T00:00:00+14:00"),
+                         "round.created_at: date-time out of range"),
+    "year 9999": (lambda d: d["responses"][1].update(submitted_at="9999-12-31T23:59:59+00:00"),
+                  "responses[1].submitted_at: date-time out of range"),
+    "deadline year 1": (lambda d: d["round"].update(deadline="0001-01-01"),
+                        "round.deadline: date out of range"),
+    "huge description": (lambda d: d["round"].update(description="x" * 20_000_000),
+                         "round.description: String should have at most 5000 characters"),
+    "long round name": (lambda d: d["round"].update(name="x" * 201),
+                        "round.name: String should have at most 200 characters"),
+    "long municipality": (lambda d: d["round"].update(municipality="x" * 201),
+                          "round.municipality: String should have at most 200 characters"),
+    "blank department name": (lambda d: d["departments"][1].update(name="   "),
+                              "departments[1].name: must not be empty"),
+    "long department name": (lambda d: d["departments"][1].update(name="x" * 201),
+                             "departments[1].name: String should have at most 200"),
+    "bidi department name": (lambda d: d["departments"][1].update(name="Sociaal\u202edomein"),
+                             "departments[1].name: contains a control or bidirectional"),
+    "long comment": (lambda d: d["responses"][0]["comments"][0].update(text="x" * 2001),
+                     "responses[0].comments[0].text: String should have at most 2000"),
+    "target 7": (lambda d: d["round"]["target_overrides"].update({"wonen/thema2": 7}),
+                 "round.target_overrides.wonen/thema2: Input should be less than or equal to 4"),
+    "target of unknown theme": (
+        lambda d: d["round"]["target_overrides"].update({"wonen/geen": 2}),
+        "round.target_overrides.wonen/geen: no such theme"),
+    "answer 5": (lambda d: d["responses"][0]["answers"][0].update(value=5),
+                 "responses[0].answers[0].value: expected an integer 0-4"),
+    "answer as text": (lambda d: d["responses"][0]["answers"][0].update(value="3"),
+                       "responses[0].answers[0].value: expected an integer 0-4"),
+    "answer true": (lambda d: d["responses"][0]["answers"][0].update(value=True),
+                    "responses[0].answers[0].value: expected an integer 0-4"),
+    "importance 0": (lambda d: d["responses"][0]["importance"][0].update(value=0),
+                     "responses[0].importance[0].value: Input should be greater than or equal"),
+    "theme in another shape": (
+        lambda d: d["responses"][0]["importance"].__setitem__(0, {"theme": "thema1",
+                                                                  "value": 3}),
+        "responses[0].importance[0].theme: String should match pattern"),
+    "unknown field": (lambda d: d["round"].update(colour="red"),
+                      "round.colour: Extra inputs are not permitted"),
+    "missing field": (lambda d: d["departments"][0].pop("bank_ids"),
+                      "departments[0].bank_ids: Field required"),
+    "id beyond 64 bits": (lambda d: d["responses"][2].update(id=2**64),
+                          "responses[2].id: Input should be less than or equal to"),
+    "bank content hash recomputed": (
+        lambda d: _tampered_bank(d, recompute=True),
+        "round.banks[0]: bank bestuur 1.0.0 with this content is neither a published version"),
+    "bank content hash stale": (lambda d: _tampered_bank(d, recompute=False),
+                                "round.banks[0].content: its content hash is"),
+    "NUL in a comment": (lambda d: d["responses"][0]["comments"][0].update(text="a\x00b"),
+                         "responses[0].comments[0].text: contains a NUL character"),
+    "lone surrogate in a name": (lambda d: d["departments"][0].update(name="Wonen\ud800"),
+                                 "departments[0].name: contains a lone surrogate"),
+    "NUL in a key": (lambda d: d["round"]["banks"][0]["content"].update({"a\x00": 1}),
+                     "round.banks[0].content: a key contains a NUL character"),
+    "submitted without a date": (lambda d: d["responses"][0].update(submitted_at=None),
+                                 "responses[0]: Value error, submitted_at must be set"),
+    "score disagrees": (
+        lambda d: d["departments"][0]["banks"][0]["themes"][0].update(score=0.123),
+        "departments[0].banks[0].themes[0].score: the file says 0.123"),
+}
+
+
+def _cli_import(app, path: Path):  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "nothing was written" in result.output
+    return result.output
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_crafted_file_refused_by_path(app, test_banks, tmp_path: Path, case):  # noqa: F811
+    change, message = REFUSED[case]
+    data = _broken(change)
+    path = tmp_path / "crafted.json"
+    path.write_text(json.dumps(data), encoding="utf-8")  # ensure_ascii: surrogates as \ud800
+    before = _counts()
+    output = _cli_import(app, path)
+    assert message.replace("Value error, ", "") in output
+    assert _counts() == before
+
+
+DATA = Path(__file__).parent / "data" / "import"
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("not-utf8.json", "is not valid UTF-8 (byte 26)"),
+    ("raw-nul.json", "is not a JSON file: Invalid control character"),
+    ("lone-surrogate.json", "round.name: contains a lone surrogate"),
+    ("nan.json", "NaN is not a JSON number"),
+    ("list.json", "the export must be a JSON object"),
+    ("schema-2.json", "schema: not a quickscan-export/1 export"),
+    ("duplicate-key.json", "the key 'id' appears twice in one object"),
+])
+def test_crafted_bytes_refused(app, test_banks, name, message):  # noqa: F811
+    before = _counts()
+    assert message in _cli_import(app, DATA / name)
+    assert _counts() == before
+
+
+@pytest.mark.parametrize("depth", [33, 5000, 200_000])
+def test_deeply_nested_file_refused(app, test_banks, tmp_path: Path, depth):  # noqa: F811
+    data = _export()
+    data["round"]["banks"][0]["content"]["deep"] = "X"
+    text = json.dumps(data).replace('"X"', "[" * depth + "]" * depth)
+    path = tmp_path / "deep.json"
+    path.write_text(text, encoding="utf-8")
+    before = _counts()
+    assert "nests deeper than 32 levels" in _cli_import(app, path)
+    assert _counts() == before
+
+
+def test_huge_file_refused(app, test_banks, tmp_path: Path):  # noqa: F811
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:  # larger than the default cap, without writing 64 MB
+        handle.truncate(64 * 1024 * 1024 + 1)
+    before = _counts()
+    assert "is larger than 67108864 bytes" in _cli_import(app, path)
+    app.config["IMPORT_MAX_BYTES"] = 1000
+    path.write_text(json.dumps(_export()), encoding="utf-8")
+    assert "is larger than 1000 bytes" in _cli_import(app, path)
+    assert _counts() == before
+
+
+def test_import_accepts_its_own_export_byte_for_byte(app, test_banks):  # noqa: F811
+    from quickscan.services.exports import to_json
+
+    result = import_round(_export(), SECRET)
+    first = to_json(result.round)
+    data = json.loads(first)
+    db.session.delete(result.round)
+    db.session.commit()
+    again = import_round(data, SECRET)
+    assert again.kept_ids
+    second = to_json(again.round)
+    assert second.split(b"\n")[3:] == first.split(b"\n")[3:]  # all but exported_at
+
+
+def _paths(node: Any, path: tuple = ()) -> list[tuple]:
+    """Every path to a value of a JSON document."""
+    found = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*path, index))
+    return found
+
+
+ODD_VALUES = st.sampled_from([None, "", " ", -1, 0, 2**64, 1.5, float("1e308"), True, [], {},
+                              "x" * 5001, "\u202e", "2026-13-40", "0001-01-01T00:00:00+14:00",
+                              {"schema": 1}, [[[[[]]]]], "dont_know", 4, 101.0])
+
+
+@settings(max_examples=120, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(picks=st.lists(st.tuples(st.integers(min_value=0), ODD_VALUES), min_size=1,
+                      max_size=3))
+def test_mutated_exports_are_refused_cleanly(app, test_banks, picks):  # noqa: F811
+    """Any value anywhere replaced by an odd one: refused with ImportFileError and nothing
+    written, or (when the value happens to be valid there) imported; never another error."""
+    data = _export()
+    for pick, value in picks:
+        paths = [p for p in _paths(data) if p and not (
+            len(p) > 3 and p[:2] == ("round", "banks") and p[3] == "content")]
+        path = paths[pick % len(paths)]
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = copy.deepcopy(value)
+    before = _counts()
+    try:
+        result = import_round(data, SECRET)
+    except ImportFileError:
+        assert _counts() == before
+    else:
+        db.session.delete(result.round)
+        db.session.commit()

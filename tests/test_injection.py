@@ -187,7 +187,7 @@ def test_csv_exports_have_no_formulas(injected):
     for table in ("scores", "prioriteiten", "antwoorden", "belang"):
         response = client.get(f"/rondes/{round_.id}/export.csv?tabel={table}")
         assert response.status_code == 200, table
-        rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+        rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
         for row in rows:
             for cell in row:
                 assert not _formula_like(cell), (table, cell)

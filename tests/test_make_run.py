@@ -59,11 +59,15 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], port: int) -> Iterator[str]:
-    """``quickscan run`` on ``port`` until the block ends; yields the base URL once it answers."""
+def serving(env: dict[str, str], port: int, command: list[str] | None = None,
+            cwd: Path = ROOT) -> Iterator[str]:
+    """``quickscan run`` on ``port`` until the block ends; yields the base URL once it answers.
+
+    ``command`` is the ``quickscan`` script to run (default: the one beside this interpreter).
+    """
     process = subprocess.Popen(
-        [str(QUICKSCAN), "run", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [*(command or [str(QUICKSCAN)]), "run", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -134,3 +138,28 @@ def test_make_run_serves_the_demo_round(env, tmp_path):
         with opener.open(base + "/login", data=form, timeout=10) as response:
             assert response.status == 200 and response.geturl() == base + "/rondes"
             assert "Gemeente Voorbeeld" in response.read().decode("utf-8")
+
+
+#: A program a test starts by its name (a string literal first in the argument list given to
+#: subprocess's run/Popen/check_output/call, or the argument of shutil's which).
+PROGRAM_CALL_RE = re.compile(
+    r"""(?:\b(?:run|Popen|check_output|check_call|call)\(\s*\[\s*|\bwhich\(\s*)["']([\w.+-]+)["']""")
+
+
+def test_make_test_installs_every_program_the_tests_call():
+    """``make test`` (target ``test-programs``) knows every external program the suite calls."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    declared = re.search(r"^TEST_PROGRAMS \?= (.+)$", makefile, re.MULTILINE)
+    assert declared, "Makefile: TEST_PROGRAMS missing"
+    programs = dict(pair.split(":", 1) for pair in declared.group(1).split())
+    assert re.search(r"^test: .*\btest-programs\b", makefile, re.MULTILINE)
+
+    called: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for name in PROGRAM_CALL_RE.findall(path.read_text(encoding="utf-8")):
+            called.setdefault(name, set()).add(path.relative_to(ROOT).as_posix())
+    assert {"pdftotext", "pdftoppm"} <= called.keys(), called
+    missing = {name: where for name, where in called.items() if name not in programs}
+    assert not missing, f"add these to TEST_PROGRAMS in the Makefile (program:package): {missing}"
+    for program, package in programs.items():
+        assert program and package, (program, package)

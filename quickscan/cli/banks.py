@@ -19,7 +19,9 @@ from quickscan.bank import (
     validate_paths,
     write_lock,
 )
+from quickscan.bank_diff import diff_banks
 from quickscan.coverage import coverage, render_matrix
+from quickscan.readability import readability as measure
 
 
 def _questions_dir(path: str | None) -> Path:
@@ -111,3 +113,70 @@ def publish(questions: str | None) -> None:
             click.echo(f"published {bank.id} {bank.version} {bank.sha256}")
     write_lock(lock_path, lock)
     click.echo(f"{added} version(s) newly published.")
+
+
+@banks.command("readability")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True,
+              help="Exit 1 when a format-2 bank scores below 60 or has a statement over 20 words.")
+@with_appcontext
+def readability_command(paths: tuple[Path, ...], check: bool) -> None:
+    """Print per bank version the Flesch-Douma score and word counts of its statements.
+
+    PATHS are bank files or folders (default: the questions folder). The formula is documented in
+    docs/question-banks.md; statements over 20 words are listed below their bank.
+    """
+    targets = list(paths) or [_questions_dir(None)]
+    problems = validate_paths(targets)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem))
+        sys.exit(1)
+    click.echo("bank\tversion\tstatements\tflesch_douma\twords_mean\twords_max\tover_20")
+    failed = False
+    for path in bank_files(targets):
+        bank = load_bank_file(path)
+        result = measure(bank.id, bank.version, [(q.id, q.statement) for q in bank.questions])
+        score = f"{result.score:.1f}" if result.score is not None else "-"
+        click.echo(f"{bank.id}\t{bank.version}\t{result.statements}\t{score}\t"
+                   f"{result.mean_words:.1f}\t{result.max_words}\t{len(result.long_statements)}")
+        for long in result.long_statements:
+            click.echo(f"  {long.question_id}: {long.words} words")
+        if bank.format >= 2 and not result.passes():
+            failed = True
+    if check and failed:
+        click.echo("A format-2 bank is below 60 or has a statement over 20 words.", err=True)
+        sys.exit(1)
+
+
+@banks.command("diff")
+@click.argument("bank_id")
+@click.argument("old")
+@click.argument("new")
+@click.option("--questions", "questions", default=None, help="Questions folder.")
+@with_appcontext
+def diff_command(bank_id: str, old: str, new: str, questions: str | None) -> None:
+    """Print the kept, replaced, split, merged, removed and new questions from OLD to NEW."""
+    try:
+        catalog = load_catalog(_questions_dir(questions))
+        old_bank, new_bank = catalog.get(bank_id, old), catalog.get(bank_id, new)
+    except BankError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except KeyError:
+        click.echo(f"Unknown bank or version: {bank_id} {old} / {new}", err=True)
+        sys.exit(1)
+    result = diff_banks(old_bank, new_bank)
+    click.echo(f"{bank_id} {old} -> {new}")
+    sections: list[tuple[str, list[str]]] = [
+        ("kept", list(result.kept)),
+        ("replaced", [f"{o} -> {n}" for o, n in result.replaced]),
+        ("split", [f"{o} -> {', '.join(ns)}" for o, ns in result.split]),
+        ("merged", [f"{', '.join(os_)} -> {n}" for os_, n in result.merged]),
+        ("removed", list(result.removed)),
+        ("new", list(result.new)),
+    ]
+    for title, lines in sections:
+        click.echo(f"{title} ({len(lines)})")
+        for line in lines:
+            click.echo(f"  {line}")

@@ -65,7 +65,7 @@ def report(round_ref: str, department_name: str | None, out: Path | None, lang: 
            quiet: bool) -> None:
     """Write the PDF report of ROUND (or of one department) and print its path."""
     from quickscan.reporting.content import build_report
-    from quickscan.reporting.pdf import build_pdf
+    from quickscan.services import reports
     from quickscan.services.results import score
 
     round_ = _round(round_ref)
@@ -75,18 +75,20 @@ def report(round_ref: str, department_name: str | None, out: Path | None, lang: 
         result = score(round_)
         bar.update(1)
         bar.set_postfix_str("content")
-        content = build_report(round_, result, lang, department=department)
+        data_in = reports.report_input(round_, lang, result=result, department=department)
+        content = build_report(data_in, department_id=department.id if department else None)
         bar.update(1)
         charts_total = sum(1 for _ in reporting.report_charts(content))
         with tqdm(total=charts_total, desc="charts", unit="chart", leave=False,
                   disable=quiet, file=sys.stderr) as chart_bar:
-            reporting.render_charts(content, lambda _chart: chart_bar.update(1))
+            reporting.render_charts(content, lambda _chart: chart_bar.update(1),
+                                    processes=reports.chart_processes())
         bar.update(1)
         bar.set_postfix_str("pdf")
-        data = build_pdf(content)
+        data = reports.render_pdf(content)
         bar.update(1)
     if out is None:
-        path = reporting.save_report(data, round_, department)
+        path = reports.save_report(data, round_, department)
     else:
         _write(out, data)
         path = out

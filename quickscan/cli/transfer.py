@@ -8,8 +8,14 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
-from quickscan.services.importer import ImportFileError, import_round, read_export
+from quickscan.services.importer import (
+    MAX_FILE_BYTES,
+    ImportFileError,
+    import_round,
+    read_export,
+)
 
 
 @click.command("import")
@@ -23,16 +29,27 @@ from quickscan.services.importer import ImportFileError, import_round, read_expo
 def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
     """Restore a round from a quickscan-export/1 JSON file, in one transaction.
 
-    Prints the new round's id and, per department, its new invitation link.
+    Prints the new round's id and, per department, its new invitation link. A file that is
+    not a valid export (wrong shape, out-of-range values, unknown bank content, larger than
+    ``IMPORT_MAX_BYTES``, too deeply nested, not UTF-8) is refused with a message naming the
+    JSON path, exit code 1 and nothing written.
     """
     from quickscan.services.rounds import base_url
 
     try:
-        data = read_export(file)
-        result = import_round(data, current_app.config["SECRET_KEY"],
+        max_bytes = int(current_app.config.get("IMPORT_MAX_BYTES", MAX_FILE_BYTES))
+    except (TypeError, ValueError):
+        raise click.UsageError("IMPORT_MAX_BYTES must be a number of bytes") from None
+    try:
+        document = read_export(file, max_bytes)
+        result = import_round(document, current_app.config["SECRET_KEY"],
                               keep_ids=False if new_ids else None, verify=not no_verify)
     except ImportFileError as exc:
         click.echo(f"import failed, nothing was written: {exc}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        click.echo("import failed, nothing was written: the database refused it: "
+                   f"{type(exc).__name__}", err=True)
         sys.exit(1)
     click.echo(f"Imported round {result.round.id} ({result.round.name}): "
                f"{result.departments} department(s), {result.responses} submitted response(s) "

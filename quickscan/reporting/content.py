@@ -1,10 +1,12 @@
 """The report's content model, shared by the PDF report, the HTML report and the results pages.
 
-Everything a reader sees is assembled here from the scoring engine's
+Everything a reader sees is assembled here from one frozen
+:class:`~quickscan.reporting.model.ReportInput` (gathered by
+:mod:`quickscan.services.reports`): the scoring engine's
 :class:`~quickscan.scoring.RoundResult` (no formula is recomputed: every score, target, gap,
 importance, priority and flag is the engine's own number) plus titles from the pinned bank
-snapshots, comments from the database and texts from ``reports/<lang>.yaml``. The renderers
-only lay this model out.
+snapshots, the comments and the texts from ``reports/<lang>.yaml``. The renderers only lay
+this model out. Nothing here reads the database or the Flask app.
 """
 
 from __future__ import annotations
@@ -13,21 +15,13 @@ import datetime
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-import yaml
-from flask import current_app
-from sqlalchemy import select
 
 from quickscan import frameworks
 from quickscan.bank import Bank, Scale
 from quickscan.charts import HeatmapSpec, RadarSpec, Series
-from quickscan.extensions import db
-from quickscan.models import RESPONSE_SUBMITTED, Comment, Department, Response, Round
+from quickscan.reporting.model import DepartmentInfo, ReportInput
 from quickscan.scoring import DepartmentResult, Priority, RoundResult, ThemeResult
-from quickscan.services.banks import catalog, round_banks
 
 DEFAULT_LANGUAGE = "nl"
 #: The comparison axes besides the common bank's themes (tag dimensions of the engine).
@@ -36,42 +30,6 @@ MAX_COMPARED = 6
 
 
 # --------------------------------------------------------------------------- texts
-
-
-def reports_dir() -> Path:
-    """The folder with the report texts and layout settings (``reports/``)."""
-    return Path(current_app.config["REPORTS_DIR"])
-
-
-@lru_cache(maxsize=8)
-def _load_yaml(path: str, mtime: float) -> dict[str, Any]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise TypeError(f"{path}: the report texts must be a mapping")
-    return data
-
-
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def load_texts(lang: str = DEFAULT_LANGUAGE, folder: Path | None = None) -> dict[str, Any]:
-    """The report texts for a language; keys missing there fall back to the Dutch file."""
-    folder = folder or reports_dir()
-    base_path = folder / f"{DEFAULT_LANGUAGE}.yaml"
-    texts = _load_yaml(str(base_path), base_path.stat().st_mtime)
-    path = folder / f"{lang}.yaml"
-    if lang != DEFAULT_LANGUAGE and path.exists():
-        texts = _merge(texts, _load_yaml(str(path), path.stat().st_mtime))
-    texts = dict(texts)
-    texts["_folder"] = str(folder)
-    return texts
 
 
 def text(texts: Mapping[str, Any], dotted: str, **values: object) -> str:
@@ -248,6 +206,8 @@ class ReportContent:
     scale: Scale | None
     department_report: DepartmentSection | None = None
     flag_legend: tuple[Flag, ...] = field(default_factory=tuple)
+    #: The logo named in the report texts (PNG or JPEG bytes), if any.
+    logo: bytes | None = None
 
     def t(self, dotted: str, **values: object) -> str:
         """A report text by dotted key, placeholders filled in."""
@@ -434,25 +394,6 @@ def overall_rows(round_result: RoundResult, titles: Titles) -> tuple[OverallRow,
     return tuple(rows)
 
 
-def load_comments(round_: Round, department_ids: Sequence[int] | None = None
-                  ) -> dict[int, list[tuple[str, str]]]:
-    """Comments of submitted responses per department id: (question id, text), never a name.
-
-    Sorted by question then text, so the order reveals nothing about who wrote what.
-    """
-    query = (select(Response.department_id, Comment.question_id, Comment.text)
-             .join(Response, Comment.response_id == Response.id)
-             .join(Department, Response.department_id == Department.id)
-             .where(Department.round_id == round_.id, Response.status == RESPONSE_SUBMITTED))
-    if department_ids is not None:
-        query = query.where(Response.department_id.in_(list(department_ids)))
-    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for department_id, question_id, comment in db.session.execute(query):
-        if comment and comment.strip():
-            out[department_id].append((question_id, comment))
-    return out
-
-
 def _comment_rows(comments: Sequence[tuple[str, str]], titles: Titles) -> tuple[CommentRow, ...]:
     order = {qid: index for index, qid in enumerate(titles.questions)}
     rows = []
@@ -465,7 +406,7 @@ def _comment_rows(comments: Sequence[tuple[str, str]], titles: Titles) -> tuple[
     return tuple(rows)
 
 
-def department_section(result: DepartmentResult, department: Department,
+def department_section(result: DepartmentResult, department: DepartmentInfo,
                        round_result: RoundResult, titles: Titles, texts: Mapping[str, Any],
                        comments: Sequence[tuple[str, str]], *, detail: bool = False,
                        top_gaps: int = 5) -> DepartmentSection:
@@ -497,60 +438,52 @@ def department_section(result: DepartmentResult, department: Department,
         radar=department_chart(result, round_result, titles, texts), details=details)
 
 
-def bank_infos(round_: Round, banks: Sequence[Bank]) -> tuple[BankInfo, ...]:
+def bank_infos(banks: Sequence[Bank]) -> tuple[BankInfo, ...]:
     """The round's pinned bank versions with their hashes and titles."""
-    by_id = {bank.id: bank for bank in banks}
-    return tuple(BankInfo(rb.bank_id, by_id[rb.bank_id].title if rb.bank_id in by_id
-                          else rb.bank_id, rb.version, rb.sha256,
-                          bool(by_id.get(rb.bank_id) and by_id[rb.bank_id].common))
-                 for rb in round_.banks)
+    return tuple(BankInfo(bank.id, bank.title, bank.version, bank.sha256, bank.common)
+                 for bank in banks)
 
 
-def round_scale(banks: Sequence[Bank]) -> Scale | None:
-    """The answer scale the round's banks use (from ``questions/scales.yaml``)."""
-    scales = catalog().scales
-    for bank in banks:
-        if bank.scale in scales:
-            return scales[bank.scale]
-    return next(iter(scales.values()), None)
-
-
-def build_report(round_: Round, round_result: RoundResult, lang: str = DEFAULT_LANGUAGE, *,
-                 department: Department | None = None, detail: bool | None = None,
-                 texts: Mapping[str, Any] | None = None,
-                 today: datetime.date | None = None, comments: bool = True,
+def build_report(data: ReportInput, *, department_id: int | None = None,
+                 detail: bool | None = None, comments: bool = True,
                  sections: bool = True) -> ReportContent:
-    """Assemble the report of a round (or of one department when ``department`` is given).
+    """Assemble the report of a round (or of one department when ``department_id`` is given).
 
     ``detail`` adds the per-question tables (default: only in a department report);
     ``comments=False`` leaves the comments out and ``sections=False`` the department sections
     (for pages that do not show them).
     """
-    texts = texts or load_texts(lang)
+    texts = data.texts
+    round_result = data.result
     layout = texts.get("layout", {})
-    banks = round_banks(round_)
-    titles = Titles(banks)
-    models = {d.name: d for d in round_.departments}
+    titles = Titles(data.banks)
+    models = {d.name: d for d in data.departments}
     ids = {name: d.id for name, d in models.items()}
+    chosen = data.department(department_id) if department_id is not None else None
+    if department_id is not None and chosen is None:
+        raise LookupError(f"department {department_id} is not part of round {data.round.id}")
     selected = [r for r in round_result.departments if r.name in models
-                and (department is None or r.name == department.name)]
-    detail = department is not None if detail is None else detail
-    found = (load_comments(round_, [models[r.name].id for r in selected]) if comments
-             and sections else {})
+                and (chosen is None or r.name == chosen.name)]
+    detail = chosen is not None if detail is None else detail
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    if comments and sections:
+        for comment in data.comments:
+            found[comment.department_id].append((comment.question_id, comment.text))
     built = tuple(
         department_section(r, models[r.name], round_result, titles, texts,
                            found.get(models[r.name].id, []), detail=detail,
                            top_gaps=int(layout.get("department_top_gaps", 5)))
         for r in selected) if sections else ()
     priorities = priority_rows(
-        [p for p in round_result.priorities if department is None
-         or p.department == department.name], ids, titles)
+        [p for p in round_result.priorities if chosen is None
+         or p.department == chosen.name], ids, titles)
     flagged = tuple(row for section in built for row in section.themes if row.flags)
-    whole = department is None
+    whole = chosen is None
+    header = data.round
     return ReportContent(
-        texts=texts, lang=lang, round_id=round_.id, round_name=round_.name,
-        municipality=round_.municipality, status=round_.status, deadline=round_.deadline,
-        date=today or datetime.date.today(), banks=bank_infos(round_, banks),
+        texts=texts, lang=data.lang, round_id=header.id, round_name=header.name,
+        municipality=header.municipality, status=header.status, deadline=header.deadline,
+        date=data.date, banks=bank_infos(data.banks),
         started=sum(r.respondents_started for r in selected),
         submitted=sum(r.respondents_submitted for r in selected),
         department_count=len(selected),
@@ -558,10 +491,37 @@ def build_report(round_: Round, round_result: RoundResult, lang: str = DEFAULT_L
         priorities=priorities,
         top_priorities=priorities[:int(layout.get("top_priorities", 10))],
         flagged=flagged, departments=built,
-        municipality_radar=municipality_chart(round_result, titles, texts, round_.municipality)
+        municipality_radar=municipality_chart(round_result, titles, texts, header.municipality)
         if whole else None,
         heatmap=heatmap_chart(round_result, titles, texts) if whole else None,
-        scale=round_scale(banks),
+        scale=data.scale,
         department_report=None if whole else (built[0] if built else None),
         flag_legend=flag_legend(texts),
+        logo=data.logo,
     )
+
+
+def report_chart(data: ReportInput, name: str, *, department_id: int | None = None,
+                 compared: Sequence[int] = (), dimension: str = COMMON_DIMENSION) -> Chart:
+    """One chart of a round without building the whole report (the chart endpoint).
+
+    ``name`` is ``gemeente``, ``heatmap``, ``afdeling`` (with ``department_id``) or
+    ``vergelijking`` (the departments ``compared`` on ``dimension``). Raises
+    :class:`LookupError` for an unknown name or department.
+    """
+    titles = Titles(data.banks)
+    result = data.result
+    if name == "gemeente":
+        return municipality_chart(result, titles, data.texts, data.round.municipality)
+    if name == "heatmap":
+        return heatmap_chart(result, titles, data.texts)
+    if name == "afdeling":
+        department = data.department(department_id) if department_id is not None else None
+        if department is None:
+            raise LookupError(f"department {department_id} is not part of round {data.round.id}")
+        return department_chart(result.department(department.name), result, titles,
+                                data.texts)
+    if name == "vergelijking":
+        names = [d.name for d in (data.department(i) for i in compared) if d is not None]
+        return comparison_chart(result, titles, data.texts, names, dimension)
+    raise LookupError(f"unknown chart {name!r}")

@@ -119,7 +119,7 @@ def stylesheet(content: ReportContent) -> StyleSheet1:
     return sheet
 
 
-class Heading(Paragraph):
+class Heading(Paragraph):  # type: ignore[misc]  # reportlab ships no type hints
     """A heading paragraph that also becomes a PDF outline entry."""
 
     def __init__(self, title: str, style: ParagraphStyle, level: int, key: str) -> None:
@@ -129,7 +129,7 @@ class Heading(Paragraph):
         self.outline_key = key
 
 
-class NumberedCanvas(rl_canvas.Canvas):
+class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab ships no type hints
     """A canvas that remembers every page and writes "Pagina X van Y" when the total is known."""
 
     page_label = "Pagina {page} van {pages}"
@@ -171,7 +171,7 @@ def _canvas_maker(label: str) -> Callable[..., NumberedCanvas]:
     return _Canvas
 
 
-class ReportDocument(BaseDocTemplate):
+class ReportDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab ships no type hints
     """A4 document with a cover and body page template; headings become bookmarks."""
 
     def __init__(self, buffer: io.BytesIO, content: ReportContent, title: str,
@@ -358,12 +358,10 @@ class _Builder:
     def cover(self, subtitle: str) -> list[Flowable]:
         c = self.c
         story: list[Flowable] = [Spacer(1, 2 * cm)]
-        logo = str(c.texts.get("logo") or "")
-        if logo:
-            path = Path(str(c.texts.get("_folder", "."))) / logo
-            if path.is_file():
-                story += [Image(str(path), width=5 * cm, height=2.5 * cm, kind="proportional"),
-                          Spacer(1, 1 * cm)]
+        if c.logo:
+            story += [Image(io.BytesIO(c.logo), width=5 * cm, height=2.5 * cm,
+                            kind="proportional"),
+                      Spacer(1, 1 * cm)]
         story += [
             self.p(c.t("titles.cover"), "CoverTitle"),
             self.p(c.municipality, "CoverSub"),
@@ -574,14 +572,17 @@ def document_title(content: ReportContent) -> str:
     return content.t("titles.document", municipality=content.municipality)
 
 
-def build_pdf(content: ReportContent, stats: dict[str, int] | None = None) -> bytes:
+def build_pdf(content: ReportContent, stats: dict[str, int] | None = None, *,
+              processes: int | None = None) -> bytes:
     """Render the report to PDF bytes (a round report, or a department report).
 
-    ``stats``, when given, receives the number of pages, tables and images (for the benchmark).
+    ``stats``, when given, receives the number of pages, tables and images (for the benchmark);
+    ``processes`` is the number of chart worker processes (``None``: one per core).
     """
     from quickscan.reporting import render_charts
 
-    render_charts(content)  # every chart at once, spread over the cores, into the cache
+    # Every chart at once, spread over the cores, into the cache.
+    render_charts(content, processes=processes)
     builder = _Builder(content)
     section = content.department_report
     if section is None:

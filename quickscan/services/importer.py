@@ -1,47 +1,63 @@
 """Import a round from its JSON export (schema ``quickscan-export/1``, see docs/export.md).
 
 ``quickscan export ROUND --format json`` followed by ``quickscan import FILE`` restores a round
-on another database (for example SQLite to PostgreSQL and back): its name, municipality and
-status, the pinned bank versions (content taken from the file when it carries the snapshot,
-otherwise from the questions folder, checked against the exported sha256), the departments
-and their banks, target overrides (derived from the exported targets), every submitted
-response with its answers, importance ratings and comments, and the number of respondents
-who started without submitting (as empty drafts, so the response figures stay the same).
+on another database (for example SQLite to PostgreSQL and back): the round with its pinned bank
+snapshots and target overrides, the departments and their banks, and every submitted and
+unfinished response with its answers, importance ratings and comments.
 
-On an empty database the ids of the round, its departments and its responses are kept, so the
-export of the restored round is identical to the original; otherwise fresh ids are given.
-Each department gets a new invitation link (links are derived from the secret key, which an
-export never contains). Everything happens in one transaction: an invalid file writes nothing.
-After the import the round is scored again and compared with the scores in the file.
+The file goes through three gates before anything is written, each refusing with a message
+that names the JSON path:
+
+1. :func:`read_export` -- the bytes: a size cap, strict UTF-8, JSON without NaN, a nesting
+   cap, no NUL characters or lone surrogates in any text;
+2. :func:`parse_export` -- the shape: :class:`~quickscan.export_schema.ExportDocument`, the
+   same model the export is built from (types, ranges, lengths as the web forms allow);
+3. :func:`check_export` -- the meaning: every pinned bank's content is recomputed and must be
+   a version this installation ships (``published.lock`` or a bank file), names are valid as
+   the web forms want them, every reference (department, question, theme) resolves, counts
+   agree.
+
+The writes then happen in one :func:`~quickscan.services.uow.unit_of_work`. On an empty
+database the ids of the round, its departments and its responses are kept, so the export of the
+restored round is identical to the original; otherwise fresh ids are given. Each department gets
+a new invitation link (links are derived from the secret key, which an export never contains).
+Finally the restored round is scored again and the engine's parts of the file (departments,
+priorities, municipality) must equal it; any difference rolls the whole import back.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
 from quickscan.bank import (
+    LOCK_FILE,
     Bank,
     BankError,
-    bank_content,
     bank_from_snapshot,
     content_hash,
+    read_lock,
+)
+from quickscan.export_schema import (
+    SCHEMA,
+    DepartmentPart,
+    ExportDocument,
+    PinnedBank,
+    ResponsePart,
+    describe,
+    json_path,
+    text_is_clean,
 )
 from quickscan.extensions import db
 from quickscan.models import (
-    ANSWER_VALUES,
-    COMMENT_MAX_LENGTH,
-    RESPONSE_DRAFT,
-    RESPONSE_SUBMITTED,
-    ROUND_CLOSED,
-    ROUND_OPEN,
     Answer,
     Comment,
     Department,
@@ -51,14 +67,19 @@ from quickscan.models import (
     Round,
     RoundBank,
 )
-from quickscan.scoring import POINTS_PER_LEVEL
 from quickscan.services import tokens
 from quickscan.services.banks import catalog as bank_catalog
+from quickscan.services.uow import unit_of_work
 
-SCHEMA = "quickscan-export/1"
+#: Largest file ``read_export`` reads (config ``IMPORT_MAX_BYTES`` overrides it in the CLI).
+MAX_FILE_BYTES: Final = 64 * 1024 * 1024
+#: Deepest nesting of arrays and objects accepted (an export nests about 11 deep).
+MAX_DEPTH: Final = 32
 #: Tables whose integer ids may be kept, in insert order (PostgreSQL sequences are reset).
-ID_TABLES = ("round", "round_bank", "department", "invitation", "response", "answer",
-             "importance_rating", "comment")
+ID_TABLES: Final = ("round", "round_bank", "department", "invitation", "response", "answer",
+                    "importance_rating", "comment")
+# Names are refused as the web forms refuse them: control and bidirectional-override characters.
+_NAME_BAD: Final = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class ImportFileError(ValueError):
@@ -78,142 +99,298 @@ class ImportResult:
     links: dict[str, str] = field(default_factory=dict)
 
 
-# --------------------------------------------------------------------------- reading
+# --------------------------------------------------------------------------- gate 1: bytes
 
 
-def read_export(path: Path) -> dict[str, Any]:
-    """Read and parse an export file (raises :class:`ImportFileError`)."""
+def read_export(path: Path, max_bytes: int = MAX_FILE_BYTES) -> ExportDocument:
+    """Read, parse and validate an export file (raises :class:`ImportFileError`)."""
+    return parse_export(load_json(_read_bytes(Path(path), max_bytes), str(path)))
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportFileError(f"{path} is not a JSON file: {exc}") from None
-    if not isinstance(data, dict):
-        raise ImportFileError("the export must be a JSON object")
+    if len(raw) > max_bytes:
+        raise ImportFileError(f"{path} is larger than {max_bytes} bytes; an export of a round "
+                              "is far smaller")
+    return raw
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ImportFileError(f"{name} is not a JSON number")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is ambiguous and refused."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ImportFileError(f"the key {key[:40]!r} appears twice in one object")
+        data[key] = value
     return data
 
 
-def _require(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if not isinstance(mapping, dict) or key not in mapping:
-        raise ImportFileError(f"{where}: missing field '{key}'")
-    value = mapping[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in (
-            kind if isinstance(kind, tuple) else (kind,))):
-        raise ImportFileError(f"{where}.{key}: unexpected value {value!r}")
-    return value
-
-
-def _text(mapping: Any, key: str, where: str, max_length: int = 200) -> str:
-    value = _require(mapping, key, str, where).strip()
-    if not value or len(value) > max_length:
-        raise ImportFileError(f"{where}.{key}: empty or longer than {max_length} characters")
-    return str(value)
-
-
-def _datetime(value: Any, where: str) -> datetime.datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ImportFileError(f"{where}: expected an ISO 8601 date-time, got {value!r}")
+def load_json(raw: bytes, name: str = "the file") -> Any:
+    """Decode strict UTF-8 JSON and check its tree (nesting, NUL, lone surrogates)."""
     try:
-        parsed = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        raise ImportFileError(f"{where}: not an ISO 8601 date-time: {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed
-
-
-def _date(value: Any, where: str) -> datetime.date | None:
-    if value is None:
-        return None
+        decoded = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{name} is not valid UTF-8 (byte {exc.start})") from None
     try:
-        return datetime.date.fromisoformat(str(value))
-    except ValueError:
-        raise ImportFileError(f"{where}: not an ISO 8601 date: {value!r}") from None
+        data = json.loads(decoded, parse_constant=_refuse_constant, object_pairs_hook=_object)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"{name} is not a JSON file: {exc}") from None
+    except RecursionError:
+        raise ImportFileError(f"{name} nests deeper than {MAX_DEPTH} levels") from None
+    check_tree(data)
+    return data
 
 
-def _answer_value(value: Any, where: str) -> str:
-    if isinstance(value, bool):
-        raise ImportFileError(f"{where}: invalid answer {value!r}")
-    if isinstance(value, int) and 0 <= value <= 4:
-        return str(value)
-    if isinstance(value, str) and value in ANSWER_VALUES:
-        return value
-    raise ImportFileError(f"{where}: invalid answer {value!r}")
+def check_tree(data: Any) -> None:
+    """Refuse nesting beyond :data:`MAX_DEPTH` and texts no database can store."""
+    stack: list[tuple[Any, tuple[int | str, ...]]] = [(data, ())]
+    while stack:
+        node, where = stack.pop()
+        if len(where) > MAX_DEPTH:
+            raise ImportFileError(f"{json_path(where[:MAX_DEPTH])}: nests deeper than "
+                                  f"{MAX_DEPTH} levels")
+        if isinstance(node, str):
+            problem = text_is_clean(node)
+            if problem:
+                raise ImportFileError(f"{json_path(where)}: {problem}")
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                problem = text_is_clean(key)
+                if problem:
+                    raise ImportFileError(f"{json_path(where)}: a key {problem}")
+                stack.append((value, (*where, key)))
+        elif isinstance(node, list):
+            stack.extend((item, (*where, index)) for index, item in enumerate(node))
 
 
-def _resolve_bank(entry: Mapping[str, Any], where: str) -> tuple[Bank, dict[str, Any], str]:
-    """The bank of an exported ``round.banks`` entry: (bank, content snapshot, sha256)."""
-    bank_id = _text(entry, "id", where, 64)
-    version = _text(entry, "version", where, 32)
-    sha256 = _text(entry, "sha256", where, 64)
-    content = entry.get("content")
-    if content is None:
-        catalog = bank_catalog()
-        path = catalog.paths.get((bank_id, version))
-        if path is None:
+# --------------------------------------------------------------------------- gate 2: shape
+
+
+def parse_export(data: Any) -> ExportDocument:
+    """Validate parsed JSON against the ``quickscan-export/1`` model."""
+    if not isinstance(data, dict):
+        raise ImportFileError("the export must be a JSON object")
+    if data.get("schema") != SCHEMA:
+        raise ImportFileError(f"schema: not a {SCHEMA} export (schema: {data.get('schema')!r})")
+    try:
+        return ExportDocument.model_validate(data)
+    except ValidationError as exc:
+        raise ImportFileError(describe(exc)) from None
+
+
+# --------------------------------------------------------------------------- gate 3: meaning
+
+
+@dataclass(frozen=True)
+class CheckedExport:
+    """A document whose banks and references were checked: ready to write."""
+
+    document: ExportDocument
+    banks: dict[str, Bank]
+
+
+def check_export(document: ExportDocument) -> CheckedExport:
+    """Check banks, names and references of a validated document."""
+    banks = _pinned_banks(document.round.banks)
+    _check_names(document)
+    _check_overrides(document.round.target_overrides, banks)
+    departments = _check_departments(document.departments, banks)
+    _check_responses(document, departments, banks)
+    return CheckedExport(document, banks)
+
+
+def _known_hashes(bank_id: str, version: str) -> set[str]:
+    """Content hashes this installation ships for a bank version: lock file and bank file."""
+    catalog = bank_catalog()
+    known = set()
+    try:
+        published = read_lock(catalog.root / LOCK_FILE)
+    except BankError:
+        published = {}
+    if version in published.get(bank_id, {}):
+        known.add(published[bank_id][version])
+    if (bank_id, version) in catalog.banks:
+        known.add(catalog.banks[(bank_id, version)].sha256)
+    return known
+
+
+def _pinned_banks(entries: list[PinnedBank]) -> dict[str, Bank]:
+    """Every pinned bank, its content recomputed and matched with a version shipped here."""
+    banks: dict[str, Bank] = {}
+    for index, entry in enumerate(entries):
+        where = f"round.banks[{index}]"
+        computed = content_hash(entry.content)
+        if computed != entry.sha256:
+            raise ImportFileError(f"{where}.content: its content hash is {computed[:12]}…, not "
+                                  f"the sha256 {entry.sha256[:12]}… the file claims")
+        if computed not in _known_hashes(entry.id, entry.version):
             raise ImportFileError(
-                f"{where}: bank {bank_id} {version} is not in the questions folder and the "
-                "export carries no snapshot of it")
-        content = bank_content(path)
-    if not isinstance(content, dict):
-        raise ImportFileError(f"{where}.content: expected an object")
-    if content_hash(content) != sha256:
-        raise ImportFileError(
-            f"{where}: the content of bank {bank_id} {version} does not match the exported "
-            f"sha256 {sha256[:12]}… (the bank file changed under a published version?)")
-    try:
-        bank = bank_from_snapshot(content)
-    except BankError as exc:
-        raise ImportFileError(f"{where}: bank {bank_id} {version} is invalid: {exc}") from None
-    if bank.id != bank_id or bank.version != version:
-        raise ImportFileError(f"{where}: snapshot is {bank.id} {bank.version}, "
-                              f"expected {bank_id} {version}")
-    return bank, dict(content), sha256
+                f"{where}: bank {entry.id} {entry.version} with this content is neither a "
+                f"published version ({LOCK_FILE}) nor a bank file of this installation")
+        try:
+            bank = bank_from_snapshot(entry.content)
+        except (BankError, ValueError, TypeError) as exc:
+            raise ImportFileError(f"{where}.content: not a valid bank: {exc}") from None
+        if (bank.id, bank.version) != (entry.id, entry.version):
+            raise ImportFileError(f"{where}.content: holds {bank.id} {bank.version}, expected "
+                                  f"{entry.id} {entry.version}")
+        banks[bank.id] = bank
+    return banks
 
 
-def _theme_key(value: Any, department_banks: Sequence[Bank], where: str) -> tuple[str, str]:
-    """Resolve an importance ``theme`` reference: "bank/theme", {bank, theme} or a theme id."""
-    if isinstance(value, dict):
-        bank_id, theme_id = value.get("bank"), value.get("theme") or value.get("id")
-    elif isinstance(value, str) and "/" in value:
-        bank_id, _, theme_id = value.partition("/")
-    elif isinstance(value, str):
-        owners = [b.id for b in department_banks if value in {t.id for t in b.themes}]
-        if len(owners) != 1:
-            raise ImportFileError(f"{where}: theme {value!r} is unknown or ambiguous")
-        bank_id, theme_id = owners[0], value
-    else:
-        raise ImportFileError(f"{where}: invalid theme reference {value!r}")
-    for bank in department_banks:
-        if bank.id == bank_id and theme_id in {t.id for t in bank.themes}:
-            return bank.id, str(theme_id)
-    raise ImportFileError(f"{where}: theme {value!r} is not in this department's banks")
+def _names(document: ExportDocument) -> Iterator[tuple[str, str]]:
+    yield "round.name", document.round.name
+    yield "round.municipality", document.round.municipality
+    for index, department in enumerate(document.departments):
+        yield f"departments[{index}].name", department.name
 
 
-# --------------------------------------------------------------------------- importing
+def _check_names(document: ExportDocument) -> None:
+    for where, name in _names(document):
+        if _NAME_BAD.search(name):
+            raise ImportFileError(f"{where}: contains a control or bidirectional-override "
+                                  "character")
+        if name != " ".join(name.split()):
+            raise ImportFileError(f"{where}: has leading, trailing or repeated whitespace")
 
 
-def _ids_free(data: Mapping[str, Any]) -> bool:
+def _check_overrides(overrides: Mapping[str, int], banks: Mapping[str, Bank]) -> None:
+    for key in overrides:
+        bank_id, _, theme_id = key.partition("/")
+        if bank_id not in banks or theme_id not in {t.id for t in banks[bank_id].themes}:
+            raise ImportFileError(f"round.target_overrides.{key}: no such theme in the "
+                                  "round's banks")
+
+
+def _check_departments(departments: list[DepartmentPart], banks: Mapping[str, Bank]
+                       ) -> dict[int, DepartmentPart]:
+    """Unique names and ids, banks pinned to the round (the common bank always among them)."""
+    common = [bank.id for bank in banks.values() if bank.common]
+    by_id: dict[int, DepartmentPart] = {}
+    names: set[str] = set()
+    for index, department in enumerate(departments):
+        where = f"departments[{index}]"
+        if department.name.casefold() in names:
+            raise ImportFileError(f"{where}.name: department {department.name!r} appears twice")
+        if department.id in by_id:
+            raise ImportFileError(f"{where}.id: id {department.id} appears twice")
+        unknown = [b for b in department.bank_ids if b not in banks]
+        if unknown:
+            raise ImportFileError(f"{where}.bank_ids: {unknown} not pinned to the round")
+        if any(b not in department.bank_ids for b in common):
+            raise ImportFileError(f"{where}.bank_ids: the common bank {common[0]} is missing")
+        names.add(department.name.casefold())
+        by_id[department.id] = department
+    return by_id
+
+
+def _check_responses(document: ExportDocument, departments: Mapping[int, DepartmentPart],
+                     banks: Mapping[str, Bank]) -> None:
+    """Each response belongs to a department of the file and answers only its questions."""
+    seen: set[int] = set()
+    counts = {department_id: [0, 0] for department_id in departments}
+    for list_name, entries in (("responses", document.responses),
+                               ("draft_responses", document.draft_responses)):
+        for index, response in enumerate(entries):
+            where = f"{list_name}[{index}]"
+            if response.id in seen:
+                raise ImportFileError(f"{where}.id: id {response.id} appears twice")
+            seen.add(response.id)
+            department = departments.get(response.department_id)
+            if department is None or department.name != response.department:
+                raise ImportFileError(f"{where}.department: unknown department "
+                                      f"{response.department!r} (id {response.department_id})")
+            _check_answers(response, [banks[b] for b in department.bank_ids], where)
+            counts[department.id][0 if list_name == "responses" else 1] += 1
+    for index, department in enumerate(document.departments):
+        submitted, drafts = counts[department.id]
+        if (department.respondents_submitted, department.respondents_started) != (
+                submitted, submitted + drafts):
+            raise ImportFileError(
+                f"departments[{index}]: {department.respondents_submitted} submitted of "
+                f"{department.respondents_started} started announced, the file holds "
+                f"{submitted} submitted and {drafts} unfinished responses")
+
+
+def _check_answers(response: ResponsePart, banks: list[Bank], where: str) -> None:
+    questions = {q.id for bank in banks for q in bank.questions}
+    themes = {(bank.id, t.id) for bank in banks for t in bank.themes}
+    for index, answer in enumerate(response.answers):
+        if answer.question not in questions:
+            raise ImportFileError(f"{where}.answers[{index}].question: {answer.question!r} is "
+                                  "not a question of this department")
+    for index, comment in enumerate(response.comments):
+        if comment.question not in questions:
+            raise ImportFileError(f"{where}.comments[{index}].question: {comment.question!r} "
+                                  "is not a question of this department")
+    for index, rating in enumerate(response.importance):
+        if (rating.bank, rating.theme_id) not in themes:
+            raise ImportFileError(f"{where}.importance[{index}].theme: {rating.theme!r} is "
+                                  "not a theme of this department")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def import_round(data: ExportDocument | Mapping[str, Any], secret_key: str, *,
+                 keep_ids: bool | None = None, verify: bool = True) -> ImportResult:
+    """Create the round described by an export in one transaction and return what was made.
+
+    ``data`` is a validated document or parsed JSON (validated here). ``keep_ids`` None keeps
+    the file's ids when they are all free; True insists (error when they are not); False always
+    gives fresh ids. With ``verify`` the restored round is scored and compared with the file's
+    scores; any difference rolls the import back.
+    """
+    if not isinstance(data, ExportDocument):
+        check_tree(data)
+        data = parse_export(data)
+    checked = check_export(data)
+    with unit_of_work() as session:
+        use_ids = _use_ids(checked.document, keep_ids)
+        round_ = _build_round(checked, secret_key, use_ids)
+        session.add(round_)
+        session.flush()
+        if use_ids:
+            _reset_sequences()
+        if verify:
+            _verify_results(round_, checked.document)
+    document = checked.document
+    return ImportResult(
+        round=round_, kept_ids=use_ids, departments=len(round_.departments),
+        responses=len(document.responses), drafts=len(document.draft_responses),
+        answers=sum(len(r.answers) for r in document.responses + document.draft_responses),
+        links={d.name: f"/s/{tokens.invitation_token(secret_key, d.invitations[0].token_salt)}"
+               for d in round_.departments})
+
+
+def _ids_free(document: ExportDocument) -> bool:
     """True when none of the round, department and response ids of the file exist here."""
-    round_id = data["round"].get("id")
-    if not isinstance(round_id, int) or db.session.get(Round, round_id) is not None:
+    if db.session.get(Round, document.round.id) is not None:
         return False
-    department_ids = [d.get("id") for d in data["departments"]]
-    response_ids = [r.get("id") if isinstance(r, dict) else None
-                    for r in list(data["responses"]) + list(data.get("draft_responses") or [])]
-    for ids in (department_ids, response_ids):
-        if any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
-            return False
-        if len(set(ids)) != len(ids):
-            return False
+    department_ids = [d.id for d in document.departments]
+    response_ids = [r.id for r in document.responses + document.draft_responses]
     if department_ids and db.session.scalar(
             select(func.count(Department.id)).where(Department.id.in_(department_ids))):
         return False
     return not (response_ids and db.session.scalar(
         select(func.count(Response.id)).where(Response.id.in_(response_ids))))
+
+
+def _use_ids(document: ExportDocument, keep_ids: bool | None) -> bool:
+    if keep_ids is False:
+        return False
+    free = _ids_free(document)
+    if keep_ids and not free:
+        raise ImportFileError("the ids in the file are already in use in this database")
+    return free
 
 
 def _reset_sequences() -> None:
@@ -226,276 +403,94 @@ def _reset_sequences() -> None:
             f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 0) + 1, false)"))
 
 
-def _target_overrides(data: Mapping[str, Any], banks: Mapping[str, Bank]) -> dict[str, int]:
-    """Round target overrides, read back from the targets the export shows per theme."""
-    overrides: dict[str, int] = {}
-    explicit = data["round"].get("target_overrides")
-    if isinstance(explicit, dict):
-        return {str(k): int(v) for k, v in explicit.items()}
-    for department in data["departments"]:
-        for bank_entry in department.get("banks") or ():
-            bank = banks.get(str(bank_entry.get("id")))
-            if bank is None:
-                continue
-            for theme_entry in bank_entry.get("themes") or ():
-                theme_id = theme_entry.get("id")
-                target = theme_entry.get("target")
-                if theme_id not in {t.id for t in bank.themes} or not isinstance(
-                        target, (int, float)) or isinstance(target, bool):
-                    continue
-                # Exported targets are in points (POINTS_PER_LEVEL per level, see scoring).
-                level = float(target) / POINTS_PER_LEVEL
-                if level.is_integer() and 0 <= level <= 4 and int(level) != bank.theme(
-                        theme_id).target:
-                    overrides[f"{bank.id}/{theme_id}"] = int(level)
-    return overrides
-
-
-def import_round(data: Mapping[str, Any], secret_key: str, *,
-                 keep_ids: bool | None = None, verify: bool = True) -> ImportResult:
-    """Create the round described by an export in one transaction and return what was made.
-
-    ``keep_ids`` None keeps the file's ids when they are all free; True insists (error when
-    they are not); False always gives fresh ids. With ``verify`` the restored round is scored
-    and compared with the exported scores; any difference rolls the import back.
-    """
-    try:
-        return _import(data, secret_key, keep_ids, verify)
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-def _import(data: Mapping[str, Any], secret_key: str, keep_ids: bool | None,
-            verify: bool) -> ImportResult:
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        found = data.get("schema") if isinstance(data, dict) else None
-        raise ImportFileError(f"not a {SCHEMA} export (schema: {found!r})")
-    round_data = _require(data, "round", dict, "export")
-    departments_data = _require(data, "departments", list, "export")
-    responses_data = _require(data, "responses", list, "export")
-    name = _text(round_data, "name", "round")
-    municipality = _text(round_data, "municipality", "round")
-    status = round_data.get("status", ROUND_OPEN)
-    if status not in (ROUND_OPEN, ROUND_CLOSED):
-        raise ImportFileError(f"round.status: unknown status {status!r}")
-    bank_entries = _require(round_data, "banks", list, "round")
-    if not bank_entries:
-        raise ImportFileError("round.banks: a round needs at least one bank")
-
-    free = _ids_free(data)
-    if keep_ids and not free:
-        raise ImportFileError("the ids in the file are already in use in this database")
-    use_ids = free if keep_ids is None else bool(keep_ids)
-
-    round_ = Round(name=name, municipality=municipality,
-                   description=str(round_data.get("description") or ""),
-                   deadline=_date(round_data.get("deadline"), "round.deadline"),
-                   status=status, target_overrides={})
+def _build_round(checked: CheckedExport, secret_key: str, use_ids: bool) -> Round:
+    """The round with its banks, departments and responses, as new (unsaved) rows."""
+    part = checked.document.round
+    round_ = Round(name=part.name, municipality=part.municipality, description=part.description,
+                   deadline=part.deadline, status=part.status, created_at=part.created_at,
+                   target_overrides=dict(part.target_overrides))
     if use_ids:
-        round_.id = round_data["id"]
-    created = _datetime(round_data.get("created_at"), "round.created_at")
-    if created is not None:
-        round_.created_at = created
-    banks: dict[str, Bank] = {}
-    for position, entry in enumerate(bank_entries):
-        where = f"round.banks[{position}]"
-        bank, content, sha256 = _resolve_bank(entry, where)
-        if bank.id in banks:
-            raise ImportFileError(f"{where}: bank {bank.id} appears twice")
-        banks[bank.id] = bank
-        round_.banks.append(RoundBank(bank_id=bank.id, version=bank.version, sha256=sha256,
-                                      content=content, position=position))
-    round_.target_overrides = _target_overrides(data, banks)
-
-    by_key: dict[Any, Department] = {}
-    department_banks: dict[int, list[Bank]] = {}
-    drafts: dict[int, int] = {}
-    seen_names: set[str] = set()
-    for index, entry in enumerate(departments_data):
-        where = f"departments[{index}]"
-        dept_name = _text(entry, "name", where)
-        if dept_name.casefold() in seen_names:
-            raise ImportFileError(f"{where}: department {dept_name!r} appears twice")
-        seen_names.add(dept_name.casefold())
-        if isinstance(entry.get("bank_ids"), list):
-            bank_ids = [str(b) for b in entry["bank_ids"]]
-        else:
-            bank_ids = [str(_require(b, "id", str, f"{where}.banks"))
-                        for b in _require(entry, "banks", list, where)]
-        unknown = [b for b in bank_ids if b not in banks]
-        if unknown:
-            raise ImportFileError(f"{where}: banks {unknown} are not pinned to the round")
-        department = Department(name=dept_name, bank_ids=bank_ids)
+        round_.id = part.id
+    round_.banks = [RoundBank(bank_id=b.id, version=b.version, sha256=b.sha256,
+                              content=dict(b.content), position=b.position) for b in part.banks]
+    by_id: dict[int, Department] = {}
+    for entry in checked.document.departments:
+        department = _build_department(entry, secret_key)
         if use_ids:
-            department.id = entry["id"]
-        salt = tokens.new_salt()
-        department.invitations = [Invitation(
-            token_salt=salt, token_hash=tokens.hash_token(tokens.invitation_token(secret_key,
-                                                                                  salt)))]
+            department.id = entry.id
         round_.departments.append(department)
-        by_key[dept_name] = department
-        if isinstance(entry.get("id"), int):
-            by_key[entry["id"]] = department
-        department_banks[id(department)] = [banks[b] for b in bank_ids]
-        started = entry.get("respondents_started", 0)
-        submitted = entry.get("respondents_submitted", 0)
-        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
-                   for n in (started, submitted)) or started < submitted:
-            raise ImportFileError(f"{where}: invalid respondent counts")
-        drafts[id(department)] = started - submitted
-
-    drafts_data = data.get("draft_responses")
-    if drafts_data is not None and not isinstance(drafts_data, list):
-        raise ImportFileError("export.draft_responses: expected a list")
-    counts: dict[int, list[int]] = {id(d): [0, 0] for d in round_.departments}
-    new_responses: list[Response] = []
-    answer_count = 0
-    for list_name, entries, status in (("responses", responses_data, RESPONSE_SUBMITTED),
-                                       ("draft_responses", drafts_data or [], RESPONSE_DRAFT)):
-        for index, entry in enumerate(entries):
-            response, department = _response(entry, f"{list_name}[{index}]", status, by_key,
-                                             department_banks)
-            if use_ids:
-                response.id = entry["id"]
-            department.responses.append(response)
-            new_responses.append(response)
-            answer_count += len(response.answers)
-            counts[id(department)][0 if status == RESPONSE_SUBMITTED else 1] += 1
-
-    for index, entry in enumerate(departments_data):
-        department = by_key[entry["name"].strip()]
-        submitted, found_drafts = counts[id(department)]
-        if entry.get("respondents_submitted", 0) != submitted:
-            raise ImportFileError(
-                f"departments[{index}]: {entry.get('respondents_submitted')} submitted "
-                f"respondents announced, {submitted} found under responses")
-        if drafts_data is not None and drafts[id(department)] != found_drafts:
-            raise ImportFileError(
-                f"departments[{index}]: {drafts[id(department)]} unfinished respondents "
-                f"announced, {found_drafts} found under draft_responses")
-
-    draft_total = sum(found for _, found in counts.values())
-    if drafts_data is None:
-        # An export without its drafts: keep the response figures with empty drafts, whose
-        # ids come after every kept one (never a collision).
-        next_id = max([db.session.scalar(select(func.max(Response.id))) or 0]
-                      + [r.id for r in new_responses if r.id is not None]) + 1
-        for department in round_.departments:
-            for _ in range(drafts[id(department)]):
-                draft = Response(resume_token_hash=tokens.hash_token(tokens.new_resume_token()),
-                                 status=RESPONSE_DRAFT)
-                if use_ids:
-                    draft.id = next_id
-                    next_id += 1
-                department.responses.append(draft)
-                draft_total += 1
-
-    db.session.add(round_)
-    db.session.flush()
-    if use_ids:
-        _reset_sequences()
-    if verify:
-        _verify_scores(round_, data)
-    db.session.commit()
-    links = {d.name: f"/s/{tokens.invitation_token(secret_key, d.invitations[0].token_salt)}"
-             for d in round_.departments}
-    return ImportResult(round=round_, kept_ids=use_ids, departments=len(round_.departments),
-                        responses=len(new_responses) - draft_total if drafts_data is not None
-                        else len(new_responses), drafts=draft_total, answers=answer_count,
-                        links=links)
+        by_id[entry.id] = department
+    for response_entry in checked.document.responses + checked.document.draft_responses:
+        response = _build_response(response_entry)
+        if use_ids:
+            response.id = response_entry.id
+        by_id[response_entry.department_id].responses.append(response)
+    return round_
 
 
-def _response(entry: Any, where: str, status: str, by_key: Mapping[Any, Department],
-              department_banks: Mapping[int, list[Bank]]) -> tuple[Response, Department]:
-    """Build one exported response (submitted or draft) with its answers, ratings, comments."""
-    if not isinstance(entry, dict):
-        raise ImportFileError(f"{where}: expected an object")
-    department = by_key.get(entry.get("department_id")) if isinstance(
-        entry.get("department_id"), int) else None
-    if department is None or (isinstance(entry.get("department"), str)
-                              and department.name != entry["department"].strip()):
-        department = by_key.get(entry.get("department"))
-    if department is None:
-        raise ImportFileError(f"{where}: unknown department {entry.get('department')!r}")
-    if entry.get("status", status) != status:
-        raise ImportFileError(f"{where}: status {entry.get('status')!r} in the wrong list")
-    own_banks = department_banks[id(department)]
-    questions = {q.id for bank in own_banks for q in bank.questions}
-    response = Response(resume_token_hash=tokens.hash_token(tokens.new_resume_token()),
-                        status=status)
-    submitted_at = _datetime(entry.get("submitted_at"), f"{where}.submitted_at")
-    if status == RESPONSE_SUBMITTED:
-        response.submitted_at = submitted_at
-    created_at = _datetime(entry.get("created_at"), f"{where}.created_at") or submitted_at
-    updated_at = _datetime(entry.get("updated_at"), f"{where}.updated_at") or submitted_at
-    if created_at is not None:
-        response.created_at = created_at
-    if updated_at is not None:
-        response.updated_at = updated_at
-    seen: set[str] = set()
-    for a_index, answer in enumerate(_require(entry, "answers", list, where)):
-        a_where = f"{where}.answers[{a_index}]"
-        question = _require(answer, "question", str, a_where)
-        if question not in questions or question in seen:
-            raise ImportFileError(f"{a_where}: unknown or repeated question {question!r}")
-        seen.add(question)
-        response.answers.append(Answer(question_id=question, value=_answer_value(
-            answer.get("value"), a_where)))
-    seen_themes: set[tuple[str, str]] = set()
-    for i_index, rating in enumerate(entry.get("importance") or ()):
-        i_where = f"{where}.importance[{i_index}]"
-        key = _theme_key(rating.get("theme") if isinstance(rating, dict) else None,
-                         own_banks, i_where)
-        value = rating.get("value")
-        if key in seen_themes or isinstance(value, bool) or value not in range(1, 6):
-            raise ImportFileError(f"{i_where}: invalid or repeated importance {value!r}")
-        seen_themes.add(key)
-        response.importance_ratings.append(
-            ImportanceRating(bank_id=key[0], theme_id=key[1], value=value))
-    seen_comments: set[str] = set()
-    for c_index, comment in enumerate(entry.get("comments") or ()):
-        c_where = f"{where}.comments[{c_index}]"
-        question = _require(comment, "question", str, c_where)
-        body = _require(comment, "text", str, c_where)
-        if question not in questions or question in seen_comments:
-            raise ImportFileError(f"{c_where}: unknown or repeated question {question!r}")
-        if not body or len(body) > COMMENT_MAX_LENGTH:
-            raise ImportFileError(f"{c_where}: empty or longer than "
-                                  f"{COMMENT_MAX_LENGTH} characters")
-        seen_comments.add(question)
-        response.comments.append(Comment(question_id=question, text=body))
-    return response, department
+def _build_department(entry: DepartmentPart, secret_key: str) -> Department:
+    salt = tokens.new_salt()
+    token_hash = tokens.hash_token(tokens.invitation_token(secret_key, salt))
+    return Department(name=entry.name, bank_ids=list(entry.bank_ids),
+                      invitations=[Invitation(token_salt=salt, token_hash=token_hash)])
 
 
-def _same_number(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    try:
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
-    except (TypeError, ValueError):
-        return False
+def _build_response(entry: ResponsePart) -> Response:
+    return Response(
+        resume_token_hash=tokens.hash_token(tokens.new_resume_token()),
+        status=entry.status, created_at=entry.created_at, updated_at=entry.updated_at,
+        submitted_at=entry.submitted_at,
+        answers=[Answer(question_id=a.question, value=str(a.value)) for a in entry.answers],
+        importance_ratings=[ImportanceRating(bank_id=i.bank, theme_id=i.theme_id, value=i.value)
+                            for i in entry.importance],
+        comments=[Comment(question_id=c.question, text=c.text) for c in entry.comments])
 
 
-def _verify_scores(round_: Round, data: Mapping[str, Any]) -> None:
-    """Score the restored round and compare every exported theme score, target and gap."""
+# --------------------------------------------------------------------------- verifying
+
+
+def _verify_results(round_: Round, document: ExportDocument) -> None:
+    """Score the restored round; the file's engine parts must be the engine's own."""
+    from quickscan.services.exports import results_parts
     from quickscan.services.results import score
 
-    result = score(round_)
-    scored = {(d.name, t.bank_id, t.theme_id): t
-              for d in result.departments for b in d.banks for t in b.themes}
-    for department in data["departments"]:
-        for bank_entry in department.get("banks") or ():
-            for theme_entry in bank_entry.get("themes") or ():
-                key = (department["name"].strip(), bank_entry.get("id"), theme_entry.get("id"))
-                theme = scored.get(key)
-                if theme is None:
-                    raise ImportFileError(f"theme {'/'.join(map(str, key))} of the export is "
-                                          "not in the restored round")
-                for field_name in ("score", "target", "gap"):
-                    if field_name in theme_entry and not _same_number(
-                            theme_entry[field_name], getattr(theme, field_name)):
-                        raise ImportFileError(
-                            f"theme {'/'.join(map(str, key))}: exported {field_name} "
-                            f"{theme_entry[field_name]!r} but the restored round gives "
-                            f"{getattr(theme, field_name)!r}")
+    restored = results_parts(score(round_), {d.name: (d.id, d.bank_ids)
+                                             for d in document.departments})
+    for key, parts in restored.items():
+        expected = _dump(parts)
+        found = _dump(getattr(document, key))
+        difference = _first_difference(found, expected, key)
+        if difference:
+            raise ImportFileError(difference)
+
+
+def _dump(parts: Any) -> Any:
+    if isinstance(parts, list):
+        return [part.model_dump(mode="json") for part in parts]
+    return parts.model_dump(mode="json")
+
+
+def _first_difference(found: Any, expected: Any, where: str) -> str | None:
+    """Where the file's value differs from the restored round's (numbers to 1e-9)."""
+    if isinstance(expected, dict) and isinstance(found, dict):
+        for key in list(expected) + [k for k in found if k not in expected]:
+            if key not in found or key not in expected:
+                return f"{where}.{key}: not in the restored round's results"
+            difference = _first_difference(found[key], expected[key], f"{where}.{key}")
+            if difference:
+                return difference
+        return None
+    if isinstance(expected, list) and isinstance(found, list):
+        if len(found) != len(expected):
+            return (f"{where}: {len(found)} entries in the file, {len(expected)} in the "
+                    "restored round")
+        for index, (a, b) in enumerate(zip(found, expected, strict=True)):
+            difference = _first_difference(a, b, f"{where}[{index}]")
+            if difference:
+                return difference
+        return None
+    same = (found == expected if not isinstance(found, float) or not isinstance(
+        expected, (int, float)) else math.isclose(found, expected, rel_tol=1e-9, abs_tol=1e-9))
+    if same:
+        return None
+    return f"{where}: the file says {found!r}, the restored round gives {expected!r}"

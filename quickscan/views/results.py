@@ -2,8 +2,9 @@
 
 Coordinator pages require a login; respondents see their own department's results at
 ``/r/<resume_token>/resultaten`` once they have submitted. Views validate the query string,
-ask the scoring engine (through :func:`quickscan.services.results.score`) and the report
-content model for the numbers, and render; nothing is computed here.
+gather one report input through :mod:`quickscan.services.reports` (scored once through
+:func:`quickscan.services.results.cached_score`) and hand it to the pure renderers; nothing
+is computed here.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.routing import BuildError
 
-from quickscan import charts, reporting
+from quickscan import charts
 from quickscan.extensions import db
 from quickscan.models import Department, Round
 from quickscan.models import Response as SurveyResponse
@@ -37,10 +38,10 @@ from quickscan.reporting.content import (
     comparison_chart,
     comparison_dimensions,
     format_number,
+    report_chart,
 )
-from quickscan.services import exports
-from quickscan.services.banks import round_banks
-from quickscan.services.results import score
+from quickscan.services import exports, reports
+from quickscan.services.results import cached_score
 from quickscan.views.token_limits import known_response, token_limit
 
 bp = Blueprint("results", __name__)
@@ -116,13 +117,12 @@ def score_filter(value: float | None, digits: int = 1) -> str:
 def overview(round_id: int) -> tuple[str, int]:
     """The coordinator's results page for a round."""
     round_ = _round_or_404(round_id)
-    result = score(round_)
-    lang = _lang()
-    content = build_report(round_, result, lang, comments=False)
-    titles = Titles(round_banks(round_))
-    dimensions = comparison_dimensions(list(titles.banks.values()), content.texts)
+    data = reports.report_input(round_, _lang(), result=cached_score(round_), comments=False)
+    content = build_report(data, comments=False)
+    titles = Titles(data.banks)
+    dimensions = comparison_dimensions(data.banks, data.texts)
     chosen, dimension, error = _comparison_selection(round_, dimensions)
-    comparison = comparison_chart(result, titles, content.texts, [d.name for d in chosen],
+    comparison = comparison_chart(data.result, titles, data.texts, [d.name for d in chosen],
                                   dimension) if chosen else None
     department_id = _int_arg("afdeling")
     bank_id = request.args.get("bank", "").strip()
@@ -153,7 +153,8 @@ def department(round_id: int, department_id: int) -> str:
     """Drill-down of one department, down to every question (never a name)."""
     round_ = _round_or_404(round_id)
     model = _department_or_404(round_, department_id)
-    content = build_report(round_, score(round_), _lang(), department=model, detail=True)
+    content = reports.report_content(round_, _lang(), department=model, detail=True,
+                                     result=cached_score(round_))
     section = content.department_report
     return render_template("results/department.html", round=round_, content=content,
                            section=section, scale=content.scale,
@@ -165,15 +166,15 @@ def department(round_id: int, department_id: int) -> str:
 def report(round_id: int) -> str:
     """The HTML report: the PDF's content as an accessible web page with print styles."""
     round_ = _round_or_404(round_id)
-    content = build_report(round_, score(round_), _lang())
+    content = reports.report_content(round_, _lang(), result=cached_score(round_))
     return render_template("report/report.html", round=round_, content=content,
                            round_url=_round_page_url(round_))
 
 
 def _send_pdf(data: bytes, round_: Round, department: Department | None) -> Response:
-    path = reporting.save_report(data, round_, department)
+    path = reports.save_report(data, round_, department)
     response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=reporting.report_filename(round_, department))
+                         download_name=reports.report_filename(round_, department))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -183,7 +184,7 @@ def _send_pdf(data: bytes, round_: Round, department: Department | None) -> Resp
 def report_pdf(round_id: int) -> Response:
     """The round's PDF report (saved in the instance folder, then sent)."""
     round_ = _round_or_404(round_id)
-    return _send_pdf(reporting.pdf_report(round_, lang=_lang()), round_, None)
+    return _send_pdf(reports.pdf_report(round_, lang=_lang()), round_, None)
 
 
 @bp.get("/rondes/<int:round_id>/afdelingen/<int:department_id>/rapport.pdf")
@@ -192,7 +193,7 @@ def department_pdf(round_id: int, department_id: int) -> Response:
     """One department's PDF report."""
     round_ = _round_or_404(round_id)
     model = _department_or_404(round_, department_id)
-    return _send_pdf(reporting.pdf_report(round_, model, lang=_lang()), round_, model)
+    return _send_pdf(reports.pdf_report(round_, model, lang=_lang()), round_, model)
 
 
 @bp.get("/rondes/<int:round_id>/export.<fmt>")
@@ -225,26 +226,21 @@ def chart(round_id: int, name: str, ext: str) -> Response:
     match = CHART_NAME_RE.match(name)
     if match is None or ext not in charts.FORMATS:
         abort(404, description=_("Deze grafiek bestaat niet."))
-    result = score(round_)
-    lang = _lang()
+    department_id = None
     if match.group(2):
-        model = _department_or_404(round_, int(match.group(2)))
-        content = build_report(round_, result, lang, department=model, comments=False)
-        spec = content.departments[0].radar.spec
-    elif name == "vergelijking":
-        content = build_report(round_, result, lang, comments=False, sections=False)
-        titles = Titles(round_banks(round_))
-        dimensions = comparison_dimensions(list(titles.banks.values()), content.texts)
+        department_id = _department_or_404(round_, int(match.group(2))).id
+    # One scoring of the round serves every chart of a page (cached until answers change).
+    data = reports.report_input(round_, _lang(), result=cached_score(round_), comments=False)
+    if name == "vergelijking":
+        dimensions = comparison_dimensions(data.banks, data.texts)
         chosen, dimension, _error = _comparison_selection(round_, dimensions)
-        spec = comparison_chart(result, titles, content.texts, [d.name for d in chosen],
-                                dimension).spec
+        spec = report_chart(data, name, compared=[d.id for d in chosen],
+                            dimension=dimension).spec
     else:
-        content = build_report(round_, result, lang, comments=False, sections=False)
-        chosen_chart = content.municipality_radar if name == "gemeente" else content.heatmap
-        assert chosen_chart is not None
-        spec = chosen_chart.spec
-    data = charts.render(spec, ext)
-    response = Response(data, mimetype=charts.MIME_TYPES[ext])
+        spec = report_chart(data, "afdeling" if department_id else name,
+                            department_id=department_id).spec
+    image = charts.render(spec, ext)
+    response = Response(image, mimetype=charts.MIME_TYPES[ext])
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["Content-Disposition"] = f'inline; filename="{name}.{ext}"'
     return response
@@ -268,8 +264,8 @@ def respondent(resume_token: str) -> str:
                                  "hebt ingediend."))
     department = response.department
     round_ = department.round
-    content = build_report(round_, score(round_), _lang(), department=department,
-                           comments=False)
+    content = reports.report_content(round_, _lang(), department=department, comments=False,
+                                     result=cached_score(round_))
     section = content.department_report
     assert section is not None
     image = base64.b64encode(charts.render(section.radar.spec, "png")).decode("ascii")

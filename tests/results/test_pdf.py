@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from quickscan import reporting
 from quickscan.reporting.content import build_report, format_number
 from quickscan.reporting.pdf import build_pdf
+from quickscan.services import reports
 from quickscan.services.results import score
 from tests.results.conftest import INJECTIONS
 
@@ -40,7 +40,7 @@ def outline_titles(reader: PdfReader) -> list[str]:
 
 @pytest.fixture
 def round_pdf(app, built_round) -> bytes:
-    return reporting.pdf_report(built_round.round)
+    return reports.pdf_report(built_round.round)
 
 
 def test_round_pdf_parses_and_holds_departments_and_priorities(round_pdf, built_round) -> None:
@@ -106,7 +106,7 @@ def test_markup_in_every_user_field_never_breaks_the_build(app, built_round) -> 
     from quickscan.extensions import db
 
     db.session.commit()
-    data = reporting.pdf_report(round_)
+    data = reports.pdf_report(round_)
     text = pdf_text(data)
     assert '<font name="x">Gemeente & <b>' in text
     assert "Sociaal <b>Domein</b> & <para>" in text
@@ -114,7 +114,7 @@ def test_markup_in_every_user_field_never_breaks_the_build(app, built_round) -> 
 
 def test_department_report(app, built_round) -> None:
     department = built_round.departments[0]
-    data = reporting.pdf_report(built_round.round, department)
+    data = reports.pdf_report(built_round.round, department)
     reader = PdfReader(io.BytesIO(data))
     assert department.name in reader.metadata.title
     text = " ".join(pdf_text(data).split())
@@ -129,7 +129,7 @@ def test_department_report(app, built_round) -> None:
 
 
 def test_english_report_texts(app, built_round) -> None:
-    content = build_report(built_round.round, score(built_round.round), "en")
+    content = build_report(reports.report_input(built_round.round, "en"))
     text = pdf_text(build_pdf(content))
     assert "Summary" in text and "Page 2 of" in text
 
@@ -187,7 +187,7 @@ def test_round_report_limits_its_priority_chapter(app, built_round) -> None:
     original = app.config["REPORTS_DIR"]
     app.config["REPORTS_DIR"] = str(_reports_with_limit(app, 3))
     try:
-        text = " ".join(pdf_text(reporting.pdf_report(built_round.round, result=result)).split())
+        text = " ".join(pdf_text(reports.pdf_report(built_round.round, result=result)).split())
     finally:
         app.config["REPORTS_DIR"] = original
     assert f"Dit rapport toont de 3 belangrijkste van de {total} verbeterpunten." in text

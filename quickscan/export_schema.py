@@ -1,0 +1,404 @@
+"""The ``quickscan-export/1`` JSON document as one typed model, used both ways.
+
+``services/exports.py`` builds an :class:`ExportDocument` and dumps it; ``services/importer.py``
+validates a file against the same model (``ExportDocument.model_validate``) before it writes
+anything. ``docs/export.md`` documents the format; a test checks that document against
+:meth:`ExportDocument.model_json_schema`.
+
+Every part is typed and bounded as the web forms bound it: names of 1 to
+:data:`NAME_MAX_LENGTH` characters (the importer adds the forms' character rules, so that an
+export of older data never fails), the round's description up to
+:data:`DESCRIPTION_MAX_LENGTH`, comments up to :data:`COMMENT_MAX_LENGTH` (a test checks these
+against the services), answers 0-4 or one of the two outside values, importance 1-5, target
+levels 0-4, date-times with a UTC offset within :data:`EARLIEST` .. :data:`LATEST`. Unknown
+keys are refused everywhere (``extra="forbid"``) except inside the two free-form objects
+documented as such: a pinned bank's ``content`` (checked as a bank by the importer) and a
+department's ``dimensions`` (engine values).
+
+This module is pure: it imports neither Flask nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+
+SCHEMA: Final = "quickscan-export/1"
+#: Limits of the web forms (round name, municipality, department name; description; comment).
+NAME_MAX_LENGTH: Final = 200
+DESCRIPTION_MAX_LENGTH: Final = 5000
+COMMENT_MAX_LENGTH: Final = 2000
+#: Date-times outside this window are refused (a year-1 timestamp breaks PostgreSQL readers).
+EARLIEST: Final = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+LATEST: Final = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
+OUTSIDE_VALUES: Final = ("dont_know", "not_applicable")
+FLAGS: Final = ("knowledge_gap", "disagreement", "low_coverage")
+#: Rounding noise of the engine's weighted means, allowed beyond the scale's ends.
+NOISE: Final = 1e-9
+#: Largest id a database column holds (64-bit signed).
+MAX_ID: Final = 2**63 - 1
+
+# --------------------------------------------------------------------------- value types
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+#: A required one-line name (round, municipality, department): 1-200 characters.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH),
+                 AfterValidator(_not_blank)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)]
+CommentText = Annotated[str, StringConstraints(min_length=1, max_length=COMMENT_MAX_LENGTH),
+                        AfterValidator(_not_blank)]
+#: A suggested next step as the engine writes it (bank text): bounded, never validated further.
+ActionText = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Count = Annotated[int, Field(ge=0, le=MAX_ID)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$",
+                                              max_length=128)]
+ThemeKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*/[a-z][a-z0-9_]*$",
+                                            max_length=129)]
+Version = Annotated[str, StringConstraints(
+    pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?"
+            r"(?:\+[0-9A-Za-z.-]+)?$", max_length=32)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+#: Points on the 0-100 scale (score, target, gap; floating-point noise of the means allowed).
+Points = Annotated[float, Field(ge=0, le=100 + NOISE, allow_inf_nan=False)]
+#: A mean importance, 1-5.
+MeanImportance = Annotated[float, Field(ge=1 - NOISE, le=5 + NOISE, allow_inf_nan=False)]
+#: A priority: gap x importance / 5, so 0-100.
+PriorityValue = Annotated[float, Field(ge=0, le=100 + NOISE, allow_inf_nan=False)]
+TargetLevel = Annotated[int, Field(ge=0, le=4)]
+Importance = Annotated[int, Field(ge=1, le=5)]
+Flag = Literal["knowledge_gap", "disagreement", "low_coverage"]
+RoundStatus = Literal["open", "closed"]
+ResponseStatus = Literal["submitted", "draft"]
+
+
+def _parse_timestamp(value: Any) -> datetime.datetime:
+    """An ISO 8601 date-time with a UTC offset, within EARLIEST..LATEST, as UTC."""
+    if isinstance(value, datetime.datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date-time: {value[:40]!r}") from None
+    else:
+        # pydantic turns ValueError (not TypeError) into a validation error with its path.
+        raise ValueError("expected an ISO 8601 date-time with a UTC offset")  # noqa: TRY004
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("date-time without a UTC offset")
+    try:
+        utc = parsed.astimezone(datetime.UTC)
+    except OverflowError:
+        raise ValueError("date-time out of range") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"date-time out of range ({EARLIEST.year}-{LATEST.year - 1})")
+    return utc
+
+
+def _iso(value: datetime.datetime) -> str:
+    return value.astimezone(datetime.UTC).isoformat()
+
+
+def _parse_date(value: Any) -> datetime.date:
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        parsed = value
+    elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            parsed = datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not a date: {value!r}") from None
+    else:
+        raise ValueError("expected a date as YYYY-MM-DD")
+    if not EARLIEST.date() <= parsed < LATEST.date():
+        raise ValueError(f"date out of range ({EARLIEST.year}-{LATEST.year - 1})")
+    return parsed
+
+
+def _answer_value(value: Any) -> int | str:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 4:
+        return value
+    if isinstance(value, str) and value in OUTSIDE_VALUES:
+        return value
+    raise ValueError(f"expected an integer 0-4, 'dont_know' or 'not_applicable', "
+                     f"got {str(value)[:40]!r}")
+
+
+Timestamp = Annotated[
+    datetime.datetime, PlainValidator(_parse_timestamp), PlainSerializer(_iso, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"})]
+Date = Annotated[
+    datetime.date, PlainValidator(_parse_date),
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date"})]
+AnswerValue = Annotated[
+    int | str, PlainValidator(_answer_value),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0, "maximum": 4},
+                              {"enum": list(OUTSIDE_VALUES)}]})]
+
+
+# --------------------------------------------------------------------------- parts
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PinnedBank(_Part):
+    """``round.banks[]``: a bank version pinned to the round with its full snapshot."""
+
+    id: Slug
+    version: Version
+    sha256: Sha256
+    position: Count
+    #: Free-form: the bank's YAML content as pinned (the importer checks it as a bank).
+    content: dict[str, Any]
+
+
+class RoundPart(_Part):
+    """``round``."""
+
+    id: Id
+    name: Name
+    municipality: Name
+    description: Description
+    deadline: Date | None
+    status: RoundStatus
+    created_at: Timestamp
+    target_overrides: dict[ThemeKey, TargetLevel]
+    banks: list[PinnedBank] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_banks(self) -> RoundPart:
+        ids = [bank.id for bank in self.banks]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a bank is pinned twice")
+        return self
+
+
+class ThemeResultPart(_Part):
+    """``departments[].banks[].themes[]``: the engine's result for one theme."""
+
+    id: Slug
+    score: Points | None
+    target: Points
+    gap: Points | None
+    importance: MeanImportance
+    priority: PriorityValue | None
+    answered: Count
+    dont_know: Count
+    not_applicable: Count
+    flags: list[Flag]
+    action: ActionText
+
+
+class BankResultPart(_Part):
+    """``departments[].banks[]``: the engine's result for one bank."""
+
+    id: Slug
+    score: Points | None
+    target: Points
+    gap: Points | None
+    themes: list[ThemeResultPart]
+
+
+class DepartmentPart(_Part):
+    """``departments[]``."""
+
+    id: Id
+    name: Name
+    bank_ids: list[Slug] = Field(min_length=1)
+    respondents_started: Count
+    respondents_submitted: Count
+    banks: list[BankResultPart]
+    #: Free-form: cross-cutting dimensions, engine values (dimension -> key -> points).
+    dimensions: dict[str, dict[str, Points | None]]
+
+    @model_validator(mode="after")
+    def _counts(self) -> DepartmentPart:
+        if self.respondents_submitted > self.respondents_started:
+            raise ValueError("respondents_submitted is larger than respondents_started")
+        if len(set(self.bank_ids)) != len(self.bank_ids):
+            raise ValueError("bank_ids holds a bank twice")
+        return self
+
+
+class PriorityPart(_Part):
+    """``priorities[]``: one line of the prioritised list, rank 1 first."""
+
+    rank: Id
+    department: Name
+    bank: Slug
+    theme: Slug
+    score: Points | None
+    target: Points
+    gap: Points
+    importance: MeanImportance
+    priority: PriorityValue
+    action: ActionText
+
+
+class MunicipalityBank(_Part):
+    """``municipality.banks[]``."""
+
+    id: Slug
+    score: Points | None
+
+
+class MunicipalityTheme(_Part):
+    """``municipality.themes[]``."""
+
+    bank: Slug
+    theme: Slug
+    score: Points | None
+
+
+class MunicipalityPart(_Part):
+    """``municipality``: means of the department scores."""
+
+    banks: list[MunicipalityBank]
+    themes: list[MunicipalityTheme]
+
+
+class AnswerPart(_Part):
+    """``responses[].answers[]``."""
+
+    question: QuestionId
+    value: AnswerValue
+
+
+class ImportancePart(_Part):
+    """``responses[].importance[]``: ``theme`` is ``bank/theme_id``, also given in halves."""
+
+    theme: ThemeKey
+    bank: Slug
+    theme_id: Slug
+    value: Importance
+
+    @model_validator(mode="after")
+    def _halves(self) -> ImportancePart:
+        if self.theme != f"{self.bank}/{self.theme_id}":
+            raise ValueError(f"theme {self.theme!r} does not equal bank/theme_id")
+        return self
+
+
+class CommentPart(_Part):
+    """``responses[].comments[]``: the text as stored (not escaped)."""
+
+    question: QuestionId
+    text: CommentText
+
+
+class ResponsePart(_Part):
+    """``responses[]`` and ``draft_responses[]``."""
+
+    id: Id
+    department: Name
+    department_id: Id
+    status: ResponseStatus
+    created_at: Timestamp
+    updated_at: Timestamp
+    submitted_at: Timestamp | None
+    answers: list[AnswerPart]
+    importance: list[ImportancePart]
+    comments: list[CommentPart]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResponsePart:
+        if (self.status == "submitted") != (self.submitted_at is not None):
+            raise ValueError("submitted_at must be set exactly when status is 'submitted'")
+        for name, keys in (("answers", [a.question for a in self.answers]),
+                           ("comments", [c.question for c in self.comments]),
+                           ("importance", [i.theme for i in self.importance])):
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"{name}: the same question or theme appears twice")
+        return self
+
+
+class ExportDocument(_Part):
+    """A whole ``quickscan-export/1`` file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+                              populate_by_name=True, title="quickscan-export/1")
+
+    schema_: Literal["quickscan-export/1"] = Field(alias="schema")
+    exported_at: Timestamp
+    round: RoundPart
+    departments: list[DepartmentPart]
+    priorities: list[PriorityPart]
+    municipality: MunicipalityPart
+    responses: list[ResponsePart]
+    draft_responses: list[ResponsePart]
+
+    @model_validator(mode="after")
+    def _lists(self) -> ExportDocument:
+        for name, entries, status in (("responses", self.responses, "submitted"),
+                                      ("draft_responses", self.draft_responses, "draft")):
+            for index, entry in enumerate(entries):
+                if entry.status != status:
+                    raise ValueError(f"{name}[{index}]: status {entry.status!r} in the "
+                                     "wrong list")
+        return self
+
+    def dump(self) -> dict[str, Any]:
+        """The document as plain JSON data, keys in the documented order."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def json_path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a JSON path: ``rounds[0].departments[2].name``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif out:
+            out += f".{part}"
+        else:
+            out = str(part)
+    return out or "(document)"
+
+
+def describe(exc: ValidationError, limit: int = 5) -> str:
+    """The first errors of a validation, each as ``path: message`` (one per line)."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False)[:limit]:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{json_path(tuple(error['loc']))}: {message}")
+    more = exc.error_count() - limit
+    if more > 0:
+        lines.append(f"... and {more} more")
+    return "\n".join(lines)
+
+
+def text_is_clean(value: str) -> str | None:
+    """Why a text cannot be stored at all (NUL byte, lone surrogate), or None."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate (not valid Unicode)"
+    return None

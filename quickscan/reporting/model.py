@@ -1,0 +1,85 @@
+"""The one input of the renderers: everything a report or chart needs, frozen and typed.
+
+:mod:`quickscan.services.reports` gathers it from the database, the pinned bank snapshots,
+the scoring engine and ``reports/<lang>.yaml``; :mod:`quickscan.reporting` and
+:mod:`quickscan.charts` only read it. Nothing here knows about Flask, SQLAlchemy or the
+models, so a report can be rendered (and tested) from plain data.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+from quickscan.bank import Bank, Scale
+from quickscan.scoring import RoundResult
+
+RoundStatus = Literal["open", "closed"]
+
+
+def freeze(value: Any) -> Any:
+    """A read-only deep copy of parsed YAML: mappings become read-only, lists tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({key: freeze(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(freeze(item) for item in value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class RoundHeader:
+    """What a report says about the round itself."""
+
+    id: int
+    name: str
+    municipality: str
+    status: RoundStatus
+    deadline: datetime.date | None
+    created: datetime.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentInfo:
+    """A department of the round: its id, its name (as the engine knows it) and its banks."""
+
+    id: int
+    name: str
+    bank_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommentInput:
+    """A comment of a submitted response: department, question and text; never who wrote it."""
+
+    department_id: int
+    question_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInput:
+    """Everything a report needs, gathered once (see :func:`quickscan.services.reports`).
+
+    ``banks`` are the round's pinned bank snapshots in round order; ``result`` is the scoring
+    engine's result for the round; ``comments`` hold only the departments that were asked
+    for; ``texts`` is ``reports/<lang>.yaml`` (falling back to the Dutch file), read-only;
+    ``logo`` the bytes of the logo the texts name, if any; ``date`` the report date.
+    """
+
+    round: RoundHeader
+    departments: tuple[DepartmentInfo, ...]
+    banks: tuple[Bank, ...]
+    scale: Scale | None
+    result: RoundResult
+    comments: tuple[CommentInput, ...]
+    texts: Mapping[str, Any]
+    lang: str
+    date: datetime.date
+    logo: bytes | None = None
+
+    def department(self, department_id: int) -> DepartmentInfo | None:
+        """A department of the round by id (None when it is not part of the round)."""
+        return next((d for d in self.departments if d.id == department_id), None)
