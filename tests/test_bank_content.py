@@ -48,7 +48,7 @@ def test_enough_banks(latest: list[Bank]) -> None:
 def test_no_empty_help_text_or_next_step(catalog: Catalog) -> None:
     empty = [f"{bank.id} {bank.version} {q.id}"
              for bank in catalog for q in bank.questions
-             if not q.next_step.strip() or any(not text.strip() for text in q.help.values())
+             if not all(q.next_step_for(level).strip() for level in (0, 2, 3)) or any(not text.strip() for text in q.help.values())
              or not all(level in q.help for level in (2, 3, 4))]
     assert empty == []
 
