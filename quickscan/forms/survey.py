@@ -8,7 +8,7 @@ the form itself only validates and re-renders what was posted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask_babel import gettext as _
@@ -57,7 +57,7 @@ class OptionalRadioField(RadioField):
             raise ValidationError(str(_l("Kies één antwoord.")))
         super().pre_validate(form)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Any]:
         """The options, each with an id made of the field's id and the option's value
         (``q-<question>-3``, ``q-<question>-dont_know``) rather than its position."""
         for option in super().__iter__():
@@ -91,7 +91,7 @@ def comment_field_name(question_id: str) -> str:
 def answer_choices(scale: Scale) -> list[tuple[str, str]]:
     """The answer options: the five levels labelled "n – label", then the two outside answers."""
     choices = [(str(level.value), f"{level.value} – {level.label}") for level in scale.levels]
-    by_key = {option.key: option.label for option in scale.outside}
+    by_key: dict[str, str] = {option.key: option.label for option in scale.outside}
     choices += [(key, by_key[key]) for key in OUTSIDE_VALUES]
     return choices
 
@@ -104,6 +104,8 @@ class StepForm(FlaskForm):
 
     step: Step
     questions: tuple[Question, ...]
+    #: The answer values the page sets apart from the levels.
+    outside_values = OUTSIDE_VALUES
 
     def answer_field(self, question: Question) -> Field:
         """The radio group of a question."""

@@ -48,6 +48,9 @@ def test_step_radios_are_the_form_fields(client, small_round) -> None:
     assert options["3"].label.field_id == f"q-{Q1}-3"
     for option in options.values():
         assert f'for="{option.id}">{html.escape(option.label.text)}</label>' in page
+    outside = [e.attrs["class"] for e in parse(page).all
+               if "qs-option--outside" in e.attrs.get("class", "")]
+    assert len(outside) == 2 * len(step.theme.questions)  # "weet ik niet", "n.v.t." set apart
     assert [o.id for o in form["importance"]] == [f"belang-{n}" for n in range(1, 6)]
     assert form["importance"].label.text == (
         f"Hoe belangrijk vindt u het thema ‘{step.theme.title}’ voor uw afdeling?")
