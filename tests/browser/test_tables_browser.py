@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from tests.conftest import assert_accessible
 from tests.browser.test_results_browser import log_in, results_round  # noqa: F401  (fixture)
+from tests.conftest import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def test_a_wide_table_scrolls_in_its_region_not_the_page(live_server, page,
     region = page.locator(".qs-table-container", has=page.locator("table.qs-questions")).first
     sizes = region.evaluate("r => [r.scrollWidth, r.clientWidth]")
     assert sizes[0] > sizes[1], "the questions table should be wider than a narrow screen"
-    # Named by its caption, reached with Tab, scrolled with the arrow keys.
+    # Named by its caption, focusable, scrolled with the arrow keys.
     caption = region.locator("caption")
     assert region.get_attribute("aria-labelledby") == caption.get_attribute("id")
     region.focus()
