@@ -8,9 +8,10 @@ the form itself only validates and re-renders what was posted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -29,6 +30,11 @@ from quickscan.services.responses import IMPORTANCE_VALUES, Step, normalise_comm
 ANSWER_PREFIX = "q-"
 COMMENT_PREFIX = "c-"
 ACTIONS = ("next", "previous", "save")
+#: The answers outside the scale, shown apart from the levels.
+OUTSIDE_VALUES = ("dont_know", "not_applicable")
+#: The id of the importance rating: the review page links to it (``#belang``); its options are
+#: ``belang-1`` .. ``belang-5``.
+IMPORTANCE_ID = "belang"
 
 #: Labels of the importance rating, 1-5.
 IMPORTANCE_LABELS = {
@@ -50,6 +56,14 @@ class OptionalRadioField(RadioField):
         if len(self.raw_data) > 1:
             raise ValidationError(str(_l("Kies één antwoord.")))
         super().pre_validate(form)
+
+    def __iter__(self) -> Iterator[Any]:
+        """The options, each with an id made of the field's id and the option's value
+        (``q-<question>-3``, ``q-<question>-dont_know``) rather than its position."""
+        for option in super().__iter__():
+            option.id = f"{self.id}-{option.data}"
+            option.label.field_id = option.id
+            yield option
 
 
 def _choices(pairs: Iterable[tuple[str, str]]) -> list[Any]:
@@ -77,8 +91,8 @@ def comment_field_name(question_id: str) -> str:
 def answer_choices(scale: Scale) -> list[tuple[str, str]]:
     """The answer options: the five levels labelled "n – label", then the two outside answers."""
     choices = [(str(level.value), f"{level.value} – {level.label}") for level in scale.levels]
-    by_key = {option.key: option.label for option in scale.outside}
-    choices += [(key, by_key[key]) for key in ("dont_know", "not_applicable")]
+    by_key: dict[str, str] = {option.key: option.label for option in scale.outside}
+    choices += [(key, by_key[key]) for key in OUTSIDE_VALUES]
     return choices
 
 
@@ -90,6 +104,8 @@ class StepForm(FlaskForm):
 
     step: Step
     questions: tuple[Question, ...]
+    #: The answer values the page sets apart from the levels.
+    outside_values = OUTSIDE_VALUES
 
     def answer_field(self, question: Question) -> Field:
         """The radio group of a question."""
@@ -98,6 +114,13 @@ class StepForm(FlaskForm):
     def comment_field(self, question: Question) -> Field:
         """The comment field of a question."""
         return self[comment_field_name(question.id)]
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """The comment errors for the error summary: (field id, "Vraag n, toelichting: ...")."""
+        return [(field.id, _("Vraag %(n)s, toelichting:", n=number) + " " + error)
+                for number, question in enumerate(self.questions, start=1)
+                for field in (self.comment_field(question),)
+                for error in field.errors]
 
     def answers(self) -> dict[str, str]:
         """The answers sent: question id -> value (questions left empty are absent)."""
@@ -148,8 +171,9 @@ def make_step_form(step: Step, scale: Scale) -> type[StepForm]:
                 "Deze toelichting is %(length)d tekens lang; er mogen hoogstens %(max)d "
                 "tekens in."))]))
     form_class.importance = OptionalRadioField(
-        _l("Hoe belangrijk vindt u dit thema voor uw afdeling?"),
-        choices=_choices(importance_choices()))
+        _l("Hoe belangrijk vindt u het thema ‘%(theme)s’ voor uw afdeling?",
+           theme=step.theme.title),
+        id=IMPORTANCE_ID, choices=_choices(importance_choices()))
     return form_class
 
 

@@ -34,12 +34,11 @@ from quickscan.forms.survey import (
     IMPORTANCE_LABELS,
     StepForm,
     answer_choices,
-    importance_choices,
     make_step_form,
     repeated_fields,
     unknown_fields,
 )
-from quickscan.models import COMMENT_MAX_LENGTH, Response
+from quickscan.models import Response
 from quickscan.services import responses as service
 from quickscan.services.responses import (
     InvalidAnswerError,
@@ -146,9 +145,8 @@ def _render_step(response: Response, step: Step, form: StepForm,
     return render_template(
         "survey/step.html", step=step, total=len(all_steps), form=form, scale=scale,
         answers=answers, comments=comments, importance=importance, answer_labels=labels,
-        choices=answer_choices(scale), importance_choices=importance_choices(),
         importance_labels=IMPORTANCE_LABELS, resume_token=_resume_token(),
-        comment_max=COMMENT_MAX_LENGTH, **_survey_context(response)), status
+        **_survey_context(response)), status
 
 
 # --------------------------------------------------------------------------- intro and start
