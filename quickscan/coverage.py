@@ -48,6 +48,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
               {str(k): v for k, v in frameworks.ROUTEKAART_STEPS.items()}, True),
     Dimension("principles", "LIA-principe", tuple(frameworks.PRINCIPLES),
               dict(frameworks.PRINCIPLES), False),
+    Dimension("groups", "Groep (inclusie in brede zin)", tuple(frameworks.GROUPS),
+              dict(frameworks.GROUPS), False),
 )
 
 
@@ -63,6 +65,8 @@ def _keys(bank: Bank, dimension: str) -> list[list[str]]:
             out.append([str(tags.movisie)])
         elif dimension == "routekaart":
             out.append([str(step) for step in tags.routekaart])
+        elif dimension == "groups":
+            out.append(list(tags.groups))
         else:
             out.append(list(tags.principles))
     return out
@@ -71,8 +75,9 @@ def _keys(bank: Bank, dimension: str) -> list[list[str]]:
 def coverage(banks: Sequence[Bank]) -> CoverageReport:
     """Count per bank how many questions carry each framework key; list what is uncovered.
 
-    Movisie and routekaart steps must be covered by the common bank (asked of everyone);
-    CRPD articles, levensdomeinen and principles by any bank.
+    Movisie and routekaart steps must be covered by the banks every round answers: the common
+    bank (asked of every department) or a municipal bank (answered once for the municipality);
+    CRPD articles, levensdomeinen, principles and groups by any bank.
     """
     counts: dict[tuple[str, str, str], int] = {}
     for bank in banks:
@@ -83,7 +88,7 @@ def coverage(banks: Sequence[Bank]) -> CoverageReport:
                     counts[index] = counts.get(index, 0) + 1
     missing = []
     for dimension in DIMENSIONS:
-        eligible = [b.id for b in banks if b.common] if dimension.common_only else [
+        eligible = [b.id for b in banks if b.common or b.municipal] if dimension.common_only else [
             b.id for b in banks]
         for key in dimension.keys:
             if not any(counts.get((dimension.name, key, bank_id)) for bank_id in eligible):

@@ -100,3 +100,55 @@ def test_cli_coverage_exits_0(tmp_path: Path) -> None:
     assert "Everything required is covered." in result.stdout
     validate = app.test_cli_runner().invoke(args=["banks", "validate"])
     assert validate.exit_code == 0, validate.output
+
+
+# --------------------------------------------------------------------------- 2.0.0 content rules
+
+
+def _version_2_banks(catalog: Catalog) -> list[Bank]:
+    return [bank for bank in catalog if bank.version.split(".")[0] == "2"]
+
+
+def test_every_2_0_0_bank_follows_format_2(catalog: Catalog) -> None:
+    banks = _version_2_banks(catalog)
+    assert len(banks) >= 15, [b.id for b in banks]
+    assert [b.id for b in banks if b.format != 2] == []
+    for bank in banks:
+        for question in bank.questions:
+            assert sorted(question.help) == [0, 1, 2, 3, 4], question.id
+            assert question.evidence and question.next_steps, question.id
+
+
+def test_every_2_0_0_bank_reads_at_b1(catalog: Catalog) -> None:
+    from quickscan.readability import MAX_WORDS, MIN_SCORE, readability
+
+    failing = []
+    for bank in _version_2_banks(catalog):
+        result = readability(bank.id, bank.version, [(q.id, q.statement) for q in bank.questions])
+        if result.score is None or result.score < MIN_SCORE or result.max_words > MAX_WORDS:
+            failing.append((bank.id, result.score, result.max_words))
+    assert failing == []
+
+
+def test_kern_quickscan_is_at_most_24_questions(catalog: Catalog) -> None:
+    banks = _version_2_banks(catalog)
+    common = next(b for b in banks if b.common)
+    domain = sorted((b for b in banks if not b.common and not b.municipal),
+                    key=lambda b: -len(b.core_questions))
+    largest = len(common.core_questions) + sum(len(b.core_questions) for b in domain[:2])
+    assert largest <= 24
+    for bank in banks:
+        assert {t.id for t in bank.themes} == {t.id for t in bank.core_only().themes}, bank.id
+
+
+def test_one_municipal_bank_answered_once(catalog: Catalog) -> None:
+    assert [b.id for b in catalog.latest_banks() if b.municipal] == ["gemeente"]
+
+
+def test_group_tags_cover_inclusion_in_the_broad_sense(latest: list[Bank]) -> None:
+    from quickscan import frameworks
+
+    tags = Counter(group for bank in latest for q in bank.questions for group in q.tags.groups)
+    assert set(tags) == set(frameworks.GROUPS)
+    # No group may be left to a handful of items: every group has at least 10.
+    assert min(tags.values()) >= 10, tags
