@@ -25,7 +25,7 @@ def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
 
     Prints the new round's id and, per department, its new invitation link.
     """
-    from quickscan.services.rounds import base_url
+    from quickscan.links import base_url
 
     try:
         data = read_export(file)
