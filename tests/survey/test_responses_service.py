@@ -13,7 +13,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from quickscan.errors import status_for
 from quickscan.extensions import db
-from quickscan.models import ROUND_CLOSED, Answer, Comment, ImportanceRating, Response
+from quickscan.models import (
+    ROUND_CLOSED,
+    Answer,
+    Comment,
+    ImportanceRating,
+    Response,
+    Round,
+)
 from quickscan.services import responses as service
 from quickscan.services import tokens
 from quickscan.services.responses import (
@@ -220,6 +227,26 @@ def test_submitted_meanwhile_in_another_tab_is_refused(draft):
     with pytest.raises(ResponseSubmittedError):
         service.save_page(draft, 1, {Q1: "4"}, {}, None)
     assert counts() == before
+
+
+def test_round_closed_meanwhile_is_refused_and_writes_nothing(draft):
+    """A stale round (read as open before the coordinator closed it) still cannot write."""
+    round_ = draft.department.round
+    db.session.execute(Round.__table__.update().where(Round.id == round_.id)
+                       .values(status=ROUND_CLOSED))
+    db.session.commit()
+    set_committed_value(round_, "status", "open")  # as a stale copy would see it
+    assert round_.is_open
+    before = counts()
+    with pytest.raises(RoundClosedError) as excinfo:
+        service.save_page(draft, 1, {Q1: "4"}, {Q1: "te laat"}, 2)
+    assert status_for(excinfo.value) == 409
+    assert counts() == before
+    set_committed_value(round_, "status", "open")
+    with pytest.raises(RoundClosedError):
+        service.submit(draft)
+    db.session.expire_all()
+    assert draft.status == "draft" and counts() == before
 
 
 def test_closed_round_accepts_no_changes(draft):
