@@ -105,8 +105,8 @@ def _count(model: type, *where: object) -> int:
 def test_two_simultaneous_adds_of_one_department_give_one_and_a_clean_409(
         app, monkeypatch):
     accounts.create_user(EMAIL, PASSWORD)
-    round_ = rounds.create_round("Ronde", "Gemeente Test", departments=[("Zorg", [])],
-                                 secret_key=links.secret_key())
+    round_ = rounds.create_round("Ronde", "Gemeente Test", banks={"wonen": None},
+                                 departments=[("Zorg", [])], secret_key=links.secret_key())
     path = f"/rondes/{round_.id}"
     clients = []
     for _ in range(2):
@@ -137,7 +137,7 @@ def test_two_simultaneous_adds_of_one_department_give_one_and_a_clean_409(
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(code for code, _body in answers) == [303, 409]
+    assert sorted(code for code, _body in answers) == [303, 409], [re.findall(r"qs-error-message\">([^<]*)", b) for _c, b in answers]
     refused = next(body for code, body in answers if code == 409)
     assert "Er is zojuist al een afdeling met de naam Inkoop opgeslagen" in refused
     assert "Traceback" not in refused and "IntegrityError" not in refused
