@@ -23,6 +23,8 @@ from quickscan.services import accounts, demo, responses, rounds
 from quickscan.services.errors import DomainError
 from tests.rounds_helpers import csrf_token, post, test_banks  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.usefixtures("test_banks")
+
 PACKAGE = Path(__file__).resolve().parent.parent / "quickscan"
 
 #: Where a commit or rollback may be written: the unit of work, and the database failure
@@ -137,7 +139,8 @@ def test_two_simultaneous_adds_of_one_department_give_one_and_a_clean_409(
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(code for code, _body in answers) == [303, 409], [re.findall(r"qs-error-message\">([^<]*)", b) for _c, b in answers]
+    assert sorted(code for code, _body in answers) == [303, 409], [
+        re.findall(r'qs-error-message">([^<]*)', body) for _code, body in answers]
     refused = next(body for code, body in answers if code == 409)
     assert "Er is zojuist al een afdeling met de naam Inkoop opgeslagen" in refused
     assert "Traceback" not in refused and "IntegrityError" not in refused
@@ -161,5 +164,3 @@ def test_a_refused_write_leaves_nothing_half_done(app):
     assert [d.name for d in db.session.get(Round, round_.id).departments] == ["Zorg"]
     assert _count(Invitation) == 1
 
-
-pytestmark = pytest.mark.usefixtures("test_banks")
