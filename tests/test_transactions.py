@@ -12,6 +12,7 @@ import inspect
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -104,21 +105,19 @@ def _count(model: type, *where: object) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_two_simultaneous_adds_of_one_department_give_one_and_a_clean_409(
-        app, monkeypatch):
-    accounts.create_user(EMAIL, PASSWORD)
-    round_ = rounds.create_round("Ronde", "Gemeente Test", banks={"wonen": None},
-                                 departments=[("Zorg", [])], secret_key=links.secret_key())
-    path = f"/rondes/{round_.id}"
-    clients = []
-    for _ in range(2):
+def _race(app, monkeypatch, form_page: str,  # type: ignore[no-untyped-def]
+          requests: list[tuple[str, dict[str, str]]]) -> list[tuple[int, str]]:
+    """POST ``requests`` at the same moment, each from its own logged-in session.
+
+    Both requests pass the department-name check before either writes: the moment of the race.
+    """
+    sessions = []
+    for _ in requests:
         client = app.test_client()
         assert post(client, "/login", {"email": EMAIL, "password": PASSWORD},
                     form_page="/login").status_code == 303
-        clients.append((client, csrf_token(client, path)))
-
-    # Both requests pass the name check before either writes: the moment of the race.
-    both_checked = threading.Barrier(2, timeout=30)
+        sessions.append((client, csrf_token(client, form_page)))
+    both_checked = threading.Barrier(len(requests), timeout=30)
     check = rounds._check_department_name
 
     def check_then_wait(*args: object, **kwargs: object) -> str:
@@ -129,20 +128,34 @@ def test_two_simultaneous_adds_of_one_department_give_one_and_a_clean_409(
     monkeypatch.setattr(rounds, "_check_department_name", check_then_wait)
     answers: list[tuple[int, str]] = []
 
-    def add(client: object, token: str) -> None:
-        response = client.post(f"{path}/afdelingen",  # type: ignore[attr-defined]
-                               data={"csrf_token": token, "name": "Inkoop", "bank": "wonen"})
+    def send(client: Any, token: str, path: str, data: dict[str, str]) -> None:
+        response = client.post(path, data={"csrf_token": token, **data})
         answers.append((response.status_code, response.get_data(as_text=True)))
 
-    threads = [threading.Thread(target=add, args=pair) for pair in clients]
+    threads = [threading.Thread(target=send, args=(*session, *request))
+               for session, request in zip(sessions, requests, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(code for code, _body in answers) == [303, 409], [
-        re.findall(r'qs-error-message">([^<]*)', body) for _code, body in answers]
+        (code, re.findall(r'role="alert"[^>]*>\s*<p[^>]*>([^<]*)', body)) for code, body in answers]
+    return answers
+
+
+RACE_MESSAGE = "Er is zojuist al een afdeling met de naam Inkoop opgeslagen"
+
+
+def test_two_simultaneous_adds_of_one_department_give_one_and_a_clean_409(
+        app, monkeypatch):
+    accounts.create_user(EMAIL, PASSWORD)
+    round_ = rounds.create_round("Ronde", "Gemeente Test", banks={"wonen": None},
+                                 departments=[("Zorg", [])], secret_key=links.secret_key())
+    path = f"/rondes/{round_.id}"
+    add = (f"{path}/afdelingen", {"name": "Inkoop", "bank": "wonen"})
+    answers = _race(app, monkeypatch, path, [add, add])
     refused = next(body for code, body in answers if code == 409)
-    assert "Er is zojuist al een afdeling met de naam Inkoop opgeslagen" in refused
+    assert RACE_MESSAGE in refused
     assert "Traceback" not in refused and "IntegrityError" not in refused
     assert 'value="Inkoop"' in refused  # what was typed is kept on the round page
     db.session.expire_all()
@@ -152,6 +165,22 @@ def test_two_simultaneous_adds_of_one_department_give_one_and_a_clean_409(
     assert _count(Invitation, Invitation.department_id == inkoop.id) == 1
     assert _count(Invitation) == _count(Department)  # the refused add left no invitation
     assert _count(Round) == 1
+
+
+def test_two_simultaneous_renames_to_one_name_give_one_and_a_clean_409(app, monkeypatch):
+    accounts.create_user(EMAIL, PASSWORD)
+    round_ = rounds.create_round("Ronde", "Gemeente Test",
+                                 departments=[("Zorg", []), ("Welzijn", [])],
+                                 secret_key=links.secret_key())
+    path = f"/rondes/{round_.id}"
+    renames = [(f"{path}/afdelingen/{department.id}/hernoemen", {"name": "Inkoop"})
+               for department in round_.departments]
+    answers = _race(app, monkeypatch, path, renames)
+    refused = next(body for code, body in answers if code == 409)
+    assert RACE_MESSAGE in refused and "Traceback" not in refused
+    db.session.expire_all()
+    names = sorted(d.name for d in db.session.get(Round, round_.id).departments)
+    assert names in (["Inkoop", "Welzijn"], ["Inkoop", "Zorg"])  # one rename, the other kept
 
 
 def test_a_refused_write_leaves_nothing_half_done(app):
