@@ -32,8 +32,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "quickscan"
 #: handler that rolls back the request whose connection failed.
 ALLOWED = {"services/uow.py", "database.py"}
 
-#: Modules owned by other work in progress that still commit themselves; each must move to
-#: unit_of_work, after which the test below asks for it to be removed from this set.
+#: Modules of other work in progress that committed themselves when this test was written
+#: (the importer is converted on another branch, the accounts service is being rewritten);
+#: remove each from this set once its branch is merged, so the grep covers it again.
 NOT_YET_CONVERTED = {"services/accounts.py", "services/importer.py"}
 
 TRANSACTION_CALL = re.compile(r"\.(commit|rollback)\(")
@@ -55,8 +56,10 @@ def test_only_the_unit_of_work_commits_or_rolls_back():
                  if name not in ALLOWED | NOT_YET_CONVERTED}
     assert not offenders, f"commit()/rollback() outside services/uow.py: {offenders}"
     assert "services/uow.py" in found  # the grep itself works
-    converted = NOT_YET_CONVERTED - set(found)
-    assert not converted, f"{converted} no longer commit: remove them from NOT_YET_CONVERTED"
+    # The rounds, responses and demo services and their views are covered, none is excused.
+    for name in ("services/rounds.py", "services/responses.py", "services/demo.py",
+                 "views/coordinator.py", "views/survey.py", "cli/rounds.py"):
+        assert name not in found and name not in NOT_YET_CONVERTED, name
 
 
 @pytest.mark.parametrize("module", [rounds, responses, demo])
