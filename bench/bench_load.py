@@ -150,7 +150,7 @@ def seed(database: Database, questions: Path, departments: int) -> list[str]:
                             text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise SystemExit(f"quickscan db upgrade failed:\n{result.stderr}")
-    from quickscan import create_app
+    from quickscan import create_app, links
     from quickscan.extensions import db
     from quickscan.services import rounds
 
@@ -159,8 +159,9 @@ def seed(database: Database, questions: Path, departments: int) -> list[str]:
     with app.app_context():
         round_ = rounds.create_round(
             "Belastingtest", "Gemeente Loopback",
-            departments=[(f"Afdeling {i + 1}", ["wonen"]) for i in range(departments)])
-        tokens = [rounds.invitation_token(d) or "" for d in round_.departments]
+            departments=[(f"Afdeling {i + 1}", ["wonen"]) for i in range(departments)],
+            secret_key=links.secret_key())
+        tokens = [links.invitation_token(d) or "" for d in round_.departments]
         db.session.remove()
         db.engine.dispose()
     return tokens

@@ -1,10 +1,16 @@
 """Dutch error pages: never a stack trace, always a clear message and a way on.
 
-Every HTTP error the app answers with (400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503)
-is rendered from ``templates/errors/<code>.html``, which extends ``base.html``. A service may
-raise an :class:`~werkzeug.exceptions.HTTPException` whose ``description`` carries a Dutch
-message for the user (``abort(409, description=_("Deze ronde is gesloten"))``); the page shows
-that message instead of the generic text. Werkzeug's own English descriptions are never shown.
+The one error-page system of the app. Every HTTP error it answers with (400, 401, 403, 404,
+405, 409, 410, 413, 422, 429, 500, 503) is rendered by :func:`render_error` from
+``templates/errors/<code>.html``, which extends ``templates/errors/_error.html`` and through it
+``base.html`` (or a blueprint's own layout, e.g. the survey's). A view may
+``abort(409, description=_("Deze ronde is gesloten"))``; the page shows that Dutch message
+instead of the generic text. Werkzeug's own English descriptions are never shown.
+
+Services raise the domain exceptions of :mod:`quickscan.services.errors`, which carry a Dutch
+message and no HTTP status. :data:`DOMAIN_STATUSES` is the one table that maps them to a status
+and :func:`register_domain_errors` installs it on a blueprint (the app registers it too, as the
+fallback for blueprints that do not).
 Unexpected exceptions are logged server-side with their traceback and answered with the 500
 page; if rendering the page itself fails (for example because the database is down while the
 layout asks for the current user) a minimal static Dutch page is served instead.
@@ -15,15 +21,35 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from quickscan.services.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NeedsCorrection,
+    NotFound,
+)
+
 logger = logging.getLogger("quickscan.app.errors")
 
 #: The status codes that have their own page.
-ERROR_CODES = (400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503)
+ERROR_CODES = (400, 401, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503)
+
+#: The HTTP status of each kind of domain exception, most specific first.
+DOMAIN_STATUSES: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (NeedsCorrection, 422),
+    (InvalidInput, 400),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (Gone, 410),
+)
 
 
 def _titles() -> dict[int, str]:
@@ -35,6 +61,7 @@ def _titles() -> dict[int, str]:
         404: _("Pagina niet gevonden"),
         405: _("Deze actie kan hier niet"),
         409: _("Dit kan nu niet meer"),
+        410: _("Niet meer beschikbaar"),
         413: _("Te veel gegevens verstuurd"),
         422: _("Controleer wat u hebt ingevuld"),
         429: _("Te veel pogingen"),
@@ -54,6 +81,7 @@ def _default_messages() -> dict[int, str]:
         405: _("Deze actie is op deze pagina niet mogelijk."),
         409: _("Deze actie kan niet meer, omdat de gegevens inmiddels zijn gewijzigd "
                "of afgesloten."),
+        410: _("Dit is er niet meer: het is bewust ingetrokken of verwijderd."),
         413: _("U hebt te veel gegevens in één keer verstuurd. Er is niets opgeslagen."),
         422: _("Niet alles wat u hebt ingevuld kon worden opgeslagen. "
                "Controleer uw invoer en probeer het opnieuw."),
@@ -107,15 +135,22 @@ def _fallback_page(code: int, title: str, message: str) -> str:
 
 
 def render_error(code: int, message: str | None = None,
-                 headers: dict[str, str] | None = None) -> Response:
-    """Render the Dutch error page for ``code`` with an optional specific ``message``."""
+                 headers: dict[str, str] | None = None, *, layout: str | None = None,
+                 template: str | None = None, **context: Any) -> Response:
+    """Render the Dutch error page for ``code`` with an optional specific ``message``.
+
+    ``layout`` replaces ``base.html`` as the page's layout (a blueprint's own look, e.g.
+    ``survey/layout.html``); ``template`` replaces ``errors/<code>.html`` with a template that
+    extends ``errors/_error.html`` and fills its ``advice`` block from ``context``.
+    """
     if code not in ERROR_CODES:
         code = 500 if code >= 500 else 400
     title = _titles()[code]
     text = message or _default_messages()[code]
     try:
-        body = render_template(f"errors/{code}.html", code=code, title=title, message=text,
-                               generic=message is None)
+        body = render_template(template or f"errors/{code}.html", code=code, title=title,
+                               message=text, generic=message is None,
+                               layout=layout or "base.html", **context)
     except Exception:
         logger.exception("rendering the %s page failed; serving the fallback page", code)
         body = _fallback_page(code, title, text)
@@ -127,11 +162,8 @@ def render_error(code: int, message: str | None = None,
     return response
 
 
-def handle_http_exception(error: HTTPException) -> Response | HTTPException:
-    """Turn an HTTP error into its Dutch page (redirects and the like pass through)."""
-    code = error.code or 500
-    if code < 400:
-        return error
+def kept_headers(error: HTTPException) -> dict[str, str]:
+    """The headers of an HTTP error that its Dutch page keeps (Allow, Retry-After, limits)."""
     headers: dict[str, str] = {}
     original = error.get_response()
     for name in ("Allow", "Retry-After", "WWW-Authenticate"):
@@ -140,6 +172,15 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     for name, value in original.headers.items():
         if name.startswith(("X-RateLimit", "RateLimit")):
             headers[name] = value
+    return headers
+
+
+def handle_http_exception(error: HTTPException) -> Response | HTTPException:
+    """Turn an HTTP error into its Dutch page (redirects and the like pass through)."""
+    code = error.code or 500
+    if code < 400:
+        return error
+    headers = kept_headers(error)
     if code >= 500:
         logger.error("HTTP %s on %s %s: %s", code, request.method, request.path,
                      error.description)
@@ -155,6 +196,31 @@ def handle_internal_error(error: InternalServerError) -> Response:
     return render_error(500)
 
 
+def status_for(error: DomainError) -> int:
+    """The HTTP status a domain exception is answered with (see :data:`DOMAIN_STATUSES`)."""
+    for kind, code in DOMAIN_STATUSES:
+        if isinstance(error, kind):
+            return code
+    return 400
+
+
+def handle_domain_error(error: DomainError, layout: str | None = None) -> Response:
+    """The Dutch error page for a domain exception a view did not handle itself."""
+    return render_error(status_for(error), error.message or None, layout=layout)
+
+
+def register_domain_errors(blueprint: Blueprint, layout: str | None = None) -> None:
+    """Answer every domain exception raised under ``blueprint`` with its Dutch error page.
+
+    ``layout`` is the blueprint's own page layout for the error pages (default ``base.html``).
+    """
+
+    def handler(error: DomainError) -> Response:
+        return handle_domain_error(error, layout)
+
+    blueprint.register_error_handler(DomainError, handler)
+
+
 def init_app(app: Flask) -> None:
     """Register the Dutch error pages on ``app``."""
     # Install Flask's log handler on "quickscan.app" now, so the "quickscan.app.*" loggers of
@@ -162,3 +228,4 @@ def init_app(app: Flask) -> None:
     app.logger.debug("error pages registered")
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, handle_internal_error)
+    app.register_error_handler(DomainError, handle_domain_error)

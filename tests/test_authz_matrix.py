@@ -18,6 +18,7 @@ import pytest
 from flask import Flask, g, url_for
 from flask.testing import FlaskClient
 
+from quickscan import links
 from quickscan.extensions import db
 from quickscan.services import accounts, responses, rounds
 from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
@@ -121,9 +122,10 @@ def _csrf(client: FlaskClient) -> str:
 def _world(app: Flask, role: str, submitted: bool) -> World:
     round_ = rounds.create_round(
         "Matrixronde", "Gemeente Matrix",
-        departments=[("Afdeling A", ["wonen"]), ("Afdeling B", ["werk"]), ("Afdeling C", [])])
+        departments=[("Afdeling A", ["wonen"]), ("Afdeling B", ["werk"]), ("Afdeling C", [])],
+        secret_key=links.secret_key())
     by_name = {d.name: d for d in round_.departments}
-    invitation = {key: rounds.invitation_token(by_name[f"Afdeling {key.upper()}"]) or ""
+    invitation = {key: links.invitation_token(by_name[f"Afdeling {key.upper()}"]) or ""
                   for key in ("a", "b")}
     clients: dict[str, FlaskClient] = {}
     resume: dict[str, str] = {}

@@ -7,6 +7,7 @@ import stat
 import pytest
 from sqlalchemy import func, select
 
+from quickscan import links
 from quickscan.extensions import db
 from quickscan.models import (
     RESPONSE_DRAFT,
@@ -74,11 +75,12 @@ def test_rounds_create_refuses_bad_input(cli, args, message):
 
 def test_rounds_links_prints_name_tab_url(cli):
     round_ = rounds.create_round("R", "G", departments=[("Sociaal domein", ["werk"]),
-                                                        ("Ruimte", [])])
+                                                        ("Ruimte", [])],
+                                                        secret_key=links.secret_key())
     result = cli.invoke(args=["rounds", "links", str(round_.id)])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().split("\n")
-    expected = {d.name: rounds.invitation_url(d) for d in round_.departments}
+    expected = {d.name: links.invitation_url(d) for d in round_.departments}
     assert dict(line.split("\t") for line in lines) == expected
     assert all(url.startswith("http://127.0.0.1:5000/s/") for url in expected.values())
     rounds.revoke_invitation(round_.departments[0])
@@ -87,7 +89,8 @@ def test_rounds_links_prints_name_tab_url(cli):
 
 
 def test_rounds_close_reopen_and_list(cli):
-    round_ = rounds.create_round("Ronde A", "Gemeente Test", departments=[("X", [])])
+    round_ = rounds.create_round("Ronde A", "Gemeente Test", departments=[("X", [])],
+                                 secret_key=links.secret_key())
     result = cli.invoke(args=["rounds", "close", str(round_.id)])
     assert result.exit_code == 0
     db.session.expire_all()
@@ -160,7 +163,8 @@ def test_demo_if_empty_does_nothing_on_a_filled_database(cli, login_file):
 
 
 def test_demo_keeps_out_of_a_database_with_other_rounds(cli, login_file):
-    rounds.create_round("Eigen ronde", "Gemeente Echt", departments=[("X", [])])
+    rounds.create_round("Eigen ronde", "Gemeente Echt", departments=[("X", [])],
+                        secret_key=links.secret_key())
     result = cli.invoke(args=["demo", "--if-empty"])
     assert result.exit_code == 0
     assert "niet geladen" in result.output

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from quickscan import links
 from quickscan.extensions import db
 from quickscan.models import Department, Invitation, Response, Round, RoundBank
 from quickscan.services import accounts, rounds, tokens
@@ -38,7 +39,7 @@ def _round(**kwargs) -> Round:
     args = {"name": "Ronde", "municipality": "Gemeente Test",
             "departments": [("Sociaal domein", ["werk"])]}
     args.update(kwargs)
-    return rounds.create_round(**args)
+    return rounds.create_round(**args, secret_key=links.secret_key())
 
 
 # --------------------------------------------------------------------------- login
@@ -257,7 +258,7 @@ def test_add_rename_remove_department(logged_in):
     department = db.session.scalar(select(Department).where(Department.name == "Ruimte"))
     assert department.bank_ids == ["bestuur", "werk"]
     html = logged_in.get(path).get_data(as_text=True)
-    token = rounds.invitation_token(department)
+    token = links.invitation_token(department)
     assert f'value="http://localhost/s/{token}" aria-describedby' in html and "readonly" in html
     assert "data-copy-target" in html
     response = post(logged_in, f"{path}/afdelingen/{department.id}/hernoemen",
@@ -388,12 +389,12 @@ def test_renew_and_revoke_link(logged_in):
     round_ = _round()
     department = round_.departments[0]
     path = f"/rondes/{round_.id}"
-    old = "/s/" + rounds.invitation_token(department)
+    old = "/s/" + links.invitation_token(department)
     assert post(logged_in, f"{path}/afdelingen/{department.id}/link/vernieuwen",
                 form_page=path).status_code == 303
     db.session.expire_all()
     department = db.session.get(Department, department.id)
-    new = "/s/" + rounds.invitation_token(department)
+    new = "/s/" + links.invitation_token(department)
     assert new != old
     html = logged_in.get(path).get_data(as_text=True)
     assert new in html and old not in html

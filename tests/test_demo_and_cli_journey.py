@@ -16,6 +16,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from quickscan.extensions import db
+from quickscan.links import DEFAULT_BASE_URL
 from quickscan.models import (
     RESPONSE_SUBMITTED,
     Answer,
@@ -26,7 +27,6 @@ from quickscan.models import (
     Round,
     User,
 )
-from quickscan.services import rounds
 from quickscan.services.demo import DEMO_EMAIL, DEMO_MUNICIPALITY
 from quickscan.services.results import score
 from tests.rounds_helpers import post
@@ -94,7 +94,7 @@ def test_rounds_create_and_links_open_the_survey(cli, client):
     assert len(set(urls)) == 3
     for name, url in zip("ABC", urls, strict=True):
         parts = urlsplit(url)
-        assert f"{parts.scheme}://{parts.netloc}" == rounds.DEFAULT_BASE_URL
+        assert f"{parts.scheme}://{parts.netloc}" == DEFAULT_BASE_URL
         assert re.fullmatch(r"/s/[A-Za-z0-9_-]{22,}", parts.path), url
         page = client.get(parts.path)
         assert page.status_code == 200, url

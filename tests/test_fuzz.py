@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from quickscan import links
 from quickscan.bank import BankError, load_bank_file, parse_bank, validate_paths
 from quickscan.extensions import db
 from quickscan.models import Answer, Comment, ImportanceRating, Response
@@ -76,8 +77,8 @@ def _snapshot(response_id: int) -> tuple[Any, ...]:
 
 def test_fuzzed_survey_posts(app, test_banks):  # noqa: F811
     round_ = rounds.create_round("Fuzzronde", "Gemeente",
-                                 departments=[("Wonen", ["wonen"])])
-    token = rounds.invitation_token(round_.departments[0]) or ""
+                                 departments=[("Wonen", ["wonen"])], secret_key=links.secret_key())
+    token = links.invitation_token(round_.departments[0]) or ""
     client = app.test_client()
     g.pop("csrf_token", None)
     intro = client.get(f"/s/{token}").get_data(as_text=True)

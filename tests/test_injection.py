@@ -23,6 +23,7 @@ import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
 
+from quickscan import links
 from quickscan.extensions import db
 from quickscan.services import accounts, responses, rounds
 from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
@@ -57,11 +58,11 @@ def injected(app: Flask, test_banks):  # noqa: F811
         '<script>alert("ronde")</script> =HYPERLINK("http://x","y")',
         '=cmd|" /C calc"!A0 <font name="x">',
         description='<img src=x onerror=alert(1)> <b>niet gesloten\n=1+1',
-        departments=departments)
+        departments=departments, secret_key=links.secret_key())
     resume: dict[str, str] = {}
     for index, department in enumerate(round_.departments):
         response, resume_token = responses.start_response(
-            rounds.invitation_token(department) or "")
+            links.invitation_token(department) or "")
         for step in responses.steps(response):
             answers = {qid: str((index + n) % 5) for n, qid in enumerate(step.question_ids)}
             comments = {qid: CORPUS[(index + n) % len(CORPUS)]
@@ -127,7 +128,7 @@ def test_html_pages_are_inert(app, injected):
             assert page.status_code == 200, (path, page.status_code)
             _assert_inert_html(page.get_data(as_text=True), f"{path} ({name})")
     for department in round_.departments:
-        token = rounds.invitation_token(department) or ""
+        token = links.invitation_token(department) or ""
         page = respondent.get(f"/s/{token}")
         assert page.status_code == 409 or page.status_code == 200
         _assert_inert_html(page.get_data(as_text=True), f"/s/ ({department.name})")

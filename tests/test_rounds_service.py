@@ -8,7 +8,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from quickscan import links
 from quickscan.bank import content_hash
+from quickscan.errors import status_for
 from quickscan.extensions import db
 from quickscan.models import (
     RESPONSE_DRAFT,
@@ -37,7 +39,7 @@ def _make_round(**kwargs: object) -> Round:
         "name": "Ronde 2026", "municipality": "Gemeente Test",
         "departments": [("Sociaal domein", ["werk"]), ("Ruimte", ["wonen"])]}
     args.update(kwargs)
-    return rounds.create_round(**args)  # type: ignore[arg-type]
+    return rounds.create_round(**args, secret_key=links.secret_key())  # type: ignore[arg-type]
 
 
 def _start_response(department: Department, *, submitted: bool = False,
@@ -97,7 +99,7 @@ def test_a_chosen_version_is_pinned():
 def test_an_invalid_bank_can_never_be_pinned(banks, departments):
     with pytest.raises(RoundError) as error:
         _make_round(banks=banks, departments=departments)
-    assert error.value.status == 400
+    assert status_for(error.value) == 400
     assert _count(Round) == 0 and _count(RoundBank) == 0 and _count(Department) == 0
 
 
@@ -111,7 +113,7 @@ def test_a_file_changed_after_validation_is_not_pinned(test_banks, old, new, sta
     path.write_text(path.read_text().replace(old, new))
     with pytest.raises(RoundError) as error:
         _make_round()
-    assert error.value.status == status
+    assert status_for(error.value) == status
     assert _count(Round) == 0 and _count(RoundBank) == 0
 
 
@@ -121,14 +123,14 @@ def test_target_overrides_are_validated():
     for overrides in ({"werk/onbekend": 2}, {"werk/thema1": 7}, {"werk/thema1": "x"}):
         with pytest.raises(RoundError) as error:
             _make_round(name="Andere", target_overrides=overrides)
-        assert error.value.status == 400
+        assert status_for(error.value) == 400
     assert _count(Round) == 1
 
 
 def test_round_needs_a_name_and_municipality():
     with pytest.raises(RoundError) as error:
         _make_round(name="  ")
-    assert error.value.status == 422
+    assert status_for(error.value) == 422
     assert "naam" in error.value.message
 
 
@@ -139,24 +141,25 @@ def test_departments_always_include_the_common_bank():
     round_ = _make_round(banks={"wonen": None}, departments=[("Publiekszaken", [])])
     department = round_.departments[0]
     assert department.bank_ids == ["bestuur"]
-    added = rounds.add_department(round_, "Ruimte", ["wonen", "bestuur"])
+    added = rounds.add_department(round_, "Ruimte", ["wonen", "bestuur"],
+                                  secret_key=links.secret_key())
     assert added.bank_ids == ["bestuur", "wonen"]
 
 
 def test_add_department_refuses_banks_outside_the_round():
     round_ = _make_round(departments=[("A", [])])
     with pytest.raises(RoundError) as error:
-        rounds.add_department(round_, "B", ["werk"])
-    assert error.value.status == 400
+        rounds.add_department(round_, "B", ["werk"], secret_key=links.secret_key())
+    assert status_for(error.value) == 400
     assert [d.name for d in round_.departments] == ["A"]
 
 
 def test_department_names_are_unique_and_required():
     round_ = _make_round()
     with pytest.raises(RoundError):
-        rounds.add_department(round_, "sociaal DOMEIN", [])
+        rounds.add_department(round_, "sociaal DOMEIN", [], secret_key=links.secret_key())
     with pytest.raises(RoundError):
-        rounds.add_department(round_, " ", [])
+        rounds.add_department(round_, " ", [], secret_key=links.secret_key())
     with pytest.raises(RoundError):
         _make_round(name="Dubbel", departments=[("X", []), ("x", [])])
     assert _count(Department) == 2
@@ -178,7 +181,7 @@ def test_rename_and_remove_refused_once_answers_exist():
     _start_response(department, answers={"bestuur.thema1.vraag1": "2"})
     with pytest.raises(RoundError) as error:
         rounds.rename_department(department, "Nieuw")
-    assert error.value.status == 409
+    assert status_for(error.value) == 409
     with pytest.raises(RoundError):
         rounds.remove_department(department)
     db.session.expire_all()
@@ -202,7 +205,7 @@ def test_set_department_banks_refuses_banks_outside_the_round(bank_ids):
     department = round_.departments[0]
     with pytest.raises(RoundError) as error:
         rounds.set_department_banks(department, bank_ids)
-    assert error.value.status == 400
+    assert status_for(error.value) == 400
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(Department, department.id).bank_ids == ["bestuur", "wonen"]
@@ -214,7 +217,7 @@ def test_set_department_banks_refused_once_answers_exist():
     _start_response(department)
     with pytest.raises(RoundError) as error:
         rounds.set_department_banks(department, ["werk"])
-    assert error.value.status == 409
+    assert status_for(error.value) == 409
     assert "antwoorden" in error.value.message
     db.session.expire_all()
     assert db.session.get(Department, department.id).bank_ids == ["bestuur", "wonen"]
@@ -225,13 +228,14 @@ def test_departments_cannot_change_while_the_round_is_closed():
     department = next(d for d in round_.departments if d.name == "Ruimte")
     rounds.close_round(round_)
     closed = "Deze ronde is gesloten. Heropen de ronde om afdelingen te wijzigen."
-    for change in (lambda: rounds.add_department(round_, "Nieuw", ["werk"]),
+    for change in (lambda: rounds.add_department(round_, "Nieuw", ["werk"],
+                                                 secret_key=links.secret_key()),
                    lambda: rounds.rename_department(department, "Nieuwe naam"),
                    lambda: rounds.remove_department(department),
                    lambda: rounds.set_department_banks(department, ["werk"])):
         with pytest.raises(RoundError) as error:
             change()
-        assert (error.value.status, error.value.message) == (409, closed)
+        assert (status_for(error.value), error.value.message) == (409, closed)
     db.session.expire_all()
     assert {d.name: d.bank_ids for d in db.session.get(Round, round_.id).departments} == {
         "Sociaal domein": ["bestuur", "werk"], "Ruimte": ["bestuur", "wonen"]}
@@ -245,7 +249,7 @@ def test_departments_cannot_change_while_the_round_is_closed():
 def test_invitation_token_is_long_random_and_stored_only_hashed(app):
     round_ = _make_round()
     department = round_.departments[0]
-    token = rounds.invitation_token(department)
+    token = rounds.invitation_token(department, links.secret_key())
     assert token is not None
     assert len(token) * 6 >= 128  # URL-safe base64: 6 bits a character
     invitation = rounds.active_invitation(department)
@@ -253,23 +257,25 @@ def test_invitation_token_is_long_random_and_stored_only_hashed(app):
     stored = [str(value) for row in db.session.execute(select(Invitation.__table__)).all()
               for value in row]
     assert all(token not in value for value in stored)
-    other = rounds.invitation_token(round_.departments[1])
+    other = rounds.invitation_token(round_.departments[1], links.secret_key())
     assert other != token
-    url = rounds.invitation_url(department)
+    url = links.invitation_url(department)
     assert url == f"http://127.0.0.1:5000/s/{token}"
     app.config["BASE_URL"] = "https://quickscan.example.nl/"
     try:
-        assert rounds.invitation_url(department) == f"https://quickscan.example.nl/s/{token}"
+        assert links.invitation_url(department) == f"https://quickscan.example.nl/s/{token}"
     finally:
         app.config.pop("BASE_URL")
+    assert rounds.invitation_url(department, secret_key=links.secret_key(),
+                                 base_url="https://x.example/") == f"https://x.example/s/{token}"
 
 
 def test_renew_invalidates_the_old_token():
     department = _make_round().departments[0]
-    old = rounds.invitation_token(department)
-    new = rounds.renew_invitation(department)
+    old = rounds.invitation_token(department, links.secret_key())
+    new = rounds.renew_invitation(department, secret_key=links.secret_key())
     assert new != old
-    assert rounds.invitation_token(department) == new
+    assert rounds.invitation_token(department, links.secret_key()) == new
     active = db.session.scalars(select(Invitation).where(Invitation.revoked_at.is_(None))
                                 .where(Invitation.department_id == department.id)).all()
     assert [i.token_hash for i in active] == [tokens.hash_token(new)]
@@ -281,11 +287,14 @@ def test_renew_invalidates_the_old_token():
 def test_revoke_stops_the_link_and_renew_restores_one():
     department = _make_round().departments[0]
     rounds.revoke_invitation(department)
-    assert rounds.invitation_token(department) is None
-    with pytest.raises(RoundError):
-        rounds.invitation_url(department)
-    token = rounds.renew_invitation(department)
-    assert rounds.invitation_url(department).endswith("/s/" + token)
+    assert rounds.invitation_token(department, links.secret_key()) is None
+    with pytest.raises(RoundError) as error:
+        rounds.invitation_url(department,
+                              secret_key=links.secret_key(), base_url="http://localhost")
+    assert status_for(error.value) == 409
+    assert links.invitation_url(department) is None
+    token = rounds.renew_invitation(department, secret_key=links.secret_key())
+    assert links.invitation_url(department).endswith("/s/" + token)
 
 
 # --------------------------------------------------------------------------- state, progress
@@ -331,7 +340,7 @@ def test_update_round_changes_banks_only_before_answers():
     _start_response(social)
     with pytest.raises(RoundError) as error:
         rounds.update_round(round_, "Nog een naam", "Gemeente Test", banks={"werk": None})
-    assert error.value.status == 409
+    assert status_for(error.value) == 409
     db.session.expire_all()
     again = db.session.get(Round, round_.id)
     assert again.name == "Nieuwe naam"

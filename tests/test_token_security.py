@@ -11,6 +11,7 @@ import hmac
 import pytest
 from sqlalchemy import select, text
 
+from quickscan import links
 from quickscan.extensions import db
 from quickscan.models import Invitation, User
 from quickscan.services import accounts, responses, rounds, tokens
@@ -33,8 +34,9 @@ def compare_calls(monkeypatch):
 
 def test_resume_and_invitation_tokens_are_compared_in_constant_time(app, test_banks,  # noqa: F811
                                                                      compare_calls):
-    round_ = rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"])])
-    invitation = rounds.invitation_token(round_.departments[0]) or ""
+    round_ = rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"])],
+                                 secret_key=links.secret_key())
+    invitation = links.invitation_token(round_.departments[0]) or ""
     assert responses.find_invitation(invitation) is not None
     assert compare_calls, "the invitation token was not compared with compare_digest"
     compare_calls.clear()
@@ -44,8 +46,9 @@ def test_resume_and_invitation_tokens_are_compared_in_constant_time(app, test_ba
 
 
 def test_no_token_or_password_is_stored_in_clear(app, test_banks):  # noqa: F811
-    round_ = rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"])])
-    invitation = rounds.invitation_token(round_.departments[0]) or ""
+    round_ = rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"])],
+                                 secret_key=links.secret_key())
+    invitation = links.invitation_token(round_.departments[0]) or ""
     _, resume = responses.start_response(invitation)
     accounts.create_user("beheer@gemeente.example", "geheim-wachtwoord-123")
     dump = []

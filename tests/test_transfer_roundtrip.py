@@ -20,7 +20,7 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 
-from quickscan import create_app
+from quickscan import create_app, links
 from quickscan.extensions import db
 from quickscan.services.banks import reload_catalog
 from tests.rounds_helpers import write_questions
@@ -85,8 +85,8 @@ def _build_round(app: Flask) -> int:
             deadline=datetime.date(2026, 6, 30), banks={"wonen": "1.0.0"},
             departments=[("Wonen & Bouwen", ["wonen"]), ("Sociaal =domein", ["werk"]),
                          ("Leeg", [])],
-            target_overrides={"bestuur/thema1": 4})
-        tokens = {d.name: rounds.invitation_token(d) for d in round_.departments}
+            target_overrides={"bestuur/thema1": 4}, secret_key=links.secret_key())
+        tokens = {d.name: links.invitation_token(d) for d in round_.departments}
         for index in range(7):
             department = ["Wonen & Bouwen", "Sociaal =domein"][index % 2]
             response, _ = responses.start_response(tokens[department] or "")
@@ -196,7 +196,8 @@ def test_round_trip_sqlite_postgresql_sqlite(tmp_path: Path, postgres_url: str):
 
     with postgres.app_context():
         reload_catalog()
-        other = rounds.create_round("Tweede", "Gemeente", departments=[("Extra", [])])
+        other = rounds.create_round("Tweede", "Gemeente", departments=[("Extra", [])],
+                                    secret_key=links.secret_key())
         assert other.id > round_id
         db.session.remove()
     for app in (first, postgres, last):

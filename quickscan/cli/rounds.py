@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import sys
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from quickscan import links as app_links
 from quickscan.models import Round
 from quickscan.services import demo as demo_service
 from quickscan.services import rounds as round_service
@@ -23,6 +25,12 @@ def register(app: Flask) -> None:
 def _fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+def _demo_login_file() -> Path:
+    """Where the demo login is kept (config ``DEMO_LOGIN_FILE``, else the instance folder)."""
+    return demo_service.login_file_in(current_app.instance_path,
+                                      current_app.config.get("DEMO_LOGIN_FILE"))
 
 
 def _round(reference: str) -> Round:
@@ -77,7 +85,7 @@ def create(name: str, municipality: str, departments: tuple[str, ...], banks: tu
         round_ = round_service.create_round(
             name=name, municipality=municipality, description=description,
             deadline=deadline.date() if deadline else None, banks=parsed_banks,
-            departments=parsed_departments)
+            departments=parsed_departments, secret_key=app_links.secret_key())
     except round_service.RoundError as exc:
         _fail(exc.message)
     click.echo(str(round_.id))
@@ -99,9 +107,7 @@ def links(round_ref: str) -> None:
     """Print one line per department: name<TAB>invitation link (revoked links say so)."""
     round_ = _round(round_ref)
     for department in round_.departments:
-        token = round_service.invitation_token(department)
-        url = round_service.url_for_token(token) if token else "(revoked)"
-        click.echo(f"{department.name}\t{url}")
+        click.echo(f"{department.name}\t{app_links.invitation_url(department) or '(revoked)'}")
 
 
 @rounds.command("close")
@@ -135,7 +141,7 @@ def demo(if_empty: bool, seed: int) -> None:
     if not demo_service.database_is_empty():
         if not if_empty:
             _fail("the database already holds rounds; the demo only loads into an empty one")
-        info = demo_service.read_login_info()
+        info = demo_service.read_login_info(_demo_login_file())
         if info:
             click.echo("Er staan al rondes in de database; de demo is niet opnieuw geladen.")
             click.echo(info.rstrip("\n"))
@@ -143,7 +149,8 @@ def demo(if_empty: bool, seed: int) -> None:
             click.echo("Er staan al rondes in de database; de demo is niet geladen.")
         return
     try:
-        result = demo_service.load_demo(seed)
+        result = demo_service.load_demo(seed, secret_key=app_links.secret_key(),
+                                        login_file=_demo_login_file())
     except demo_service.DemoError as exc:
         _fail(str(exc))
     click.echo(f"Demoronde {result.round_id} geladen: {result.departments} afdelingen, "

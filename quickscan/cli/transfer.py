@@ -34,7 +34,7 @@ def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
     ``IMPORT_MAX_BYTES``, too deeply nested, not UTF-8) is refused with a message naming the
     JSON path, exit code 1 and nothing written.
     """
-    from quickscan.services.rounds import base_url
+    from quickscan.links import base_url
 
     try:
         max_bytes = int(current_app.config.get("IMPORT_MAX_BYTES", MAX_FILE_BYTES))

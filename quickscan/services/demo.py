@@ -5,7 +5,9 @@ simulated with a seeded random generator (the same seed gives the same answers),
 department with its own maturity profile, so the results pages have something to show:
 submitted answers, importance ratings, Dutch comments and a couple of unfinished drafts.
 A demo coordinator (``demo@quickscan.local``) gets a freshly generated password, which is
-kept in ``instance/demo-login.txt`` (mode 0600) so ``make run`` can show it again.
+kept in ``instance/demo-login.txt`` (mode 0600) so ``make run`` can show it again; the caller
+says where (:func:`login_file_in`). The round, its responses and the demo user are written in
+one unit of work.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from quickscan.bank import Bank
@@ -36,6 +37,8 @@ from quickscan.models import (
 from quickscan.services import accounts, rounds, tokens
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import round_bank_map
+from quickscan.services.errors import Conflict, DomainError, InvalidInput
+from quickscan.services.uow import unit_of_work
 
 DEMO_EMAIL = "demo@quickscan.local"
 DEMO_MUNICIPALITY = "Gemeente Voorbeeld"
@@ -83,8 +86,16 @@ HIGH_COMMENTS = (
 )
 
 
-class DemoError(RuntimeError):
+class DemoError(DomainError):
     """The demo round cannot be loaded (the database is not empty, or no banks exist)."""
+
+
+class DatabaseNotEmpty(DemoError, Conflict):
+    """Rounds exist already; the demo only loads into an empty database."""
+
+
+class NoBanks(DemoError, InvalidInput):
+    """The questions folder holds no valid bank to build the demo round from."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +111,10 @@ class DemoResult:
     login_file: Path
 
 
-def login_file() -> Path:
-    """Where the demo login is kept (config ``DEMO_LOGIN_FILE``, else the instance folder)."""
-    configured = current_app.config.get("DEMO_LOGIN_FILE")
-    return Path(configured) if configured else Path(current_app.instance_path) / LOGIN_FILE_NAME
+def login_file_in(instance_path: str | Path, configured: str | Path | None = None) -> Path:
+    """Where the demo login is kept: ``configured`` (``DEMO_LOGIN_FILE``), else the instance
+    folder."""
+    return Path(configured) if configured else Path(instance_path) / LOGIN_FILE_NAME
 
 
 def database_is_empty() -> bool:
@@ -111,9 +122,8 @@ def database_is_empty() -> bool:
     return db.session.scalar(select(func.count(Round.id))) == 0
 
 
-def read_login_info() -> str | None:
-    """The stored demo login text, or None when there is none."""
-    path = login_file()
+def read_login_info(path: Path) -> str | None:
+    """The stored demo login text in ``path``, or None when there is none."""
     try:
         return path.read_text(encoding="utf-8")
     except OSError:
@@ -136,11 +146,11 @@ def _write_login_file(path: Path, text: str) -> None:
 
 
 def _demo_user(password: str) -> User:
-    user = db.session.scalar(select(User).where(User.email == DEMO_EMAIL))
-    if user is None:
-        return accounts.create_user(DEMO_EMAIL, password)
-    user.set_password(password)
-    db.session.commit()
+    with unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
+        if user is None:
+            return accounts.create_user(DEMO_EMAIL, password)
+        user.set_password(password)
     return user
 
 
@@ -196,13 +206,23 @@ def _simulate(rng: random.Random, department: Department, profile: DemoDepartmen
     return profile.respondents, profile.drafts
 
 
-def load_demo(seed: int = DEFAULT_SEED) -> DemoResult:
+def load_demo(seed: int = DEFAULT_SEED, *, secret_key: str | bytes, login_file: Path,
+              today: datetime.date | None = None) -> DemoResult:
     """Fill an empty database with the demo round and the demo coordinator.
 
+    ``secret_key`` derives the invitation tokens; the login is written to ``login_file``.
     Raises :class:`DemoError` when a round already exists or the catalog has no banks.
     """
+    with unit_of_work():
+        result = _load_demo(seed, secret_key, login_file, today or datetime.date.today())
+    _write_login_file(login_file, login_text(DEMO_EMAIL, result.password))
+    return result
+
+
+def _load_demo(seed: int, secret_key: str | bytes, login_file: Path,
+               today: datetime.date) -> DemoResult:
     if not database_is_empty():
-        raise DemoError("De database bevat al rondes; de demo wordt alleen in een lege "
+        raise DatabaseNotEmpty("De database bevat al rondes; de demo wordt alleen in een lege "
                         "database geladen.")
     catalog = bank_catalog()
     available = {bank.id for bank in catalog.latest_banks()}
@@ -213,10 +233,9 @@ def load_demo(seed: int = DEFAULT_SEED) -> DemoResult:
         if own or common is not None:
             plan.append((profile, own))
     if not plan:
-        raise DemoError("Er zijn geen geldige vragenlijsten in de map met vragen; de demo "
+        raise NoBanks("Er zijn geen geldige vragenlijsten in de map met vragen; de demo "
                         "kan niet worden geladen.")
     rng = random.Random(seed)
-    today = datetime.date.today()
     round_ = rounds.create_round(
         name=f"Quickscan inclusief beleid {today.year}",
         municipality=DEMO_MUNICIPALITY,
@@ -224,7 +243,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> DemoResult:
                      "inclusief hun beleid is, als basis voor de Lokale Inclusie Agenda. "
                      "De antwoorden zijn gesimuleerd."),
         deadline=today + datetime.timedelta(days=28),
-        departments=[(profile.name, own) for profile, own in plan])
+        departments=[(profile.name, own) for profile, own in plan], secret_key=secret_key)
     banks = round_bank_map(round_)
     by_name = {department.name: department for department in round_.departments}
     now = datetime.datetime.now(datetime.UTC)
@@ -233,10 +252,9 @@ def load_demo(seed: int = DEFAULT_SEED) -> DemoResult:
         done, unfinished = _simulate(rng, by_name[profile.name], profile, banks, now)
         submitted += done
         drafts += unfinished
-    db.session.commit()
     password = secrets.token_urlsafe(12)
     _demo_user(password)
-    path = login_file()
-    _write_login_file(path, login_text(DEMO_EMAIL, password))
+    db.session.flush()
     return DemoResult(round_id=round_.id, departments=len(plan), submitted=submitted,
-                      drafts=drafts, email=DEMO_EMAIL, password=password, login_file=path)
+                      drafts=drafts, email=DEMO_EMAIL, password=password,
+                      login_file=login_file)

@@ -1,8 +1,9 @@
 """Domain exceptions raised by the services.
 
 They carry a Dutch, user-facing message (already translated) and no HTTP status: each
-blueprint maps them to a page in one place (see ``quickscan/views/errors.py`` when present, or
-the blueprint's error handlers). Subclass the kind that fits, e.g. ``class RoundClosed(Conflict)``.
+blueprint maps them to a page in one place (``quickscan.errors.register_domain_errors``; the
+status each kind answers with is in ``quickscan.errors.DOMAIN_STATUSES``). Subclass the kind
+that fits, e.g. ``class RoundClosed(Conflict)``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ class NotFound(DomainError):
 
 class InvalidInput(DomainError):
     """The request's data is malformed or out of range; nothing was written."""
+
+
+class NeedsCorrection(InvalidInput):
+    """Input a user typed and can correct (missing, too long, a name already taken).
+
+    Unlike a plain :class:`InvalidInput` (forged or impossible values, which no form of the
+    app sends), the form is shown again with everything typed and this message.
+    """
 
 
 class Conflict(DomainError):

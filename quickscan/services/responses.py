@@ -8,11 +8,14 @@ another department's answers.
 A saved page is one transaction: the answers, comments and importance rating sent for one step
 are upserted (``INSERT .. ON CONFLICT DO UPDATE``), so two tabs saving at once never duplicate a
 row or fail. Every check happens before the first write, so refused input writes nothing.
-Errors raise a :class:`SurveyError` subclass carrying a Dutch message and an HTTP status.
+Each write runs in one :func:`~quickscan.services.uow.unit_of_work`. Refusals raise a
+:class:`SurveyError` subclass carrying a Dutch message, of the domain kind that fits
+(:mod:`quickscan.services.errors`); no HTTP status, no request.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,16 +32,26 @@ from quickscan.models import (
     COMMENT_MAX_LENGTH,
     RESPONSE_DRAFT,
     RESPONSE_SUBMITTED,
+    ROUND_OPEN,
     Answer,
     Comment,
     Department,
     ImportanceRating,
     Invitation,
     Response,
+    Round,
     utcnow,
 )
 from quickscan.services import tokens
 from quickscan.services.banks import catalog, round_banks
+from quickscan.services.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NeedsCorrection,
+    NotFound,
+)
+from quickscan.services.uow import unit_of_work
 
 #: Seconds a respondent needs per question, for the time estimate on the intro page.
 SECONDS_PER_QUESTION = 20
@@ -48,67 +61,64 @@ IMPORTANCE_VALUES = (1, 2, 3, 4, 5)
 # --------------------------------------------------------------------------- errors
 
 
-class SurveyError(Exception):
-    """A respondent's request was refused; ``message`` is Dutch, ``status`` the HTTP status."""
+class SurveyError(DomainError):
+    """A respondent's request was refused; ``message`` is Dutch."""
 
-    status = 400
     default_message: Any = _l("Dit verzoek kan niet worden verwerkt.")
 
     def __init__(self, message: str | None = None) -> None:
-        self.message = str(message if message is not None else self.default_message)
-        super().__init__(self.message)
+        super().__init__(str(message if message is not None else self.default_message))
 
 
-class NotFoundError(SurveyError):
+class NotFoundError(SurveyError, NotFound):
     """An unknown, revoked or mistyped link, or a step that does not exist."""
 
-    status = 404
     default_message = _l("Deze link is onbekend of niet meer geldig. Vraag de coördinator van "
                          "uw gemeente om de juiste link.")
 
 
-class InvalidAnswerError(SurveyError):
+class MalformedFormError(SurveyError, InvalidInput):
+    """A form no page of the survey sends (an unknown action, a field sent twice)."""
+
+    default_message = _l("Het formulier is ongeldig verstuurd.")
+
+
+class InvalidAnswerError(SurveyError, InvalidInput):
     """A value outside the scale, or a question that is not on this step (forged input)."""
 
-    status = 400
     default_message = _l("Het formulier bevat een antwoord dat niet bestaat.")
 
 
-class UnknownQuestionError(SurveyError):
+class UnknownQuestionError(SurveyError, InvalidInput):
     """A question id that is not among this step's questions (forged input)."""
 
-    status = 400
     default_message = _l("Het formulier bevat een vraag die niet bij deze stap van uw "
                          "vragenlijst hoort.")
 
 
-class InvalidImportanceError(SurveyError):
+class InvalidImportanceError(SurveyError, InvalidInput):
     """An importance rating outside 1-5 (forged input)."""
 
-    status = 400
     default_message = _l("Het belang van een thema moet een getal van 1 tot en met 5 zijn.")
 
 
-class CommentTooLongError(SurveyError):
+class CommentTooLongError(SurveyError, NeedsCorrection):
     """A comment longer than :data:`COMMENT_MAX_LENGTH` characters."""
 
-    status = 422
     default_message = _l("Een toelichting mag hoogstens %(max)s tekens hebben.",
                          max=COMMENT_MAX_LENGTH)
 
 
-class ResponseSubmittedError(SurveyError):
+class ResponseSubmittedError(SurveyError, Conflict):
     """A change to a response that has already been submitted."""
 
-    status = 409
     default_message = _l("U hebt deze vragenlijst al ingediend. De antwoorden kunnen niet meer "
                          "worden gewijzigd.")
 
 
-class RoundClosedError(SurveyError):
+class RoundClosedError(SurveyError, Conflict):
     """A change while the round is closed."""
 
-    status = 409
     default_message = _l("Deze ronde is gesloten. Er kunnen geen antwoorden meer worden "
                          "gegeven of gewijzigd.")
 
@@ -259,7 +269,8 @@ def first_open_step(response: Response) -> int:
 # --------------------------------------------------------------------------- writing
 
 
-def _check_writable(response: Response) -> None:
+def check_writable(response: Response) -> None:
+    """Refuse a change to a submitted response or while the round is closed."""
     if response.is_submitted:
         raise ResponseSubmittedError()
     if not response.department.round.is_open:
@@ -304,36 +315,54 @@ def _insert(model: type[Any]) -> Any:
     raise RuntimeError(f"upserts are not implemented for the {dialect} database")
 
 
-def _touch_draft(response: Response) -> None:
-    """Mark the response as changed; refuse when it was submitted meanwhile (row lock)."""
-    result = db.session.execute(
-        update(Response)
-        .where(Response.id == response.id, Response.status == RESPONSE_DRAFT)
-        .values(updated_at=utcnow()))
+def _writable_draft(response: Response) -> Any:
+    """The condition under which a response may change: a draft in an open round."""
+    open_departments = (select(Department.id).join(Round, Department.round_id == Round.id)
+                        .where(Round.status == ROUND_OPEN))
+    return ((Response.id == response.id) & (Response.status == RESPONSE_DRAFT)
+            & Response.department_id.in_(open_departments))
+
+
+def _refused_meanwhile(response: Response) -> SurveyError:
+    """Why a write found the response no longer writable (submitted or closed meanwhile)."""
+    db.session.expire(response)
+    db.session.expire(response.department.round)
+    try:
+        check_writable(response)
+    except SurveyError as error:
+        return error
+    return ResponseSubmittedError()
+
+
+def _touch_draft(response: Response, now: datetime.datetime) -> None:
+    """Mark the response as changed (a row lock); refuse when it was submitted or its round
+    closed meanwhile."""
+    result = db.session.execute(update(Response).where(_writable_draft(response))
+                                .values(updated_at=now))
     if getattr(result, "rowcount", 0) != 1:
-        db.session.rollback()
-        raise ResponseSubmittedError()
+        raise _refused_meanwhile(response)
 
 
 def save_page(response: Response, step: int, answers: Mapping[str, str],
-              comments: Mapping[str, str], importance: int | None) -> None:
+              comments: Mapping[str, str], importance: int | None, *,
+              now: datetime.datetime | None = None) -> None:
     """Save one step's answers, comments and importance rating in one transaction.
 
     Answers and comments sent are upserted; questions not sent are left as they are; an empty
     comment deletes the stored one. Everything is checked before anything is written.
     """
-    _check_writable(response)
+    check_writable(response)
     current = get_step(response, step)
     cleaned = validate_page(current, answers, comments, importance)
-    now = utcnow()
-    try:
-        _touch_draft(response)
+    now = now or utcnow()
+    with unit_of_work() as session:
+        _touch_draft(response, now)
         if answers:
             stmt = _insert(Answer).values([
                 {"response_id": response.id, "question_id": qid, "value": value,
                  "updated_at": now}
                 for qid, value in answers.items()])
-            db.session.execute(stmt.on_conflict_do_update(
+            session.execute(stmt.on_conflict_do_update(
                 index_elements=["response_id", "question_id"],
                 set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at}))
         filled = {qid: text for qid, text in cleaned.items() if text}
@@ -342,23 +371,19 @@ def save_page(response: Response, step: int, answers: Mapping[str, str],
             stmt = _insert(Comment).values([
                 {"response_id": response.id, "question_id": qid, "text": text}
                 for qid, text in filled.items()])
-            db.session.execute(stmt.on_conflict_do_update(
+            session.execute(stmt.on_conflict_do_update(
                 index_elements=["response_id", "question_id"],
                 set_={"text": stmt.excluded.text}))
         if emptied:
-            db.session.execute(delete(Comment).where(Comment.response_id == response.id,
-                                                     Comment.question_id.in_(emptied)))
+            session.execute(delete(Comment).where(Comment.response_id == response.id,
+                                                  Comment.question_id.in_(emptied)))
         if importance is not None:
             stmt = _insert(ImportanceRating).values(
                 response_id=response.id, bank_id=current.bank.id, theme_id=current.theme.id,
                 value=importance)
-            db.session.execute(stmt.on_conflict_do_update(
+            session.execute(stmt.on_conflict_do_update(
                 index_elements=["response_id", "bank_id", "theme_id"],
                 set_={"value": stmt.excluded.value}))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     db.session.refresh(response)
 
 
@@ -375,28 +400,26 @@ def start_response(invitation_token: str) -> tuple[Response, str]:
     if not invitation.department.round.is_open:
         raise RoundClosedError()
     resume_token = tokens.new_resume_token()
-    response = Response(department_id=invitation.department_id,
-                        resume_token_hash=tokens.hash_token(resume_token),
-                        status=RESPONSE_DRAFT)
-    db.session.add(response)
-    db.session.commit()
+    with unit_of_work() as session:
+        response = Response(department_id=invitation.department_id,
+                            resume_token_hash=tokens.hash_token(resume_token),
+                            status=RESPONSE_DRAFT)
+        session.add(response)
     return response, resume_token
 
 
-def submit(response: Response) -> None:
+def submit(response: Response, *, now: datetime.datetime | None = None) -> None:
     """Submit a response; it is read-only afterwards.
 
     Raises :class:`ResponseSubmittedError` when already submitted and :class:`RoundClosedError`
     when the round is closed.
     """
-    _check_writable(response)
-    now = utcnow()
-    result = db.session.execute(
-        update(Response)
-        .where(Response.id == response.id, Response.status == RESPONSE_DRAFT)
-        .values(status=RESPONSE_SUBMITTED, submitted_at=now, updated_at=now))
-    if getattr(result, "rowcount", 0) != 1:
-        db.session.rollback()
-        raise ResponseSubmittedError()
-    db.session.commit()
+    check_writable(response)
+    now = now or utcnow()
+    with unit_of_work() as session:
+        result = session.execute(
+            update(Response).where(_writable_draft(response))
+            .values(status=RESPONSE_SUBMITTED, submitted_at=now, updated_at=now))
+        if getattr(result, "rowcount", 0) != 1:
+            raise _refused_meanwhile(response)
     db.session.refresh(response)

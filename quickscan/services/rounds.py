@@ -1,9 +1,12 @@
 """Rounds: create and edit rounds, pin bank versions, manage departments and invitation links.
 
-Every write to rounds, departments and invitations goes through this module. Errors raise
-:class:`RoundError` with a Dutch message and the HTTP status a view should answer with
-(400 for forged or impossible values, 409 for a change the round's state forbids, 422 for
-input the user can correct).
+Every write to rounds, departments and invitations goes through this module, each in one
+:func:`~quickscan.services.uow.unit_of_work`. Refusals raise a :class:`RoundError` with a
+Dutch message, of the domain kind that fits (:mod:`quickscan.services.errors`): a forged or
+impossible value is :class:`ForgedRoundInput` (an ``InvalidInput``), input the coordinator can
+correct is :class:`RoundInputError` (``NeedsCorrection``), a change the round's state forbids
+is a :class:`RoundConflict`. Nothing here knows HTTP or reads the request: the secret key that
+derives invitation tokens and the base URL of links are arguments.
 
 A bank can only be pinned when the catalog holds it as a valid bank file; pinning re-reads the
 file, checks its content hash against the validated one and stores both the hash and a
@@ -18,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from quickscan.bank import (
     Bank,
@@ -46,19 +50,46 @@ from quickscan.models import (
 from quickscan.services import tokens
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import round_bank_map, round_banks
+from quickscan.services.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NeedsCorrection,
+)
+from quickscan.services.uow import unit_of_work
 
 NAME_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+SecretKey = str | bytes
 
 
-class RoundError(ValueError):
+class RoundError(DomainError):
     """A round could not be changed; ``message`` is Dutch and shown to the user."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+
+class ForgedRoundInput(RoundError, InvalidInput):
+    """A value no form of the app sends: an unknown bank, version, theme or level."""
+
+
+class RoundInputError(RoundError, NeedsCorrection):
+    """Input the coordinator can correct: a missing or too long text, a name already taken."""
+
+
+class RoundConflict(RoundError, Conflict):
+    """The round's state forbids the change: answers were given, a bank file changed."""
+
+
+class RoundClosed(RoundConflict):
+    """Departments change only while the round is open."""
+
+
+class LinkRevoked(RoundConflict):
+    """The department's invitation link was revoked; there is no link to show."""
+
+
+class DepartmentAddedMeanwhile(RoundConflict):
+    """Another request added a department with the same name at the same moment."""
 
 
 # --------------------------------------------------------------------------- reading
@@ -111,29 +142,30 @@ def _clean_text(value: str | None, label: str, *, required: bool = True,
                 max_length: int = NAME_MAX_LENGTH, multiline: bool = False) -> str:
     """Strip (and for one-line fields collapse) whitespace; check presence and length."""
     if value is not None and not isinstance(value, str):
-        raise RoundError(_("Ongeldige waarde voor %(label)s.", label=label), 400)
+        raise ForgedRoundInput(_("Ongeldige waarde voor %(label)s.", label=label))
     text = (value or "").strip() if multiline else " ".join((value or "").split())
     if required and not text:
-        raise RoundError(_("Vul %(label)s in.", label=label))
+        raise RoundInputError(_("Vul %(label)s in.", label=label))
     if len(text) > max_length:
-        raise RoundError(_("De tekst bij %(label)s is te lang: hoogstens %(max)d tekens.",
-                           label=label, max=max_length))
+        raise RoundInputError(_("De tekst bij %(label)s is te lang: hoogstens %(max)d tekens.",
+                                label=label, max=max_length))
     return text
 
 
 def _check_deadline(deadline: datetime.date | None) -> datetime.date | None:
     if deadline is not None and not isinstance(deadline, datetime.date):
-        raise RoundError(_("De deadline is geen geldige datum."), 400)
+        raise ForgedRoundInput(_("De deadline is geen geldige datum."))
     return deadline
 
 
 def _resolve_bank(catalog: Catalog, bank_id: str, version: str | None) -> Bank:
     """The valid bank version the catalog holds; forged or invalid ids are refused (400)."""
     if not isinstance(bank_id, str) or not catalog.versions(bank_id):
-        raise RoundError(_("Onbekende of ongeldige vragenlijst: %(bank)s.", bank=str(bank_id)), 400)
+        raise ForgedRoundInput(_("Onbekende of ongeldige vragenlijst: %(bank)s.",
+                                 bank=str(bank_id)))
     if version is not None and version not in catalog.versions(bank_id):
-        raise RoundError(_("Onbekende versie %(version)s van vragenlijst %(bank)s.",
-                           version=str(version), bank=bank_id), 400)
+        raise ForgedRoundInput(_("Onbekende versie %(version)s van vragenlijst %(bank)s.",
+                                 version=str(version), bank=bank_id))
     return catalog.get(bank_id, version)
 
 
@@ -144,17 +176,18 @@ def _pin(catalog: Catalog, bank: Bank, position: int) -> RoundBank:
         content = bank_content(path)
         snapshot = bank_from_snapshot(content)
     except (OSError, BankError, ValueError, yaml.YAMLError) as exc:
-        raise RoundError(_("Vragenlijst %(bank)s %(version)s is niet geldig en kan niet "
-                           "worden gebruikt.", bank=bank.id, version=bank.version), 400) from exc
+        raise ForgedRoundInput(_("Vragenlijst %(bank)s %(version)s is niet geldig en kan niet "
+                                 "worden gebruikt.", bank=bank.id, version=bank.version)
+                               ) from exc
     sha256 = content_hash(content)
     if sha256 != bank.sha256 or snapshot.id != bank.id or snapshot.version != bank.version:
         # The file changed after it was validated: refuse rather than pin unchecked content.
         from quickscan.services.banks import reload_catalog
 
         reload_catalog()
-        raise RoundError(_("Vragenlijst %(bank)s %(version)s is gewijzigd sinds hij werd "
-                           "gecontroleerd; probeer het opnieuw.", bank=bank.id,
-                           version=bank.version), 409)
+        raise RoundConflict(_("Vragenlijst %(bank)s %(version)s is gewijzigd sinds hij werd "
+                              "gecontroleerd; probeer het opnieuw.", bank=bank.id,
+                              version=bank.version))
     return RoundBank(bank_id=bank.id, version=bank.version, sha256=sha256, content=content,
                      position=position)
 
@@ -171,12 +204,12 @@ def _department_banks(bank_ids: Iterable[str], pinned: Sequence[str], common_id:
     chosen = set(bank_ids)
     unknown = sorted(chosen - set(pinned))
     if unknown:
-        raise RoundError(_("Vragenlijst %(bank)s hoort niet bij deze ronde.",
-                           bank=", ".join(unknown)), 400)
+        raise ForgedRoundInput(_("Vragenlijst %(bank)s hoort niet bij deze ronde.",
+                                 bank=", ".join(unknown)))
     if common_id is not None:
         chosen.add(common_id)
     if not chosen:
-        raise RoundError(_("Kies minstens één vragenlijst voor de afdeling."))
+        raise RoundInputError(_("Kies minstens één vragenlijst voor de afdeling."))
     return [bank_id for bank_id in pinned if bank_id in chosen]
 
 
@@ -191,7 +224,7 @@ def _check_department_name(round_: Round, name: str, *, exclude: Department | No
     name = _clean_text(name, _("de naam van de afdeling"))
     for other in round_.departments:
         if other is not exclude and other.name.casefold() == name.casefold():
-            raise RoundError(_("Er is al een afdeling met de naam %(name)s.", name=name))
+            raise RoundInputError(_("Er is al een afdeling met de naam %(name)s.", name=name))
     return name
 
 
@@ -203,13 +236,13 @@ def _check_overrides(banks: Mapping[str, Bank], overrides: Mapping[str, Any] | N
         bank_id, _sep, theme_id = str(key).partition("/")
         bank = banks.get(bank_id)
         if bank is None or theme_id not in {theme.id for theme in bank.themes}:
-            raise RoundError(_("Onbekend thema: %(theme)s.", theme=str(key)), 400)
+            raise ForgedRoundInput(_("Onbekend thema: %(theme)s.", theme=str(key)))
         try:
             value = int(level)
         except (TypeError, ValueError):
-            raise RoundError(_("Het doelniveau moet 0 tot en met 4 zijn."), 400) from None
+            raise ForgedRoundInput(_("Het doelniveau moet 0 tot en met 4 zijn.")) from None
         if str(level).strip() != str(value) or not 0 <= value <= 4:
-            raise RoundError(_("Het doelniveau moet 0 tot en met 4 zijn."), 400)
+            raise ForgedRoundInput(_("Het doelniveau moet 0 tot en met 4 zijn."))
         if value != bank.theme(theme_id).target:
             clean[f"{bank_id}/{theme_id}"] = value
     return clean
@@ -222,48 +255,51 @@ def create_round(name: str, municipality: str, description: str = "",
                  deadline: datetime.date | None = None,
                  banks: Mapping[str, str | None] | None = None,
                  departments: Sequence[tuple[str, Sequence[str]]] = (),
-                 target_overrides: Mapping[str, Any] | None = None) -> Round:
+                 target_overrides: Mapping[str, Any] | None = None, *,
+                 secret_key: SecretKey) -> Round:
     """Create a round, pin its bank versions and add its departments, in one transaction.
 
     ``banks`` maps bank ids to a version (None: the newest). The common bank is always
     included, and so is every bank a department answers (newest version unless given).
+    ``secret_key`` derives the departments' invitation tokens.
     """
-    name = _clean_text(name, _("de naam van de ronde"))
-    municipality = _clean_text(municipality, _("de gemeente"))
-    description = _clean_text(description, _("de toelichting"), required=False,
-                              max_length=DESCRIPTION_MAX_LENGTH, multiline=True)
-    deadline = _check_deadline(deadline)
-    catalog = bank_catalog()
-    chosen: dict[str, str | None] = dict(banks or {})
-    common = catalog.common_bank()
-    if common is not None:
-        chosen.setdefault(common.id, None)
-    for _name, bank_ids in departments:
-        for bank_id in bank_ids:
-            chosen.setdefault(bank_id, None)
-    resolved = {bank_id: _resolve_bank(catalog, bank_id, version)
-                for bank_id, version in chosen.items()}
-    if not resolved:
-        raise RoundError(_("Kies minstens één vragenlijst."))
-    round_ = Round(name=name, municipality=municipality, description=description,
-                   deadline=deadline, status=ROUND_OPEN, target_overrides={})
-    pinned = _ordered(catalog, resolved)
-    round_.banks = [_pin(catalog, resolved[bank_id], position)
-                    for position, bank_id in enumerate(pinned)]
-    round_.target_overrides = _check_overrides(resolved, target_overrides)
-    common_id = common.id if common is not None else None
-    seen: set[str] = set()
-    for dept_name, bank_ids in departments:
-        clean_name = _clean_text(dept_name, _("de naam van de afdeling"))
-        if clean_name.casefold() in seen:
-            raise RoundError(_("Er is al een afdeling met de naam %(name)s.", name=clean_name))
-        seen.add(clean_name.casefold())
-        department = Department(name=clean_name,
-                                bank_ids=_department_banks(bank_ids, pinned, common_id))
-        department.invitations = [_new_invitation()]
-        round_.departments.append(department)
-    db.session.add(round_)
-    db.session.commit()
+    with unit_of_work() as session:
+        name = _clean_text(name, _("de naam van de ronde"))
+        municipality = _clean_text(municipality, _("de gemeente"))
+        description = _clean_text(description, _("de toelichting"), required=False,
+                                  max_length=DESCRIPTION_MAX_LENGTH, multiline=True)
+        deadline = _check_deadline(deadline)
+        catalog = bank_catalog()
+        chosen: dict[str, str | None] = dict(banks or {})
+        common = catalog.common_bank()
+        if common is not None:
+            chosen.setdefault(common.id, None)
+        for _name, bank_ids in departments:
+            for bank_id in bank_ids:
+                chosen.setdefault(bank_id, None)
+        resolved = {bank_id: _resolve_bank(catalog, bank_id, version)
+                    for bank_id, version in chosen.items()}
+        if not resolved:
+            raise RoundInputError(_("Kies minstens één vragenlijst."))
+        round_ = Round(name=name, municipality=municipality, description=description,
+                       deadline=deadline, status=ROUND_OPEN, target_overrides={})
+        pinned = _ordered(catalog, resolved)
+        round_.banks = [_pin(catalog, resolved[bank_id], position)
+                        for position, bank_id in enumerate(pinned)]
+        round_.target_overrides = _check_overrides(resolved, target_overrides)
+        common_id = common.id if common is not None else None
+        seen: set[str] = set()
+        for dept_name, bank_ids in departments:
+            clean_name = _clean_text(dept_name, _("de naam van de afdeling"))
+            if clean_name.casefold() in seen:
+                raise RoundInputError(_("Er is al een afdeling met de naam %(name)s.",
+                                        name=clean_name))
+            seen.add(clean_name.casefold())
+            department = Department(name=clean_name,
+                                    bank_ids=_department_banks(bank_ids, pinned, common_id))
+            department.invitations = [_new_invitation(secret_key)]
+            round_.departments.append(department)
+        session.add(round_)
     return round_
 
 
@@ -275,162 +311,186 @@ def update_round(round_: Round, name: str, municipality: str, description: str =
 
     ``banks`` None leaves the pinned banks as they are; otherwise it lists the banks to keep
     or add, with a version (None: keep the pinned version, or the newest for a new bank).
-    A bank that is dropped is also dropped from every department. ``target_overrides`` None leaves the overrides as they are.
+    A bank that is dropped is also dropped from every department. ``target_overrides`` None
+    leaves the overrides as they are. One transaction: a refusal changes nothing.
     """
-    try:
-        return _update_round(round_, name, municipality, description, deadline, banks,
-                             target_overrides)
-    except RoundError:
-        db.session.rollback()
-        raise
+    with unit_of_work():
+        _update_round(round_, name, municipality, description, deadline, banks,
+                      target_overrides)
+    return round_
 
 
 def _update_round(round_: Round, name: str, municipality: str, description: str,
                   deadline: datetime.date | None, banks: Mapping[str, str | None] | None,
-                  target_overrides: Mapping[str, Any] | None) -> Round:
+                  target_overrides: Mapping[str, Any] | None) -> None:
     name = _clean_text(name, _("de naam van de ronde"))
     municipality = _clean_text(municipality, _("de gemeente"))
     description = _clean_text(description, _("de toelichting"), required=False,
                               max_length=DESCRIPTION_MAX_LENGTH, multiline=True)
     deadline = _check_deadline(deadline)
-    current = {rb.bank_id: rb.version for rb in round_.banks}
     if banks is not None:
-        catalog = bank_catalog()
-        chosen: dict[str, str | None] = dict(banks)
-        common_id = _common_id(round_)
-        if common_id is not None:
-            chosen.setdefault(common_id, current[common_id])
-        else:
-            common = catalog.common_bank()
-            if common is not None:
-                chosen.setdefault(common.id, None)
-        # An unchanged pinned bank keeps its snapshot, even when the file is gone or changed.
-        changed = {bank_id: version for bank_id, version in chosen.items()
-                   if bank_id not in current or (version is not None
-                                                 and version != current[bank_id])}
-        if changed or set(current) - set(chosen):
-            resolved = {bank_id: _resolve_bank(catalog, bank_id, version)
-                        for bank_id, version in changed.items()}
-            if round_has_responses(round_):
-                raise RoundError(_("De vragenlijsten kunnen niet meer worden gewijzigd: er zijn "
-                                   "al antwoorden gegeven."), 409)
-            if not chosen:
-                raise RoundError(_("Kies minstens één vragenlijst."))
-            pinned = _ordered(catalog, chosen)
-            rows = {rb.bank_id: rb for rb in round_.banks if rb.bank_id in chosen}
-            for bank_id, bank in resolved.items():
-                fresh = _pin(catalog, bank, 0)
-                row = rows.get(bank_id)
-                if row is None:
-                    rows[bank_id] = fresh
-                else:  # update in place: (round, bank) is unique
-                    row.version, row.sha256, row.content = fresh.version, fresh.sha256, fresh.content
-            round_.banks = [rows[bank_id] for bank_id in pinned]
-            for position, row in enumerate(round_.banks):
-                row.position = position
-            db.session.flush()
-            for department in round_.departments:
-                kept = [b for b in pinned if b in department.bank_ids]
-                common_now = _common_id(round_)
-                if common_now is not None and common_now not in kept:
-                    kept.insert(0, common_now)
-                department.bank_ids = [b for b in pinned if b in kept]
-            overrides = {key: level for key, level in (round_.target_overrides or {}).items()
-                         if key.partition("/")[0] in chosen}
-            round_.target_overrides = overrides
+        _update_banks(round_, banks)
     if target_overrides is not None:
         round_.target_overrides = _check_overrides(round_bank_map(round_), target_overrides)
     round_.name = name
     round_.municipality = municipality
     round_.description = description
     round_.deadline = deadline
-    db.session.commit()
-    return round_
+
+
+def _update_banks(round_: Round, banks: Mapping[str, str | None]) -> None:
+    """Re-pin the round's banks to ``banks`` (see :func:`update_round`)."""
+    current = {rb.bank_id: rb.version for rb in round_.banks}
+    catalog = bank_catalog()
+    chosen: dict[str, str | None] = dict(banks)
+    common_id = _common_id(round_)
+    if common_id is not None:
+        chosen.setdefault(common_id, current[common_id])
+    else:
+        common = catalog.common_bank()
+        if common is not None:
+            chosen.setdefault(common.id, None)
+    # An unchanged pinned bank keeps its snapshot, even when the file is gone or changed.
+    changed = {bank_id: version for bank_id, version in chosen.items()
+               if bank_id not in current or (version is not None
+                                             and version != current[bank_id])}
+    if not changed and not set(current) - set(chosen):
+        return
+    resolved = {bank_id: _resolve_bank(catalog, bank_id, version)
+                for bank_id, version in changed.items()}
+    if round_has_responses(round_):
+        raise RoundConflict(_("De vragenlijsten kunnen niet meer worden gewijzigd: er zijn "
+                              "al antwoorden gegeven."))
+    if not chosen:
+        raise RoundInputError(_("Kies minstens één vragenlijst."))
+    pinned = _ordered(catalog, chosen)
+    rows = {rb.bank_id: rb for rb in round_.banks if rb.bank_id in chosen}
+    for bank_id, bank in resolved.items():
+        fresh = _pin(catalog, bank, 0)
+        row = rows.get(bank_id)
+        if row is None:
+            rows[bank_id] = fresh
+        else:  # update in place: (round, bank) is unique
+            row.version, row.sha256, row.content = fresh.version, fresh.sha256, fresh.content
+    round_.banks = [rows[bank_id] for bank_id in pinned]
+    for position, row in enumerate(round_.banks):
+        row.position = position
+    db.session.flush()
+    for department in round_.departments:
+        kept = [b for b in pinned if b in department.bank_ids]
+        common_now = _common_id(round_)
+        if common_now is not None and common_now not in kept:
+            kept.insert(0, common_now)
+        department.bank_ids = [b for b in pinned if b in kept]
+    round_.target_overrides = {key: level
+                               for key, level in (round_.target_overrides or {}).items()
+                               if key.partition("/")[0] in chosen}
 
 
 def close_round(round_: Round) -> None:
     """Close a round: respondents can no longer change anything."""
-    round_.status = ROUND_CLOSED
-    db.session.commit()
+    with unit_of_work():
+        round_.status = ROUND_CLOSED
 
 
 def reopen_round(round_: Round) -> None:
     """Reopen a closed round."""
-    round_.status = ROUND_OPEN
-    db.session.commit()
+    with unit_of_work():
+        round_.status = ROUND_OPEN
 
 
 # --------------------------------------------------------------------------- departments
 
 
 def _check_open(round_: Round) -> None:
-    """Departments change only while the round is open; a closed round answers 409."""
+    """Departments change only while the round is open."""
     if not round_.is_open:
-        raise RoundError(_("Deze ronde is gesloten. Heropen de ronde om afdelingen te "
-                           "wijzigen."), 409)
+        raise RoundClosed(_("Deze ronde is gesloten. Heropen de ronde om afdelingen te "
+                            "wijzigen."))
 
 
-def add_department(round_: Round, name: str, bank_ids: Sequence[str]) -> Department:
+def _flush_department(session: Session, name: str) -> None:
+    """Write the department now; a name another request took meanwhile is a conflict.
+
+    The unique constraint on (round, name) catches two simultaneous adds or renames that each
+    passed the name check before the other was written.
+    """
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise DepartmentAddedMeanwhile(_(
+            "Er is zojuist al een afdeling met de naam %(name)s opgeslagen, waarschijnlijk "
+            "door iemand anders. Er is niets dubbel opgeslagen; bekijk de lijst van "
+            "afdelingen hieronder.", name=name)) from exc
+
+
+def add_department(round_: Round, name: str, bank_ids: Sequence[str], *,
+                   secret_key: SecretKey) -> Department:
     """Add a department answering the common bank plus ``bank_ids`` (all pinned to the round).
 
-    Refused (409) while the round is closed.
+    Refused while the round is closed (:class:`RoundClosed`) and when another request added
+    the same name at the same moment (:class:`DepartmentAddedMeanwhile`).
     """
-    _check_open(round_)
-    name = _check_department_name(round_, name)
-    pinned = [rb.bank_id for rb in round_.banks]
-    department = Department(name=name,
-                            bank_ids=_department_banks(bank_ids, pinned, _common_id(round_)))
-    department.invitations = [_new_invitation()]
-    round_.departments.append(department)
-    db.session.commit()
+    with unit_of_work() as session:
+        _check_open(round_)
+        name = _check_department_name(round_, name)
+        pinned = [rb.bank_id for rb in round_.banks]
+        department = Department(name=name,
+                                bank_ids=_department_banks(bank_ids, pinned, _common_id(round_)))
+        department.invitations = [_new_invitation(secret_key)]
+        round_.departments.append(department)
+        _flush_department(session, name)
     return department
 
 
 def rename_department(department: Department, name: str) -> Department:
     """Rename a department; refused once respondents have started or while the round is closed."""
-    _check_open(department.round)
-    if has_responses(department):
-        raise RoundError(_("Afdeling %(name)s kan niet meer worden hernoemd: er zijn al "
-                           "antwoorden gegeven.", name=department.name), 409)
-    department.name = _check_department_name(department.round, name, exclude=department)
-    db.session.commit()
+    with unit_of_work() as session:
+        _check_open(department.round)
+        if has_responses(department):
+            raise RoundConflict(_("Afdeling %(name)s kan niet meer worden hernoemd: er zijn al "
+                                  "antwoorden gegeven.", name=department.name))
+        department.name = _check_department_name(department.round, name, exclude=department)
+        _flush_department(session, department.name)
     return department
 
 
 def remove_department(department: Department) -> None:
     """Remove a department and its invitation; refused once respondents have started or while
     the round is closed."""
-    _check_open(department.round)
-    if has_responses(department):
-        raise RoundError(_("Afdeling %(name)s kan niet meer worden verwijderd: er zijn al "
-                           "antwoorden gegeven.", name=department.name), 409)
-    department.round.departments.remove(department)  # delete-orphan removes it and its links
-    db.session.commit()
+    with unit_of_work():
+        _check_open(department.round)
+        if has_responses(department):
+            raise RoundConflict(_("Afdeling %(name)s kan niet meer worden verwijderd: er zijn "
+                                  "al antwoorden gegeven.", name=department.name))
+        department.round.departments.remove(department)  # delete-orphan removes its links
 
 
 def set_department_banks(department: Department, bank_ids: Sequence[str]) -> Department:
     """Change which banks a department answers: the common bank plus ``bank_ids``.
 
-    Only banks pinned to the round are accepted (others: 400, nothing written). Refused (409)
-    once respondents have started for the department or while the round is closed.
+    Only banks pinned to the round are accepted (others: :class:`ForgedRoundInput`, nothing
+    written). Refused once respondents have started for the department or while the round is
+    closed.
     """
-    round_ = department.round
-    _check_open(round_)
-    if has_responses(department):
-        raise RoundError(_("De vragenlijsten van afdeling %(name)s kunnen niet meer worden "
-                           "gewijzigd: er zijn al antwoorden gegeven.", name=department.name), 409)
-    pinned = [rb.bank_id for rb in round_.banks]
-    department.bank_ids = _department_banks(bank_ids, pinned, _common_id(round_))
-    db.session.commit()
+    with unit_of_work():
+        round_ = department.round
+        _check_open(round_)
+        if has_responses(department):
+            raise RoundConflict(_("De vragenlijsten van afdeling %(name)s kunnen niet meer "
+                                  "worden gewijzigd: er zijn al antwoorden gegeven.",
+                                  name=department.name))
+        pinned = [rb.bank_id for rb in round_.banks]
+        department.bank_ids = _department_banks(bank_ids, pinned, _common_id(round_))
     return department
 
 
 # --------------------------------------------------------------------------- invitations
 
 
-def _new_invitation() -> Invitation:
+def _new_invitation(secret_key: SecretKey) -> Invitation:
     salt = tokens.new_salt()
-    token = tokens.invitation_token(current_app.config["SECRET_KEY"], salt)
+    token = tokens.invitation_token(secret_key, salt)
     return Invitation(token_salt=salt, token_hash=tokens.hash_token(token))
 
 
@@ -442,57 +502,48 @@ def active_invitation(department: Department) -> Invitation | None:
     return None
 
 
-def invitation_token(department: Department) -> str | None:
+def invitation_token(department: Department, secret_key: SecretKey) -> str | None:
     """The department's current invitation token, or None when its link is revoked."""
     invitation = active_invitation(department)
     if invitation is None:
         return None
-    return tokens.invitation_token(current_app.config["SECRET_KEY"], invitation.token_salt)
+    return tokens.invitation_token(secret_key, invitation.token_salt)
 
 
-def base_url() -> str:
-    """The address respondents reach the app on: ``BASE_URL``, else the request's host."""
-    configured = current_app.config.get("BASE_URL")
-    if configured:
-        return str(configured).rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return DEFAULT_BASE_URL
+def url_for_token(token: str, base_url: str) -> str:
+    """The absolute survey address for an invitation token under ``base_url``."""
+    return f"{base_url.rstrip('/')}/s/{token}"
 
 
-def url_for_token(token: str) -> str:
-    """The absolute survey address for an invitation token."""
-    return f"{base_url()}/s/{token}"
-
-
-def invitation_url(department: Department) -> str:
-    """The department's absolute invitation link (RoundError when it is revoked)."""
-    token = invitation_token(department)
+def invitation_url(department: Department, *, secret_key: SecretKey, base_url: str) -> str:
+    """The department's absolute invitation link (:class:`LinkRevoked` when it is revoked)."""
+    token = invitation_token(department, secret_key)
     if token is None:
-        raise RoundError(_("De link van afdeling %(name)s is ingetrokken.",
-                           name=department.name), 409)
-    return url_for_token(token)
+        raise LinkRevoked(_("De link van afdeling %(name)s is ingetrokken.",
+                            name=department.name))
+    return url_for_token(token, base_url)
 
 
-def renew_invitation(department: Department) -> str:
+def _revoke_all(department: Department, now: datetime.datetime) -> None:
+    for invitation in department.invitations:
+        if invitation.revoked_at is None:
+            invitation.revoked_at = now
+
+
+def renew_invitation(department: Department, *, secret_key: SecretKey,
+                     now: datetime.datetime | None = None) -> str:
     """Give the department a new link; the old one stops working. Returns the new token."""
-    now = utcnow()
-    for invitation in department.invitations:
-        if invitation.revoked_at is None:
-            invitation.revoked_at = now
-    invitation = _new_invitation()
-    department.invitations.append(invitation)
-    db.session.commit()
-    return tokens.invitation_token(current_app.config["SECRET_KEY"], invitation.token_salt)
+    with unit_of_work():
+        _revoke_all(department, now or utcnow())
+        invitation = _new_invitation(secret_key)
+        department.invitations.append(invitation)
+    return tokens.invitation_token(secret_key, invitation.token_salt)
 
 
-def revoke_invitation(department: Department) -> None:
+def revoke_invitation(department: Department, *, now: datetime.datetime | None = None) -> None:
     """Stop the department's link from working (a new one can be made with renew)."""
-    now = utcnow()
-    for invitation in department.invitations:
-        if invitation.revoked_at is None:
-            invitation.revoked_at = now
-    db.session.commit()
+    with unit_of_work():
+        _revoke_all(department, now or utcnow())
 
 
 # --------------------------------------------------------------------------- progress

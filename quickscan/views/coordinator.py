@@ -1,9 +1,12 @@
 """Coordinator pages: rounds, their banks and departments, invitation links and progress.
 
 Every page requires a logged-in coordinator. Views validate the request, call
-:mod:`quickscan.services.rounds` and redirect (303) or re-render with the error: 422 for input
-the user can correct (everything typed is kept), 409 when the round's state forbids a change,
-400 for forged values (an unknown bank, version or theme), which never write anything.
+:mod:`quickscan.services.rounds` and redirect (303) or re-render the page with the error: 422
+for input the user can correct (everything typed is kept), 409 when the round's state forbids
+a change. Forged values (an unknown bank, version or theme) answer the 400 error page; those and
+every other domain exception reach the blueprint's one mapping
+(:func:`quickscan.errors.register_domain_errors`). The services own the transactions: no view
+commits or rolls back.
 """
 
 from __future__ import annotations
@@ -20,14 +23,21 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from quickscan import links
 from quickscan.bank import Catalog
+from quickscan.errors import register_domain_errors, status_for
 from quickscan.models import Department, Round
 from quickscan.services import rounds as round_service
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import round_banks
-from quickscan.services.rounds import RoundError
+from quickscan.services.errors import Conflict, NeedsCorrection
 
 bp = Blueprint("coordinator", __name__)
+register_domain_errors(bp)
+
+#: Refusals a coordinator page shows on the page itself, keeping what was typed; any other
+#: domain exception (a forged value, something not found) gets its error page.
+SHOWN_ON_PAGE = (NeedsCorrection, Conflict)
 
 Page = Response | str | tuple[str, int]
 
@@ -147,11 +157,6 @@ def _scale_labels(catalog: Catalog) -> dict[int, str]:
     return {level.value: level.label for level in scale.levels}
 
 
-def _handle_round_error(exc: RoundError) -> None:
-    if exc.status == 400:
-        _bad_request(exc.message)
-
-
 # --------------------------------------------------------------------------- rounds
 
 
@@ -176,9 +181,8 @@ def new_round() -> Page:
                 round_ = round_service.create_round(
                     name=form.name.data or "", municipality=form.municipality.data or "",
                     description=form.description.data or "", deadline=form.deadline.data,
-                    banks=selected)
-            except RoundError as exc:
-                _handle_round_error(exc)
+                    banks=selected, secret_key=links.secret_key())
+            except SHOWN_ON_PAGE as exc:
                 error = exc.message
             else:
                 flash(_("Ronde %(name)s is aangemaakt. Voeg nu de afdelingen toe.",
@@ -211,11 +215,7 @@ def edit_round(round_id: int) -> Page:
                     round_, name=form.name.data or "", municipality=form.municipality.data or "",
                     description=form.description.data or "", deadline=form.deadline.data,
                     banks=banks, target_overrides=overrides)
-            except RoundError as exc:
-                from quickscan.extensions import db
-
-                db.session.rollback()
-                _handle_round_error(exc)
+            except SHOWN_ON_PAGE as exc:
                 error = exc.message
             else:
                 flash(_("De wijzigingen zijn opgeslagen."), "success")
@@ -235,10 +235,9 @@ def _round_page(round_: Round, status: int = 200, error: str | None = None,
                 add_error: str | None = None) -> tuple[str, int]:
     departments = []
     for department in round_.departments:
-        token = round_service.invitation_token(department)
         departments.append({
             "department": department,
-            "url": round_service.url_for_token(token) if token else None,
+            "url": links.invitation_url(department),
             "locked": round_service.has_responses(department),
         })
     banks = round_banks(round_)
@@ -295,13 +294,10 @@ def add_department(round_id: int) -> Page:
     if forged:
         _bad_request(_("Vragenlijst %(bank)s hoort niet bij deze ronde.", bank=forged[0]))
     try:
-        department = round_service.add_department(round_, name, bank_ids)
-    except RoundError as exc:
-        from quickscan.extensions import db
-
-        db.session.rollback()
-        _handle_round_error(exc)
-        return _round_page(round_, exc.status, add_name=name, add_banks=bank_ids,
+        department = round_service.add_department(round_, name, bank_ids,
+                                                  secret_key=links.secret_key())
+    except SHOWN_ON_PAGE as exc:
+        return _round_page(round_, status_for(exc), add_name=name, add_banks=bank_ids,
                            add_error=exc.message)
     flash(_("Afdeling %(name)s is toegevoegd.", name=department.name), "success")
     return redirect(url_for("coordinator.round_detail", round_id=round_.id,
@@ -315,12 +311,8 @@ def rename_department(round_id: int, department_id: int) -> Page:
     department = _department_or_404(round_, department_id)
     try:
         round_service.rename_department(department, request.form.get("name", ""))
-    except RoundError as exc:
-        from quickscan.extensions import db
-
-        db.session.rollback()
-        _handle_round_error(exc)
-        return _round_page(round_, exc.status, error=exc.message)
+    except SHOWN_ON_PAGE as exc:
+        return _round_page(round_, status_for(exc), error=exc.message)
     flash(_("De afdeling heet nu %(name)s.", name=department.name), "success")
     return redirect(url_for("coordinator.round_detail", round_id=round_.id,
                             _anchor=f"afdeling-{department.id}"), 303)
@@ -333,12 +325,8 @@ def set_department_banks(round_id: int, department_id: int) -> Page:
     department = _department_or_404(round_, department_id)
     try:
         round_service.set_department_banks(department, request.form.getlist("bank"))
-    except RoundError as exc:
-        from quickscan.extensions import db
-
-        db.session.rollback()
-        _handle_round_error(exc)
-        return _round_page(round_, exc.status, error=exc.message)
+    except SHOWN_ON_PAGE as exc:
+        return _round_page(round_, status_for(exc), error=exc.message)
     flash(_("De vragenlijsten van afdeling %(name)s zijn opgeslagen.", name=department.name),
           "success")
     return redirect(url_for("coordinator.round_detail", round_id=round_.id,
@@ -353,9 +341,8 @@ def remove_department(round_id: int, department_id: int) -> Page:
     name = department.name
     try:
         round_service.remove_department(department)
-    except RoundError as exc:
-        _handle_round_error(exc)
-        return _round_page(round_, exc.status, error=exc.message)
+    except SHOWN_ON_PAGE as exc:
+        return _round_page(round_, status_for(exc), error=exc.message)
     flash(_("Afdeling %(name)s is verwijderd.", name=name), "success")
     return redirect(url_for("coordinator.round_detail", round_id=round_.id), 303)
 
@@ -365,7 +352,7 @@ def renew_link(round_id: int, department_id: int) -> Response:
     """Give the department a new invitation link; the old one stops working."""
     round_ = _round_or_404(round_id)
     department = _department_or_404(round_, department_id)
-    round_service.renew_invitation(department)
+    round_service.renew_invitation(department, secret_key=links.secret_key())
     flash(_("Afdeling %(name)s heeft een nieuwe link. De oude link werkt niet meer.",
             name=department.name), "success")
     return redirect(url_for("coordinator.round_detail", round_id=round_.id,

@@ -8,7 +8,10 @@ from the response, so a respondent only ever sees their own department.
 Views are thin: they validate the posted form (built at runtime in
 :mod:`quickscan.forms.survey`), call :mod:`quickscan.services.responses` and redirect. Unknown
 tokens are rate-limited per IP address; requests with a known token never count, so a whole
-department behind one office address is never limited.
+department behind one office address is never limited. Refusals are the app's Dutch error pages
+(:func:`quickscan.errors.render_error`) in the survey's layout; a save refused because the
+response was submitted or the round closed meanwhile shows the page's answers again, so the
+respondent can copy them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from quickscan.errors import (
+    kept_headers,
+    register_domain_errors,
+    render_error,
+    status_for,
+)
 from quickscan.forms.survey import (
     ACTIONS,
     IMPORTANCE_LABELS,
@@ -40,18 +49,19 @@ from quickscan.forms.survey import (
 )
 from quickscan.models import Response
 from quickscan.services import responses as service
+from quickscan.services.errors import Conflict
 from quickscan.services.responses import (
     InvalidAnswerError,
     InvalidImportanceError,
+    MalformedFormError,
     NotFoundError,
-    ResponseSubmittedError,
-    RoundClosedError,
     Step,
-    SurveyError,
 )
 from quickscan.views.token_limits import known_invitation, known_response, token_limit
 
 bp = Blueprint("survey", __name__)
+LAYOUT = "survey/layout.html"
+register_domain_errors(bp, layout=LAYOUT)
 
 
 # --------------------------------------------------------------------------- rate limiting
@@ -67,37 +77,20 @@ def no_store(response: WerkzeugResponse) -> WerkzeugResponse:
 # --------------------------------------------------------------------------- errors
 
 
-def _error_page(message: str, status: int, title: str | None = None) -> tuple[str, int]:
-    titles = {
-        400: _("Dit verzoek klopt niet"),
-        404: _("Pagina niet gevonden"),
-        409: _("Dit kan niet meer"),
-        422: _("Dit verzoek klopt niet"),
-        429: _("Te veel pogingen"),
-    }
-    return render_template("survey/error.html", message=message, status=status,
-                           title=title or titles.get(status, _("Er ging iets mis"))), status
-
-
-@bp.errorhandler(SurveyError)
-def survey_error(error: SurveyError) -> tuple[str, int]:
-    """A refused survey request: a Dutch page with the error's status."""
-    return _error_page(error.message, error.status)
-
-
 @bp.errorhandler(CSRFError)
-def csrf_error(error: CSRFError) -> tuple[str, int]:
+def csrf_error(error: CSRFError) -> WerkzeugResponse:
     """A form without a valid CSRF token: refused with 400, nothing written."""
-    return _error_page(_("Het formulier mist een geldige beveiligingscode. Er is niets "
-                         "opgeslagen. Ga terug, laad de pagina opnieuw en probeer het nog eens."),
-                       400)
+    return render_error(400, _("Het formulier mist een geldige beveiligingscode. Er is niets "
+                               "opgeslagen. Ga terug, laad de pagina opnieuw en probeer het "
+                               "nog eens."), layout=LAYOUT)
 
 
 @bp.errorhandler(RateLimitExceeded)
-def rate_limited(error: RateLimitExceeded) -> tuple[str, int]:
+def rate_limited(error: RateLimitExceeded) -> WerkzeugResponse:
     """Too many unknown links from one address."""
-    return _error_page(_("Er zijn vanaf dit adres te veel onbekende links geprobeerd. "
-                         "Wacht een minuut en probeer het dan opnieuw."), 429)
+    return render_error(429, _("Er zijn vanaf dit adres te veel onbekende links geprobeerd. "
+                               "Wacht een minuut en probeer het dan opnieuw."),
+                        kept_headers(error), layout=LAYOUT)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -108,13 +101,6 @@ def _response_or_404(resume_token: str) -> Response:
     if response is None:
         raise NotFoundError()
     return response
-
-
-def _check_writable(response: Response) -> None:
-    if response.is_submitted:
-        raise ResponseSubmittedError()
-    if not response.department.round.is_open:
-        raise RoundClosedError()
 
 
 def _survey_context(response: Response) -> dict[str, Any]:
@@ -204,21 +190,25 @@ def step_page(resume_token: str, step: int) -> tuple[str, int] | WerkzeugRespons
     if request.method == "GET":
         return _render_step(response, current, _form_from_database(response, current,
                                                                     form_class))
-    _check_writable(response)
     formdata = request.form
-    if unknown_fields(formdata, current):
-        raise service.UnknownQuestionError()
-    action = formdata.get("action", "save")
-    if action not in ACTIONS or repeated_fields(formdata, ["action", "importance"]):
-        raise SurveyError(_("Het formulier is ongeldig verstuurd."))
     form = form_class(formdata=formdata)
-    if not form.validate():
-        if form["importance"].errors:
-            raise InvalidImportanceError()
-        if form.forged_errors():
-            raise InvalidAnswerError()
-        return _render_step(response, current, form, status=422)
-    service.save_page(response, step, form.answers(), form.comments(), form.importance_value())
+    try:
+        service.check_writable(response)
+        if unknown_fields(formdata, current):
+            raise service.UnknownQuestionError()
+        action = formdata.get("action", "save")
+        if action not in ACTIONS or repeated_fields(formdata, ["action", "importance"]):
+            raise MalformedFormError()
+        if not form.validate():
+            if form["importance"].errors:
+                raise InvalidImportanceError()
+            if form.forged_errors():
+                raise InvalidAnswerError()
+            return _render_step(response, current, form, status=422)
+        service.save_page(response, step, form.answers(), form.comments(),
+                          form.importance_value())
+    except Conflict as error:
+        return _unsaved_page(error, current, form)
     if action == "next":
         if step < len(service.steps(response)):
             return _redirect("survey.step_page", resume_token=resume_token, step=step + 1)
@@ -227,6 +217,25 @@ def step_page(resume_token: str, step: int) -> tuple[str, int] | WerkzeugRespons
         return _redirect("survey.step_page", resume_token=resume_token, step=step - 1)
     flash(_("Uw antwoorden zijn opgeslagen."), "success")
     return _redirect("survey.step_page", resume_token=resume_token, step=step)
+
+
+def _unsaved_page(error: Conflict, step: Step, form: StepForm) -> WerkzeugResponse:
+    """The refusal of a save (submitted or closed meanwhile) with the page's answers in it.
+
+    Nothing was saved; the answers, comments and importance the respondent sent are shown
+    as text, so they can be copied (only values of the form's own choices are shown).
+    """
+    labels = dict(answer_choices(service.scale_for(step.bank)))
+    sent_answers = form.answers()
+    sent_comments = form.comments()
+    rows = [{"question": question, "answer": labels.get(sent_answers.get(question.id, "")),
+             "comment": sent_comments.get(question.id, "")}
+            for question in step.theme.questions]
+    importance_raw = request.form.get("importance", "")
+    importance = dict(importance_choices()).get(importance_raw)
+    return render_error(status_for(error), error.message, layout=LAYOUT,
+                        template="survey/unsaved.html", step=step, rows=rows,
+                        importance=importance)
 
 
 def _stored(response: Response) -> tuple[dict[str, str], dict[str, str],

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from quickscan import links
 from quickscan.extensions import db
 from quickscan.models import Round
 from quickscan.services import accounts, rounds
@@ -58,7 +59,8 @@ def test_login_page_is_accessible(live_server, page, user):
 
 def test_coordinator_pages_are_accessible(live_server, page, user):
     round_ = rounds.create_round("Ronde 2026", "Gemeente Test", banks={"wonen": "1.0.0"},
-                                 departments=[("Sociaal domein", ["werk"]), ("Ruimte", ["wonen"])])
+                                 departments=[("Sociaal domein", ["werk"]), ("Ruimte", ["wonen"])],
+                                 secret_key=links.secret_key())
     rounds.revoke_invitation(round_.departments[0])
     login_by_keyboard(page, live_server)
     assert_accessible(page, "rounds list")
@@ -126,9 +128,10 @@ def test_create_a_round_for_three_departments_by_keyboard_alone(live_server, pag
 
 
 def test_copy_button_copies_the_link(live_server, page, user):
-    round_ = rounds.create_round("R", "G", departments=[("Sociaal domein", ["werk"])])
+    round_ = rounds.create_round("R", "G", departments=[("Sociaal domein", ["werk"])],
+                                 secret_key=links.secret_key())
     department = round_.departments[0]
-    token = rounds.invitation_token(department)
+    token = links.invitation_token(department)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     login_by_keyboard(page, live_server)
     page.goto(f"{live_server}/rondes/{round_.id}")
@@ -142,7 +145,8 @@ def test_copy_button_copies_the_link(live_server, page, user):
 
 
 def test_link_is_selectable_without_javascript(live_server, browser, user):
-    round_ = rounds.create_round("R", "G", departments=[("Sociaal domein", [])])
+    round_ = rounds.create_round("R", "G", departments=[("Sociaal domein", [])],
+                                 secret_key=links.secret_key())
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
@@ -151,7 +155,7 @@ def test_link_is_selectable_without_javascript(live_server, browser, user):
         department = db.session.scalar(select(Round).where(Round.id == round_.id)).departments[0]
         link = page.locator(f"#link-{department.id}")
         assert link.get_attribute("readonly") is not None
-        assert link.input_value().endswith("/s/" + rounds.invitation_token(department))
+        assert link.input_value().endswith("/s/" + links.invitation_token(department))
         assert not page.locator("[data-copy-target]").is_visible()  # no dead button
     finally:
         context.close()

@@ -152,7 +152,7 @@ class SeededRound:
 def seed_round(database_url: str, questions: Path, departments: tuple[str, ...] = (
         "Wonen", "Sociaal domein")) -> SeededRound:
     """Create an open round through the services; every department answers both banks."""
-    from quickscan import create_app
+    from quickscan import create_app, links
     from quickscan.extensions import db
     from quickscan.services import rounds
     from quickscan.services.banks import reload_catalog
@@ -163,8 +163,9 @@ def seed_round(database_url: str, questions: Path, departments: tuple[str, ...] 
         reload_catalog()
         round_ = rounds.create_round(
             "Servertest", "Gemeente Teststad",
-            departments=[(name, ["bestuur", "wonen"]) for name in departments])
-        tokens = {d.name: rounds.invitation_token(d) or "" for d in round_.departments}
+            departments=[(name, ["bestuur", "wonen"]) for name in departments],
+            secret_key=links.secret_key())
+        tokens = {d.name: links.invitation_token(d) or "" for d in round_.departments}
         seeded = SeededRound(round_.id, tokens)
         db.session.remove()
         db.engine.dispose()

@@ -11,8 +11,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from quickscan.errors import status_for
 from quickscan.extensions import db
-from quickscan.models import ROUND_CLOSED, Answer, Comment, ImportanceRating, Response
+from quickscan.models import (
+    ROUND_CLOSED,
+    Answer,
+    Comment,
+    ImportanceRating,
+    Response,
+    Round,
+)
 from quickscan.services import responses as service
 from quickscan.services import tokens
 from quickscan.services.responses import (
@@ -75,7 +83,7 @@ def test_start_refuses_unknown_revoked_and_closed(small_round, closed_round):
         service.start_response(small_round.token("Sport"))
     with pytest.raises(RoundClosedError) as excinfo:
         service.start_response(closed_round.token("Zorg"))
-    assert excinfo.value.status == 409
+    assert status_for(excinfo.value) == 409
     assert "Deze ronde is gesloten" in excinfo.value.message
     assert counts() == before
 
@@ -178,7 +186,7 @@ def test_forged_values_write_nothing(draft, answers, comments, importance, error
     # A valid answer next to the forged one must not be written either.
     with pytest.raises(error) as excinfo:
         service.save_page(draft, 1, {Q2: "4", **answers}, {Q2: "nieuw", **comments}, importance)
-    assert excinfo.value.status == (422 if error is CommentTooLongError else 400)
+    assert status_for(excinfo.value) == (422 if error is CommentTooLongError else 400)
     db.session.expire_all()
     assert counts() == before
     assert stored(draft) == before_data
@@ -202,7 +210,7 @@ def test_submit_makes_the_response_read_only(draft):
     before, data = counts(), stored(draft)
     with pytest.raises(ResponseSubmittedError) as excinfo:
         service.save_page(draft, 1, {Q1: "4"}, {Q1: "te laat"}, 5)
-    assert excinfo.value.status == 409
+    assert status_for(excinfo.value) == 409
     with pytest.raises(ResponseSubmittedError):
         service.submit(draft)
     assert counts() == before and stored(draft) == data
@@ -221,6 +229,26 @@ def test_submitted_meanwhile_in_another_tab_is_refused(draft):
     assert counts() == before
 
 
+def test_round_closed_meanwhile_is_refused_and_writes_nothing(draft):
+    """A stale round (read as open before the coordinator closed it) still cannot write."""
+    round_ = draft.department.round
+    db.session.execute(Round.__table__.update().where(Round.id == round_.id)
+                       .values(status=ROUND_CLOSED))
+    db.session.commit()
+    set_committed_value(round_, "status", "open")  # as a stale copy would see it
+    assert round_.is_open
+    before = counts()
+    with pytest.raises(RoundClosedError) as excinfo:
+        service.save_page(draft, 1, {Q1: "4"}, {Q1: "te laat"}, 2)
+    assert status_for(excinfo.value) == 409
+    assert counts() == before
+    set_committed_value(round_, "status", "open")
+    with pytest.raises(RoundClosedError):
+        service.submit(draft)
+    db.session.expire_all()
+    assert draft.status == "draft" and counts() == before
+
+
 def test_closed_round_accepts_no_changes(draft):
     service.save_page(draft, 1, {Q1: "2"}, {}, None)
     draft.department.round.status = ROUND_CLOSED
@@ -228,7 +256,7 @@ def test_closed_round_accepts_no_changes(draft):
     before, data = counts(), stored(draft)
     with pytest.raises(RoundClosedError) as excinfo:
         service.save_page(draft, 1, {Q1: "4"}, {}, 2)
-    assert excinfo.value.status == 409
+    assert status_for(excinfo.value) == 409
     assert "Deze ronde is gesloten" in excinfo.value.message
     with pytest.raises(RoundClosedError):
         service.submit(draft)

@@ -409,3 +409,53 @@ def test_real_banks_survey_pages(client, real_round):
         page = client.get(f"/r/{resume_token}/stap/{number}")
         assert page.status_code == 200
         assert f"Stap {number} van {steps}" in text(page)
+
+
+# --------------------------------------------------------------------------- refused saves
+
+
+def _labels(resume_token: str) -> dict[str, str]:
+    from quickscan.forms.survey import answer_choices
+
+    step = service.get_step(service.find_response(resume_token), 1)
+    return dict(answer_choices(service.scale_for(step.bank)))
+
+
+def test_save_refused_because_the_round_closed_meanwhile_shows_the_answers(
+        client, small_round, zorg):
+    token = csrf(client, f"/r/{zorg}/stap/1")  # the respondent opened the page ...
+    small_round.round.status = ROUND_CLOSED  # ... and the coordinator closed the round
+    db.session.commit()
+    before = counts()
+    refused = client.post(f"/r/{zorg}/stap/1", data={
+        "csrf_token": token, f"q-{Q1}": "3", f"q-{Q2}": "dont_know",
+        f"c-{Q1}": "Zie <b>nota</b> 2024,\r\nen het raadsbesluit.", "importance": "4",
+        "action": "next"})
+    assert refused.status_code == 409
+    assert counts() == before  # nothing written
+    body = unescaped(refused)
+    assert "Deze ronde is gesloten" in body
+    assert "Uw antwoorden op deze pagina (niet opgeslagen)" in body
+    labels = _labels(zorg)
+    section = body.split('id="niet-opgeslagen"')[1]
+    assert labels["3"] in section and labels["dont_know"] in section
+    assert "Zie <b>nota</b> 2024,\nen het raadsbesluit." in section
+    assert "4 – Belangrijk" in section
+    raw = text(refused)
+    assert "Zie &lt;b&gt;nota&lt;/b&gt; 2024" in raw and "<b>nota</b>" not in raw  # escaped
+    assert "css/survey.css" in raw and "Foutcode: 409" in raw  # the one error page, survey look
+    assert 'name="q-' not in raw  # a copy to keep, not a form that cannot be saved
+
+
+def test_save_refused_because_submitted_in_another_tab_shows_the_answers(client, zorg):
+    token = csrf(client, f"/r/{zorg}/stap/1")
+    assert client.post(f"/r/{zorg}/indienen", data={"csrf_token": token}).status_code == 303
+    before = counts()
+    refused = client.post(f"/r/{zorg}/stap/1", data={
+        "csrf_token": token, f"q-{Q1}": "1", f"c-{Q2}": "Nog een gedachte", "action": "save"})
+    assert refused.status_code == 409
+    assert counts() == before
+    body = unescaped(refused)
+    assert "U hebt deze vragenlijst al ingediend" in body
+    section = body.split('id="niet-opgeslagen"')[1]
+    assert _labels(zorg)["1"] in section and "Nog een gedachte" in section
