@@ -140,7 +140,7 @@ def render_error(code: int, message: str | None = None,
     """Render the Dutch error page for ``code`` with an optional specific ``message``.
 
     ``layout`` replaces ``base.html`` as the page's layout (a blueprint's own look, e.g.
-    ``survey/layout.html``); ``template`` replaces ``errors/<code>.html`` with a template that
+    ``survey/_layout.html``); ``template`` replaces ``errors/<code>.html`` with a template that
     extends ``errors/_error.html`` and fills its ``advice`` block from ``context``.
     """
     if code not in ERROR_CODES:

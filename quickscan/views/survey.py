@@ -60,7 +60,7 @@ from quickscan.services.responses import (
 from quickscan.views.token_limits import known_invitation, known_response, token_limit
 
 bp = Blueprint("survey", __name__)
-LAYOUT = "survey/layout.html"
+LAYOUT = "survey/_layout.html"
 register_domain_errors(bp, layout=LAYOUT)
 
 
