@@ -43,6 +43,7 @@ from quickscan.forms.survey import (
     IMPORTANCE_LABELS,
     StepForm,
     answer_choices,
+    importance_choices,
     make_step_form,
     repeated_fields,
     unknown_fields,
