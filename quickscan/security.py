@@ -14,6 +14,7 @@ response by a small WSGI middleware instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +34,15 @@ CSP = "; ".join([  # noqa: FLY002 - one directive per line
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+
+#: An invitation (``/s/<token>``) or resume (``/r/<token>``) token in a path or URL.
+TOKEN_PATH_RE = re.compile(r"/([sr])/[^/?#\s\"']+")
+
+
+def mask_tokens(text: str) -> str:
+    """Replace the token of every ``/s/<token>`` and ``/r/<token>`` in ``text`` with ``***``."""
+    return TOKEN_PATH_RE.sub(r"/\1/***", text)
 
 
 def _with_secure_flag(value: str) -> str:
