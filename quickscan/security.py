@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask, Response, abort, request
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 CSP = "; ".join([  # noqa: FLY002 - one directive per line
     "default-src 'self'",
@@ -95,6 +96,34 @@ def refuse_nul_bytes() -> None:
                                  "opgeslagen."))
 
 
+#: The largest id a URL may carry: PostgreSQL's ``integer``. Larger numbers answer 404
+#: instead of overflowing the database driver (a 500).
+MAX_URL_ID = 2**31 - 1
+
+#: Blueprints whose pages show results or account data: never stored by a browser or proxy.
+NO_STORE_BLUEPRINTS = frozenset({"coordinator", "results", "users", "account", "auth"})
+#: Token pages with results on them: never stored either.
+NO_STORE_ENDPOINTS = frozenset({"results.respondent"})
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` with an upper bound (:data:`MAX_URL_ID`), so huge ids are a 404."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_URL_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def set_no_store(response: Response) -> Response:
+    """``Cache-Control: no-store`` on team pages (unless a view chose) and respondent results."""
+    endpoint = request.endpoint or ""
+    if endpoint in NO_STORE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    elif endpoint.partition(".")[0] in NO_STORE_BLUEPRINTS and "." in endpoint:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
@@ -112,7 +141,9 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
+    app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(refuse_nul_bytes)
+    app.after_request(set_no_store)
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:
