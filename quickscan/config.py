@@ -11,6 +11,7 @@ The instance folder and its files are made private to the service user (0700/060
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import stat
@@ -113,6 +114,8 @@ def trusted_hosts(value: Any) -> list[str] | None:
     """``TRUSTED_HOSTS`` as a list: from JSON (``["a", "b"]``) or a comma-separated string."""
     if value in (None, "", []):
         return None
+    if isinstance(value, str) and value.strip().startswith("["):
+        value = json.loads(value)
     if isinstance(value, str):
         return [host.strip() for host in value.split(",") if host.strip()]
     return [str(host) for host in value]

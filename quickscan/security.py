@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask, Response, abort, request
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter
 
 CSP = "; ".join([  # noqa: FLY002 - one directive per line
@@ -124,6 +125,21 @@ def set_no_store(response: Response) -> Response:
     return response
 
 
+def refuse_untrusted_host(_error: SecurityError) -> Response:
+    """A ``Host`` outside ``TRUSTED_HOSTS``: a short Dutch 400 that does not echo the host.
+
+    No URL can be built for an untrusted host, so the normal layout is not used.
+    """
+    title = _("Ongeldig verzoek")
+    message = _("Dit adres hoort niet bij deze website.")
+    body = ('<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+            f"<title>{title}</title></head><body><main><h1>{title}</h1>"
+            f"<p>{message}</p></main></body></html>")
+    response = Response(body, status=400, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
@@ -142,6 +158,7 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     app.url_map.converters["int"] = BoundedIntConverter
+    app.register_error_handler(SecurityError, refuse_untrusted_host)
     app.before_request(refuse_nul_bytes)
     app.after_request(set_no_store)
 
