@@ -20,8 +20,8 @@ from typing import Any
 
 from flask import Flask, Response, abort, request
 from flask_babel import gettext as _
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 CSP = "; ".join([  # noqa: FLY002 - one directive per line

@@ -15,7 +15,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from quickscan import create_app

@@ -180,7 +180,7 @@ def login() -> Response | tuple[str, int] | str:
 @login_required
 def logout() -> Response:
     """Log out everywhere (every session and remember-me cookie) and go to the login page."""
-    user = current_user._get_current_object()  # noqa: SLF001 - the real User
+    user = current_user._get_current_object()
     accounts.end_sessions(user)
     lang = session.get("lang")
     session.clear()

@@ -120,7 +120,7 @@ def reset_password(user_id: int) -> Page:
 @account_bp.route("/account/wachtwoord", methods=["GET", "POST"])
 def password() -> Page:
     """Change one's own password; every other session of the user ends."""
-    user: User = current_user._get_current_object()  # noqa: SLF001 - the real User
+    user: User = current_user._get_current_object()
     if request.method == "GET":
         return render_template("account/password.html")
     new = request.form.get("new_password", "")

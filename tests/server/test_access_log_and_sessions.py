@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import re
-import stat
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass

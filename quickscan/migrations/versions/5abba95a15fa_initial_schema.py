@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-25 14:05:15.567289
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5abba95a15fa'
