@@ -14,13 +14,12 @@ line wins over this file.
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
 from gunicorn.glogging import Logger
 
-from quickscan.security import mask_tokens
+from quickscan.security import install_log_masking, mask_tokens
 
 accesslog = "-"
 errorlog = "-"
@@ -28,18 +27,6 @@ errorlog = "-"
 access_log_format = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 logger_class = "quickscan.gunicorn_conf.TokenMaskingLogger"
 umask = 0o077
-
-
-class _MaskingFilter(logging.Filter):
-    """Mask tokens in a log record's message and arguments (error log, app log lines)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = mask_tokens(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(mask_tokens(a) if isinstance(a, str) else a
-                                for a in record.args)
-        return True
 
 
 class TokenMaskingLogger(Logger):  # type: ignore[misc]
@@ -50,7 +37,7 @@ class TokenMaskingLogger(Logger):  # type: ignore[misc]
         super().setup(cfg)
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
-                handler.addFilter(_MaskingFilter())
+                install_log_masking(handler)
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any],
               request_time: Any) -> dict[str, Any]:

@@ -14,11 +14,13 @@ response by a small WSGI middleware instead.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, abort, request
+from flask.logging import default_handler
 from flask_babel import gettext as _
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -45,6 +47,30 @@ TOKEN_PATH_RE = re.compile(r"/([sr])/[^/?#\s\"']+")
 def mask_tokens(text: str) -> str:
     """Replace the token of every ``/s/<token>`` and ``/r/<token>`` in ``text`` with ``***``."""
     return TOKEN_PATH_RE.sub(r"/\1/***", text)
+
+
+class TokenMaskingFilter(logging.Filter):
+    """A logging filter that masks invitation and resume tokens in a record's text.
+
+    Installed on Flask's default log handler (the app's own log lines, such as the database
+    outage line that names the request path) and by ``quickscan/gunicorn_conf.py`` on
+    gunicorn's handlers.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the message and its string arguments; never drops a record."""
+        if isinstance(record.msg, str):
+            record.msg = mask_tokens(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_tokens(a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+def install_log_masking(handler: logging.Handler) -> None:
+    """Add a :class:`TokenMaskingFilter` to ``handler`` once."""
+    if not any(isinstance(f, TokenMaskingFilter) for f in handler.filters):
+        handler.addFilter(TokenMaskingFilter())
 
 
 def _with_secure_flag(value: str) -> str:
@@ -158,6 +184,7 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     app.url_map.converters["int"] = BoundedIntConverter
+    install_log_masking(default_handler)
     app.register_error_handler(SecurityError, refuse_untrusted_host)
     app.before_request(refuse_nul_bytes)
     app.after_request(set_no_store)

@@ -273,3 +273,17 @@ def test_account_emails_are_normalised(app):
     with pytest.raises(accounts.AccountError):
         accounts.create_user("co\u202eord@gemeente.example", PASSWORD, "lezer")
     assert os.environ.get("QUICKSCAN_TRUSTED_HOSTS") is None
+
+
+def test_app_log_lines_never_carry_a_token(app):
+    import logging
+
+    from flask.logging import default_handler
+
+    record = logging.LogRecord("quickscan.app.database", logging.ERROR, __file__, 1,
+                               "database unavailable on %s %s: %s", ("POST", "/r/geheim-token/stap/1",
+                                                                     "x"), None)
+    for log_filter in default_handler.filters:
+        log_filter.filter(record)
+    assert "geheim-token" not in record.getMessage()
+    assert "/r/***/stap/1" in record.getMessage()
