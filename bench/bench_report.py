@@ -236,7 +236,7 @@ def run(departments: int, respondents: int, runs: int) -> dict[str, object]:
         db.session.commit()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         pages = {
             "overview": f"/rondes/{round_id}/resultaten",

@@ -7,11 +7,14 @@ objects directly. Tokens (invitation and resume links) are stored only as SHA-25
 from __future__ import annotations
 
 import datetime
+import hmac
+import secrets
 from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -32,22 +35,65 @@ RESPONSE_SUBMITTED = "submitted"
 ANSWER_VALUES = ("0", "1", "2", "3", "4", "dont_know", "not_applicable")
 COMMENT_MAX_LENGTH = 2000
 
+ROLE_LEZER = "lezer"
+ROLE_COORDINATOR = "coordinator"
+ROLE_BEHEERDER = "beheerder"
+#: The account roles, least to most rights; each role may do everything the ones before it may.
+ROLES = (ROLE_LEZER, ROLE_COORDINATOR, ROLE_BEHEERDER)
+
 
 def utcnow() -> datetime.datetime:
     """Timezone-aware current time in UTC."""
     return datetime.datetime.now(datetime.UTC)
 
 
+def new_session_token() -> str:
+    """A fresh random session token (part of the id Flask-Login keeps in cookies)."""
+    return secrets.token_hex(16)
+
+
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
-    """A coordinator who sets up rounds and reads results."""
+    """A team account: a beheerder, a coordinator or a lezer (see :data:`ROLES`).
+
+    ``session_token`` is part of the id stored in the session and remember-me cookies
+    (:meth:`get_id`); replacing it (logout, password change, deactivation, reset) ends every
+    session of the user on every device, remember-me cookies included.
+    """
 
     __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint("role IN ('lezer', 'coordinator', 'beheerder')", name="role"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
                                                           default=utcnow)
+    role: Mapped[str] = mapped_column(String(16), default=ROLE_BEHEERDER)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: True while the password is a one-time password set by a beheerder.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Flask-Login: a deactivated account cannot log in or keep a session."""
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        """Flask-Login: ``<id>:<session token>``, so renewing the token ends every session."""
+        if not self.session_token:
+            self.session_token = new_session_token()
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember-me cookie of this user."""
+        self.session_token = new_session_token()
+
+    def has_role(self, role: str) -> bool:
+        """True when this account may do what ``role`` may (roles are ordered)."""
+        return self.role in ROLES and role in ROLES and ROLES.index(self.role) >= ROLES.index(role)
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password (never the password itself)."""
@@ -241,7 +287,13 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Flask-Login: the coordinator behind a session."""
-    if not user_id.isdigit():
+    """Flask-Login: the active user behind a session whose session token is still current."""
+    raw_id, _sep, token = user_id.partition(":")
+    if not raw_id.isascii() or not raw_id.isdigit() or len(raw_id) > 9 or not token:
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(raw_id))
+    if user is None or not user.active or not user.session_token:
+        return None
+    if not hmac.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    return user

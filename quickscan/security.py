@@ -14,12 +14,17 @@ response by a small WSGI middleware instead.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, abort, request
+from flask.logging import default_handler
 from flask_babel import gettext as _
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 CSP = "; ".join([  # noqa: FLY002 - one directive per line
     "default-src 'self'",
@@ -33,6 +38,39 @@ CSP = "; ".join([  # noqa: FLY002 - one directive per line
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+
+#: An invitation (``/s/<token>``) or resume (``/r/<token>``) token in a path or URL.
+TOKEN_PATH_RE = re.compile(r"/([sr])/[^/?#\s\"']+")
+
+
+def mask_tokens(text: str) -> str:
+    """Replace the token of every ``/s/<token>`` and ``/r/<token>`` in ``text`` with ``***``."""
+    return TOKEN_PATH_RE.sub(r"/\1/***", text)
+
+
+class TokenMaskingFilter(logging.Filter):
+    """A logging filter that masks invitation and resume tokens in a record's text.
+
+    Installed on Flask's default log handler (the app's own log lines, such as the database
+    outage line that names the request path) and by ``quickscan/gunicorn_conf.py`` on
+    gunicorn's handlers.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the message and its string arguments; never drops a record."""
+        if isinstance(record.msg, str):
+            record.msg = mask_tokens(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_tokens(a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+def install_log_masking(handler: logging.Handler) -> None:
+    """Add a :class:`TokenMaskingFilter` to ``handler`` once."""
+    if not any(isinstance(f, TokenMaskingFilter) for f in handler.filters):
+        handler.addFilter(TokenMaskingFilter())
 
 
 def _with_secure_flag(value: str) -> str:
@@ -85,6 +123,49 @@ def refuse_nul_bytes() -> None:
                                  "opgeslagen."))
 
 
+#: The largest id a URL may carry: PostgreSQL's ``integer``. Larger numbers answer 404
+#: instead of overflowing the database driver (a 500).
+MAX_URL_ID = 2**31 - 1
+
+#: Blueprints whose pages show results or account data: never stored by a browser or proxy.
+NO_STORE_BLUEPRINTS = frozenset({"coordinator", "results", "users", "account", "auth"})
+#: Token pages with results on them: never stored either.
+NO_STORE_ENDPOINTS = frozenset({"results.respondent"})
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` with an upper bound (:data:`MAX_URL_ID`), so huge ids are a 404."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_URL_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def set_no_store(response: Response) -> Response:
+    """``Cache-Control: no-store`` on team pages (unless a view chose) and respondent results."""
+    endpoint = request.endpoint or ""
+    if endpoint in NO_STORE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    elif endpoint.partition(".")[0] in NO_STORE_BLUEPRINTS and "." in endpoint:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def refuse_untrusted_host(_error: SecurityError) -> Response:
+    """A ``Host`` outside ``TRUSTED_HOSTS``: a short Dutch 400 that does not echo the host.
+
+    No URL can be built for an untrusted host, so the normal layout is not used.
+    """
+    title = _("Ongeldig verzoek")
+    message = _("Dit adres hoort niet bij deze website.")
+    body = ('<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+            f"<title>{title}</title></head><body><main><h1>{title}</h1>"
+            f"<p>{message}</p></main></body></html>")
+    response = Response(body, status=400, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
@@ -102,7 +183,11 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
+    app.url_map.converters["int"] = BoundedIntConverter
+    install_log_masking(default_handler)
+    app.register_error_handler(SecurityError, refuse_untrusted_host)
     app.before_request(refuse_nul_bytes)
+    app.after_request(set_no_store)
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:

@@ -2,8 +2,10 @@
 
 Roles: an anonymous visitor (holding only unknown tokens), a respondent of department A and one
 of department B (each holding their own invitation and resume tokens, with a cookie session
-of their own), and a logged-in coordinator (who knows the invitation links but no resume
-token). Routes with a ``round_id``/``department_id`` target the round and its third,
+of their own), and three logged-in team accounts: a lezer (reads results and reports), a
+coordinator (also rounds and departments) and a beheerder (also accounts and the JSON backup);
+they know the invitation links but no resume token. Routes on ``user_id`` target a fourth
+account. Routes with a ``round_id``/``department_id`` target the round and its third,
 untouched department; token routes use the role's own tokens. Every cell starts from a fresh
 database. A route missing from :data:`EXPECTED` fails the test, so a new route cannot be added
 without deciding who may use it.
@@ -23,37 +25,44 @@ from quickscan.extensions import db
 from quickscan.services import accounts, responses, rounds
 from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
-ROLES = ("anonymous", "respondent_a", "respondent_b", "coordinator")
+ROLES = ("anonymous", "respondent_a", "respondent_b", "lezer", "coordinator", "beheerder")
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 UNKNOWN_TOKEN = "onbekend-token-dat-niet-bestaat-0123456789abcdef"
 COORDINATOR = ("coordinator@gemeente.example", "een-lang-wachtwoord")
+ACCOUNTS = {"lezer": "lezer@gemeente.example", "coordinator": COORDINATOR[0],
+            "beheerder": "beheerder@gemeente.example"}
+TARGET = "doel@gemeente.example"  # the account the users pages act on
 
 LOGIN = 302  # Flask-Login sends anonymous users to the login page
-ALL_OK = (200, 200, 200, 200)
-COORD_GET = (LOGIN, LOGIN, LOGIN, 200)
-COORD_POST = (LOGIN, LOGIN, LOGIN, 303)
-TOKEN_GET = (404, 200, 200, 200)       # invitation link: the coordinator knows it too
-RESUME_GET = (404, 200, 200, 404)      # resume link: only its respondent holds it
-RESUME_POST = (404, 303, 303, 404)
+NO = 403     # logged in, but the role does not allow it
+ALL_OK = (200,) * 6
+COORD_GET = (LOGIN, LOGIN, LOGIN, NO, 200, 200)
+COORD_POST = (LOGIN, LOGIN, LOGIN, NO, 303, 303)
+READ_GET = (LOGIN, LOGIN, LOGIN, 200, 200, 200)  # results and reports: lezer and up
+ADMIN_GET = (LOGIN, LOGIN, LOGIN, NO, NO, 200)
+ADMIN_POST = (LOGIN, LOGIN, LOGIN, NO, NO, 303)
+TOKEN_GET = (404, 200, 200, 200, 200, 200)     # invitation link: the team knows it too
+RESUME_GET = (404, 200, 200, 404, 404, 404)    # resume link: only its respondent holds it
+RESUME_POST = (404, 303, 303, 404, 404, 404)
 
-#: (endpoint, method) -> expected status for (anonymous, respondent A, respondent B,
-#: coordinator).
-EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
+#: (endpoint, method) -> expected status for (anonymous, respondent A, respondent B, lezer,
+#: coordinator, beheerder).
+EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("main.index", "GET"): ALL_OK,
     ("main.healthz", "GET"): ALL_OK,
-    ("main.set_language", "POST"): (302, 302, 302, 302),
+    ("main.set_language", "POST"): (302,) * 6,
     ("static", "GET"): ALL_OK,
-    ("auth.login", "GET"): (200, 200, 200, 302),
-    ("auth.login", "POST"): (401, 401, 401, 401),  # a wrong password, whoever sends it
-    ("auth.logout", "POST"): (LOGIN, LOGIN, LOGIN, 303),
+    ("auth.login", "GET"): (200, 200, 200, 302, 302, 302),
+    ("auth.login", "POST"): (401,) * 6,  # a wrong password, whoever sends it
+    ("auth.logout", "POST"): (LOGIN, LOGIN, LOGIN, 303, 303, 303),
     ("survey.intro", "GET"): TOKEN_GET,
-    ("survey.start", "POST"): (404, 303, 303, 303),
+    ("survey.start", "POST"): (404, 303, 303, 303, 303, 303),
     ("survey.resume", "GET"): RESUME_GET,
     ("survey.step_page", "GET"): RESUME_GET,
     ("survey.step_page", "POST"): RESUME_POST,
     ("survey.review", "GET"): RESUME_GET,
     ("survey.submit", "POST"): RESUME_POST,
-    ("survey.thanks", "GET"): (404, 303, 303, 404),  # not submitted yet: to the review page
+    ("survey.thanks", "GET"): (404, 303, 303, 404, 404, 404),  # not submitted: to the review
     ("results.respondent", "GET"): RESUME_GET,  # after submitting (403 before: see below)
     ("coordinator.rounds", "GET"): COORD_GET,
     ("coordinator.new_round", "GET"): COORD_GET,
@@ -70,13 +79,22 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("coordinator.remove_department", "POST"): COORD_POST,
     ("coordinator.renew_link", "POST"): COORD_POST,
     ("coordinator.revoke_link", "POST"): COORD_POST,
-    ("results.overview", "GET"): COORD_GET,
-    ("results.department", "GET"): COORD_GET,
-    ("results.report", "GET"): COORD_GET,
-    ("results.report_pdf", "GET"): COORD_GET,
-    ("results.department_pdf", "GET"): COORD_GET,
-    ("results.export", "GET"): COORD_GET,
-    ("results.chart", "GET"): COORD_GET,
+    ("results.overview", "GET"): READ_GET,
+    ("results.department", "GET"): READ_GET,
+    ("results.report", "GET"): READ_GET,
+    ("results.report_pdf", "GET"): READ_GET,
+    ("results.department_pdf", "GET"): READ_GET,
+    ("results.export", "GET"): ADMIN_GET,  # the JSON backup (response-level data); see below
+    ("results.chart", "GET"): READ_GET,
+    ("account.password", "GET"): READ_GET,
+    ("account.password", "POST"): (LOGIN, LOGIN, LOGIN, 422, 422, 422),  # wrong current one
+    ("account.results", "GET"): READ_GET,
+    ("users.index", "GET"): ADMIN_GET,
+    ("users.create", "POST"): (LOGIN, LOGIN, LOGIN, NO, NO, 201),  # shows the password once
+    ("users.change_role", "POST"): ADMIN_POST,
+    ("users.deactivate", "POST"): ADMIN_POST,
+    ("users.reactivate", "POST"): ADMIN_POST,
+    ("users.reset_password", "POST"): (LOGIN, LOGIN, LOGIN, NO, NO, 200),
 }
 
 #: Endpoints whose respondent cells run with the respondent's response already submitted.
@@ -93,6 +111,11 @@ FORMS: dict[str, dict[str, object]] = {
     "coordinator.add_department": {"name": "Nieuwe afdeling", "bank": "wonen"},
     "coordinator.rename_department": {"name": "Hernoemd"},
     "coordinator.set_department_banks": {"bank": "werk"},
+    "account.password": {"current_password": "niet-het-wachtwoord",
+                         "new_password": "nieuw-wachtwoord-123",
+                         "confirm_password": "nieuw-wachtwoord-123"},
+    "users.create": {"email": "nieuw@gemeente.example", "role": "lezer"},
+    "users.change_role": {"role": "lezer"},
 }
 
 
@@ -102,6 +125,7 @@ class World:
 
     round_id: int
     department_c: int
+    target_user: int
     invitation: dict[str, str]
     resume: dict[str, str]
     clients: dict[str, FlaskClient]
@@ -141,15 +165,16 @@ def _world(app: Flask, role: str, submitted: bool) -> World:
             responses.submit(response)
         clients[f"respondent_{key}"] = client
     clients["anonymous"] = app.test_client()
-    if role == "coordinator":
-        accounts.create_user(*COORDINATOR)
+    target = accounts.create_user(TARGET, COORDINATOR[1], "coordinator")
+    if role in ACCOUNTS:
+        accounts.create_user(ACCOUNTS[role], COORDINATOR[1], role)
         client = app.test_client()
         logged_in = client.post("/login", data={"csrf_token": _csrf(client),
-                                                "email": COORDINATOR[0],
+                                                "email": ACCOUNTS[role],
                                                 "password": COORDINATOR[1]})
         assert logged_in.status_code == 303
-        clients["coordinator"] = client
-    return World(round_.id, by_name["Afdeling C"].id, invitation, resume, clients)
+        clients[role] = client
+    return World(round_.id, by_name["Afdeling C"].id, target.id, invitation, resume, clients)
 
 
 def _url(app: Flask, endpoint: str, role: str, world: World) -> str:
@@ -158,7 +183,8 @@ def _url(app: Flask, endpoint: str, role: str, world: World) -> str:
     resume = world.resume[own] if own else UNKNOWN_TOKEN
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     candidates = {"token": token, "resume_token": resume, "round_id": world.round_id,
-                  "department_id": world.department_c, "step": 1, "fmt": "json",
+                  "department_id": world.department_c, "user_id": world.target_user,
+                  "step": 1, "fmt": "json",
                   "name": "heatmap", "ext": "png", "filename": "css/quickscan.css"}
     with app.test_request_context():
         return url_for(endpoint, **{arg: candidates[arg] for arg in rule.arguments})
@@ -193,7 +219,8 @@ def test_authorisation_matrix(app, test_banks, endpoint, method, role):  # noqa:
     assert response.status_code == expected, (
         f"{method} {url} as {role}: {response.status_code}, expected {expected}\n"
         f"{response.get_data(as_text=True)[:400]}")
-    if expected == LOGIN and endpoint.split(".")[0] in ("coordinator", "results"):
+    if expected == LOGIN and endpoint.split(".")[0] in ("coordinator", "results", "users",
+                                                        "account"):
         assert "/login" in response.headers["Location"]
     db.session.rollback()
 

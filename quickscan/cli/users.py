@@ -1,33 +1,107 @@
-"""``quickscan users``: create coordinator accounts."""
+"""``quickscan users``: create, list, change the role of, deactivate and reset accounts.
+
+Passwords are read from standard input (``--password-stdin``) or prompted for, never taken
+from the command line (it would end up in the shell history and the process list).
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 from flask.cli import with_appcontext
 
+from quickscan.models import ROLE_BEHEERDER, ROLES, User
 from quickscan.services import accounts
 
 
 @click.group()
 def users() -> None:
-    """Coordinator accounts."""
+    """Team accounts (roles: lezer, coordinator, beheerder)."""
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True))
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _user(email: str) -> User:
+    user = accounts.find_user(email)
+    if user is None:
+        _fail(f"no account with e-mail address {email}")
+    return user
 
 
 @users.command("create")
-@click.option("--email", required=True, help="The coordinator's e-mail address (login name).")
+@click.option("--email", required=True, help="The e-mail address (login name).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--role", type=click.Choice(ROLES), default=ROLE_BEHEERDER, show_default=True,
+              help="lezer: results and reports; coordinator: also rounds; beheerder: also "
+                   "accounts and the JSON backup.")
 @with_appcontext
-def create(email: str, password_stdin: bool) -> None:
-    """Create a coordinator; the password is read from stdin or prompted for."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True)
+def create(email: str, password_stdin: bool, role: str) -> None:
+    """Create an account; the password is read from stdin or prompted for."""
+    password = _read_password(password_stdin)
     try:
-        user = accounts.create_user(email, password)
+        user = accounts.create_user(email, password, role)
     except accounts.AccountError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
-    click.echo(f"Coordinator {user.email} created (id {user.id}).")
+        _fail(exc.message)
+    click.echo(f"Account {user.email} created with role {user.role} (id {user.id}).")
+
+
+@users.command("list")
+@with_appcontext
+def list_() -> None:
+    """List every account: e-mail address, role and whether it is active."""
+    for user in accounts.list_users():
+        state = "active" if user.active else "deactivated"
+        click.echo(f"{user.email}\t{user.role}\t{state}")
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@with_appcontext
+def role(email: str, role: str) -> None:
+    """Give the account EMAIL the role ROLE."""
+    user = _user(email)
+    try:
+        accounts.set_role(user, role)
+    except accounts.AccountError as exc:
+        _fail(exc.message)
+    click.echo(f"{user.email} now has role {user.role}.")
+
+
+@users.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def deactivate(email: str) -> None:
+    """Deactivate the account EMAIL and end all its sessions."""
+    user = _user(email)
+    try:
+        accounts.deactivate(user)
+    except accounts.AccountError as exc:
+        _fail(exc.message)
+    click.echo(f"{user.email} is deactivated; its sessions have ended.")
+
+
+@users.command("reset-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@with_appcontext
+def reset_password(email: str, password_stdin: bool) -> None:
+    """Set a new password for EMAIL and end all its sessions."""
+    user = _user(email)
+    password = _read_password(password_stdin)
+    try:
+        accounts.reset_password(user, password)
+    except accounts.AccountError as exc:
+        _fail(exc.message)
+    click.echo(f"Password of {user.email} reset; its sessions have ended.")

@@ -47,6 +47,8 @@ from quickscan.models import (
     RoundBank,
     utcnow,
 )
+from quickscan.names import InvalidName, name_key
+from quickscan.names import clean_name as normalise_name
 from quickscan.services import tokens
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import round_bank_map, round_banks
@@ -143,7 +145,11 @@ def _clean_text(value: str | None, label: str, *, required: bool = True,
     """Strip (and for one-line fields collapse) whitespace; check presence and length."""
     if value is not None and not isinstance(value, str):
         raise ForgedRoundInput(_("Ongeldige waarde voor %(label)s.", label=label))
-    text = (value or "").strip() if multiline else " ".join((value or "").split())
+    try:
+        text = normalise_name(value or "", multiline=multiline)
+    except InvalidName:
+        raise RoundInputError(_("%(label)s bevat onzichtbare tekens of stuurtekens; typ de tekst "
+                                "opnieuw.", label=label)) from None
     if required and not text:
         raise RoundInputError(_("Vul %(label)s in.", label=label))
     if len(text) > max_length:
@@ -223,7 +229,7 @@ def _common_id(round_: Round) -> str | None:
 def _check_department_name(round_: Round, name: str, *, exclude: Department | None = None) -> str:
     name = _clean_text(name, _("de naam van de afdeling"))
     for other in round_.departments:
-        if other is not exclude and other.name.casefold() == name.casefold():
+        if other is not exclude and name_key(other.name) == name_key(name):
             raise RoundInputError(_("Er is al een afdeling met de naam %(name)s.", name=name))
     return name
 
@@ -291,10 +297,10 @@ def create_round(name: str, municipality: str, description: str = "",
         seen: set[str] = set()
         for dept_name, bank_ids in departments:
             clean_name = _clean_text(dept_name, _("de naam van de afdeling"))
-            if clean_name.casefold() in seen:
+            if name_key(clean_name) in seen:
                 raise RoundInputError(_("Er is al een afdeling met de naam %(name)s.",
                                         name=clean_name))
-            seen.add(clean_name.casefold())
+            seen.add(name_key(clean_name))
             department = Department(name=clean_name,
                                     bank_ids=_department_banks(bank_ids, pinned, common_id))
             department.invitations = [_new_invitation(secret_key)]

@@ -23,3 +23,8 @@ def register_blueprints(app: Flask) -> None:
     from quickscan.views import results
 
     app.register_blueprint(results.bp)
+
+    from quickscan.views import users
+
+    app.register_blueprint(users.bp)
+    app.register_blueprint(users.account_bp)

@@ -13,6 +13,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from quickscan.views.auth import safe_next
+
 bp = Blueprint("main", __name__)
 
 
@@ -34,7 +36,5 @@ def set_language() -> Response:
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
+    target = safe_next(request.form.get("next", "")) or url_for("main.index")
     return redirect(target)

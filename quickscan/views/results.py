@@ -42,6 +42,7 @@ from quickscan.reporting.content import (
 )
 from quickscan.services import exports, reports
 from quickscan.services.results import cached_score
+from quickscan.views.args import parse_id
 from quickscan.views.token_limits import known_response, token_limit
 
 bp = Blueprint("results", __name__)
@@ -79,9 +80,9 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if (value := parse_id(raw)) is None:
         abort(400, description=_("Ongeldige waarde voor %(name)s.", name=name))
-    return int(raw)
+    return value
 
 
 def _comparison_selection(round_: Round, dimensions: dict[str, str]
@@ -91,7 +92,7 @@ def _comparison_selection(round_: Round, dimensions: dict[str, str]
     raw = request.args.getlist("vergelijk")
     error = None
     if raw:
-        if any(not value.isdigit() or int(value) not in by_id for value in raw):
+        if any(parse_id(value) not in by_id for value in raw):
             abort(400, description=_("Kies alleen afdelingen uit de lijst."))
         chosen = list(dict.fromkeys(by_id[int(value)] for value in raw))
         if len(chosen) > MAX_COMPARED:

@@ -157,7 +157,7 @@ def coordinator(app: Flask) -> User:
 def login(client: FlaskClient, user: User) -> None:
     """Log the coordinator in for this client (through the session, like Flask-Login does)."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
 
 
