@@ -30,6 +30,17 @@ from quickscan.extensions import db, login_manager
 
 ROUND_OPEN = "open"
 ROUND_CLOSED = "closed"
+#: Minimum group size: the default, and the range a round may use (see docs/privacy.md).
+DEFAULT_MIN_GROUP_SIZE = 3
+MIN_GROUP_SIZE_RANGE = (1, 10)
+#: How much of a bank a round asks: every question, or only the core ("kern") questions.
+SCOPE_FULL = "volledig"
+SCOPE_CORE = "kern"
+SCOPES = (SCOPE_FULL, SCOPE_CORE)
+#: Kinds of group in a round.
+KIND_DEPARTMENT = "department"
+KIND_MUNICIPALITY = "municipality"
+GROUP_KINDS = (KIND_DEPARTMENT, KIND_MUNICIPALITY)
 RESPONSE_DRAFT = "draft"
 RESPONSE_SUBMITTED = "submitted"
 ANSWER_VALUES = ("0", "1", "2", "3", "4", "dont_know", "not_applicable")
@@ -120,6 +131,9 @@ class Round(db.Model):  # type: ignore[name-defined,misc]
     target_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
                                                           default=utcnow)
+    #: Minimum group size k: no figure is shown for a group with fewer submitted responses.
+    min_group_size: Mapped[int] = mapped_column(Integer, default=DEFAULT_MIN_GROUP_SIZE,
+                                                server_default=str(DEFAULT_MIN_GROUP_SIZE))
 
     banks: Mapped[list[RoundBank]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="RoundBank.position")
@@ -145,6 +159,9 @@ class RoundBank(db.Model):  # type: ignore[name-defined,misc]
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``volledig`` (every question) or ``kern`` (only the bank's core questions).
+    scope: Mapped[str] = mapped_column(String(16), default=SCOPE_FULL,
+                                       server_default=SCOPE_FULL)
 
     round: Mapped[Round] = relationship(back_populates="banks")
 
@@ -160,6 +177,12 @@ class Department(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(200))
     #: Bank ids this department answers; always includes the common bank.
     bank_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: What kind of group this is: a ``department``, or the ``municipality`` group that answers
+    #: the municipal facts bank once for the whole round (later also residents and bestuur).
+    kind: Mapped[str] = mapped_column(String(16), default=KIND_DEPARTMENT,
+                                      server_default=KIND_DEPARTMENT)
+    #: How many people the coordinator expects to respond (optional): gives a response rate.
+    expected_respondents: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     round: Mapped[Round] = relationship(back_populates="departments")
     invitations: Mapped[list[Invitation]] = relationship(
