@@ -349,8 +349,11 @@ def _update_round(round_: Round, name: str, municipality: str, description: str,
 
 
 def close_round(round_: Round) -> None:
-    """Close a round: respondents can no longer change anything."""
+    """Close a round: respondents can no longer change anything; invitees' addresses go."""
     round_.status = ROUND_CLOSED
+    from quickscan.services.invitations import forget_addresses
+
+    forget_addresses(round_)  # retention: e-mail addresses are deleted when a round closes
     db.session.commit()
 
 

@@ -23,3 +23,7 @@ def register_blueprints(app: Flask) -> None:
     from quickscan.views import results
 
     app.register_blueprint(results.bp)
+
+    from quickscan.views import invitations
+
+    app.register_blueprint(invitations.bp)
