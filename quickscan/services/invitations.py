@@ -355,7 +355,8 @@ def preview(round_: Round, settings: MailSettings, kind: str, personal: bool
     department = round_.departments[0] if round_.departments else Department(name=_("Afdeling"))
     from quickscan.services.rounds import base_url
 
-    link = f"{base_url()}/{'p' if personal else 's'}/{_('voorbeeldlink')}"
+    example = _("voorbeeldlink")
+    link = f"{base_url()}/{'p' if personal else 's'}/{example}"
     return render_message(settings, round_, department, kind, link, personal,
                           "voorbeeld@gemeente.example")
 
