@@ -151,9 +151,16 @@ def run_worker(app: Flask, workers: int = 1) -> None:
     huey.immediate = False
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     with app.app_context():
+        from quickscan.extensions import db
         from quickscan.services import invitations
 
+        # Messages a killed worker left in 'sending' become 'uncertain' (never resent);
+        # batches it left half done are resumed.
         invitations.recover_stale()
+        pending = invitations.pending_batches()
+        db.session.remove()
+        for batch_id in pending:
+            app.extensions["quickscan.tasks"]["send_batch"](batch_id)
     consumer.run()
 
 

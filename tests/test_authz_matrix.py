@@ -76,6 +76,17 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("results.department_pdf", "GET"): COORD_GET,
     ("results.export", "GET"): COORD_GET,
     ("results.chart", "GET"): COORD_GET,
+    # invitations by e-mail (mail is off in this app: sending answers 409, nothing written)
+    ("invitations.index", "GET"): COORD_GET,
+    ("invitations.add_addresses", "POST"): COORD_POST,
+    ("invitations.remove_address", "POST"): (LOGIN, LOGIN, LOGIN, 404),  # no such address
+    ("invitations.save_texts", "POST"): COORD_POST,
+    ("invitations.send_invitations", "POST"): (LOGIN, LOGIN, LOGIN, 409),
+    ("invitations.send_reminders", "POST"): (LOGIN, LOGIN, LOGIN, 409),
+    ("invitations.retry", "POST"): (LOGIN, LOGIN, LOGIN, 404),  # no such mailing
+    ("invitations.test_message", "POST"): (LOGIN, LOGIN, LOGIN, 409),
+    ("invitations.personal_intro", "GET"): (404, 404, 404, 404),  # a department token is
+    ("invitations.personal_start", "POST"): (404, 404, 404, 404),  # no personal link
 }
 
 #: Endpoints whose respondent cells run with the respondent's response already submitted.
@@ -92,6 +103,13 @@ FORMS: dict[str, dict[str, object]] = {
     "coordinator.add_department": {"name": "Nieuwe afdeling", "bank": "wonen"},
     "coordinator.rename_department": {"name": "Hernoemd"},
     "coordinator.set_department_banks": {"bank": "werk"},
+    "invitations.add_addresses": {"addresses": "iemand@gemeente.example", "link": "personal"},
+    "invitations.remove_address": {"invitee": "999999"},
+    "invitations.retry": {"batch": "999999"},
+    "invitations.test_message": {"address": "iemand@gemeente.example"},
+    "invitations.save_texts": {"language": "nl", "invitation_subject": "Onderwerp",
+                               "invitation_body": "Tekst", "reminder_subject": "Onderwerp",
+                               "reminder_body": "Tekst", "action": "save"},
 }
 
 
