@@ -98,16 +98,18 @@ def _send_batch(batch_id: int) -> dict[str, Any]:
 def _tick() -> None:
     """Resume interrupted batches, queue scheduled reminders, delete expired addresses."""
     from quickscan.extensions import db
-    from quickscan.services import invitations
+    from quickscan.services import invitations, mail
 
     try:
         invitations.purge_expired()
         invitations.scheduled_reminders()
         invitations.recover_stale()
-        for batch_id in invitations.pending_batches():
-            invitations.send_batch(batch_id)
-    finally:
-        db.session.remove()
+        if mail.is_configured():
+            for batch_id in invitations.pending_batches():
+                invitations.send_batch(batch_id)
+    except Exception:  # noqa: BLE001 - the tick must keep running next minute
+        db.session.rollback()
+        log.exception("task queue: the periodic tick failed")
 
 
 def enqueue_batch(batch_id: int) -> None:

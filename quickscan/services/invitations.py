@@ -606,9 +606,10 @@ def send_batch(batch_id: int) -> BatchOutcome:
                 continue
             _finish(message_id, MESSAGE_SENT)
             sent += 1
-    except (OSError, smtplib.SMTPException) as exc:
-        error = mail_service.failure_text(exc)
-        current_app.logger.warning("mail: batch %d: server unreachable: %s", batch_id,
+    except (OSError, smtplib.SMTPException, mail_service.MailOff) as exc:
+        error = (exc.message if isinstance(exc, mail_service.MailOff)
+                 else mail_service.failure_text(exc))
+        current_app.logger.warning("mail: batch %d: not sent: %s", batch_id,
                                    type(exc).__name__)
         with unit_of_work():
             batch.error = error

@@ -238,3 +238,19 @@ def test_test_message_from_the_page_and_the_command_line(app, mail_on, coordinat
     configure_mail(app, "", 25, sender="")
     off = app.test_cli_runner().invoke(args=["mail", "test", "cli@gemeente.nl"])
     assert off.exit_code != 0 and "E-mail staat uit" in off.output
+
+
+def test_mail_switched_off_after_queueing_keeps_the_mailing_waiting(app, mail_on):
+    round_ = make_round()
+    invitations.add_invitees(round_.departments[0], "an@gemeente.nl", "department")
+    batch = invitations.queue_invitations(round_)
+    configure_mail(app, "", 25, sender="")
+    tasks._tick()  # the periodic tick leaves it alone without mail settings
+    outcome = invitations.send_batch(batch.id)  # a direct run records why
+    assert (outcome.sent, outcome.left) == (0, 1)
+    assert "E-mail staat uit" in outcome.error
+    assert statuses() == {"queued": 1}
+    configure_mail(app, mail_on.host, mail_on.port)
+    tasks._tick()
+    assert statuses() == {"sent": 1}
+    assert len(mail_on.received.to("an@gemeente.nl")) == 1
