@@ -107,7 +107,7 @@ def _tick() -> None:
         if mail.is_configured():
             for batch_id in invitations.pending_batches():
                 invitations.send_batch(batch_id)
-    except Exception:  # noqa: BLE001 - the tick must keep running next minute
+    except Exception:
         db.session.rollback()
         log.exception("task queue: the periodic tick failed")
 

@@ -23,12 +23,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from quickscan.models import LINK_PERSONAL, MAIL_INVITATION, MAIL_REMINDER, Department, Round
+from quickscan.models import (
+    LINK_PERSONAL,
+    MAIL_INVITATION,
+    MAIL_REMINDER,
+    Department,
+    Round,
+)
 from quickscan.services import invitations as service
 from quickscan.services import mail as mail_service
 from quickscan.services import responses as response_service
 from quickscan.services import rounds as round_service
-from quickscan.services.errors import Conflict, DomainError, InvalidInput, NotFound
+from quickscan.services.errors import Conflict, DomainError, NotFound
 from quickscan.views.token_limits import token_limit
 
 bp = Blueprint("invitations", __name__)
@@ -313,8 +319,8 @@ def record_submission(resume_token: str) -> None:
     """Called after a submit: mark the invitee behind a personal response (flag only)."""
     try:
         service.note_submission(resume_token)
-    except Exception:  # noqa: BLE001 - never fail a submission over the invitation flag
+    except Exception:  # never fail a submission over the invitation flag
         current_app.logger.exception("invitations: could not record a submission")
 
 
-__all__ = ["bp", "record_submission", "InvalidInput"]
+__all__ = ["bp", "record_submission"]

@@ -53,7 +53,7 @@ class Handler:
     def __init__(self, received: Received) -> None:
         self.received = received
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.received.lock:
             self.received.messages.append(message)  # type: ignore[arg-type]

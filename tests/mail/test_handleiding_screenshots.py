@@ -46,7 +46,7 @@ def test_manual_screenshots_from_the_demo(app, browser, live_server, smtp_server
         round_id = result.round_id
         round_ = rounds.get_round(round_id)
         departments = {d.name: d for d in round_.departments}
-        first = sorted(departments)[0]
+        first = min(departments)
         invitations.add_invitees(departments[first], "\n".join(
             f"medewerker{i}@gemeente-voorbeeld.nl" for i in range(1, 6)), "personal")
         db.session.commit()
@@ -71,6 +71,10 @@ def test_manual_screenshots_from_the_demo(app, browser, live_server, smtp_server
         shot(page, "05-uitnodigingen")
         page.locator("#verzendlog").scroll_into_view_if_needed()
         shot(page, "06-verzendlog", check=False)
+        page.get_by_role("button", name="Voorbeeld van de uitnodiging").click()
+        page.wait_for_selector("#voorbeeld")
+        assert "Uitnodiging: de Quickscan" in page.locator("#voorbeeld").inner_text()
+        assert_accessible(page, "invitations page with a preview")
         page.goto(live_server + f"/rondes/{round_id}/voortgang")
         shot(page, "07-voortgang", full_page=True)
         page.goto(live_server + f"/rondes/{round_id}/resultaten")

@@ -369,7 +369,7 @@ def test_response_rates_on_the_progress_page_and_the_command_line(app, mail_on, 
             responses.submit(response)
     page = coordinator.get(f"/rondes/{round_.id}/voortgang").get_data(as_text=True)
     row = re.search(r'<th class="utrecht-table__header-cell" scope="row">Ruimte</th>(.*?)</tr>',
-                    page.split('id="responspercentages"')[1], re.S).group(1)
+                    page.split('id="responspercentages"')[1], re.DOTALL).group(1)
     cells = re.findall(r">([^<>]+)</td>", row)
     assert cells == ["4", "2", "1", "25%", "10"]
     result = app.test_cli_runner().invoke(args=["rounds", "progress", str(round_.id)])

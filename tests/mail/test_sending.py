@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from email import message_from_bytes, policy
@@ -75,13 +74,13 @@ class RefusingHandler:
     def __init__(self, received: Received) -> None:
         self.received = received
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, options):
         if address.startswith("weiger"):
             return "550 5.1.1 Mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         with self.received.lock:
             self.received.messages.append(message_from_bytes(envelope.content,
                                                              policy=policy.default))
@@ -124,7 +123,7 @@ class GatedHandler:
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         if self.hold in envelope.rcpt_tos:
             self.entered.set()
             while not self.release.is_set():

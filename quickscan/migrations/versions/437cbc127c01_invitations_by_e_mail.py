@@ -5,9 +5,8 @@ Revises: 5abba95a15fa
 Create Date: 2026-11-30 08:07:08.769343
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '437cbc127c01'
