@@ -191,6 +191,12 @@ def test_personal_link_starts_an_anonymous_response_and_only_flags_the_invitee(
     after = coordinator.get(f"/rondes/{round_.id}/uitnodigingen").get_data(as_text=True)
     assert after.count(">ja<") >= 1 and after.count(">nee<") == 1
     assert resume not in after and token not in after
+    from sqlalchemy import text
+
+    dump = "\n".join(" ".join(str(value) for value in row)
+                     for table in db.metadata.sorted_tables
+                     for row in db.session.execute(text(f'SELECT * FROM "{table.name}"')))
+    assert token not in dump and resume not in dump and other not in dump
     ours = "\n".join(r.getMessage() for r in caplog.records
                      if not r.name.startswith("mail.log"))  # not the test SMTP server's log
     assert "mail: batch" in ours
@@ -378,3 +384,25 @@ def test_response_rates_on_the_progress_page_and_the_command_line(app, mail_on, 
     assert lines[0] == "afdeling\tuitgenodigd\tgestart\tingediend\trespons\tdagen_te_gaan"
     assert "Ruimte\t4\t2\t1\t25%\t10" in lines
     assert "Sociaal domein\t0\t0\t0\t\t10" in lines
+
+
+def test_removing_a_department_or_an_address_removes_its_invitees(app, mail_on, coordinator):
+    round_ = make_round()
+    ruimte, sociaal = department(round_, "Ruimte"), department(round_, "Sociaal domein")
+    invitations.add_invitees(ruimte, "an@gemeente.nl", "personal")
+    invitations.add_invitees(sociaal, "bo@gemeente.nl\ncor@gemeente.nl", "department")
+    invitations.send_batch(invitations.queue_invitations(round_).id)
+    rounds.remove_department(ruimte)
+    db.session.expire_all()
+    assert sorted(db.session.scalars(select(Invitee.email))) == ["bo@gemeente.nl",
+                                                                  "cor@gemeente.nl"]
+    assert count(InviteeLink) == 0
+    bo = db.session.scalar(select(Invitee).where(Invitee.email == "bo@gemeente.nl"))
+    page = f"/rondes/{round_.id}/uitnodigingen"
+    removed = post(coordinator, f"/rondes/{round_.id}/afdelingen/{sociaal.id}/adressen/verwijderen",
+                   {"invitee": str(bo.id)}, form_page=page)
+    assert removed.status_code == 303
+    assert db.session.scalars(select(Invitee.email)).all() == ["cor@gemeente.nl"]
+    other = post(coordinator, f"/rondes/{round_.id}/afdelingen/{sociaal.id}/adressen/verwijderen",
+                 {"invitee": str(bo.id)}, form_page=page)
+    assert other.status_code == 404
