@@ -441,6 +441,16 @@ def _aware(moment: datetime.datetime) -> datetime.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
+def reminder_check(round_: Round, department_id: int | None = None) -> None:
+    """Raise the reason (Dutch) when no reminder may be sent now; writes nothing."""
+    mail_service.check_configured()
+    if not round_.is_open:
+        raise Conflict(_("Deze ronde is gesloten: er worden geen herinneringen verstuurd."))
+    chosen, reason = reminder_candidates(round_, department_id)
+    if not chosen:
+        raise Conflict(reason)
+
+
 def queue_reminders(round_: Round, department_id: int | None = None, *,
                     scheduled: bool = False, now: datetime.datetime | None = None) -> MailBatch:
     """Queue reminders for those who may get one (see :func:`reminder_candidates`)."""

@@ -179,6 +179,18 @@ class Connection:
             self._open = False
 
 
+def probe() -> None:
+    """Connect to the SMTP server (and log in) once; raises :class:`MailFailed` in Dutch."""
+    connection = Connection()
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        current_app.logger.warning("mail: server check failed: %s", type(exc).__name__)
+        raise MailFailed(failure_text(exc)) from exc
+    finally:
+        connection.close()
+
+
 def send_now(messages: Sequence[Message]) -> None:
     """Send messages at once (the test message); raises :class:`MailFailed` in Dutch."""
     connection = Connection()

@@ -222,6 +222,8 @@ def send_invitations(round_id: int) -> Page:
     """Queue the invitations of every address not invited yet."""
     round_ = _round_or_404(round_id)
     try:
+        mail_service.check_configured()
+        mail_service.probe()  # an unreachable server: say so now, and queue nothing
         batch = service.queue_invitations(round_)
     except DomainError as exc:
         return _page(round_, _status(exc), error=exc.message)
@@ -235,6 +237,8 @@ def send_reminders(round_id: int) -> Page:
     """Queue a reminder for everyone who may get one now."""
     round_ = _round_or_404(round_id)
     try:
+        service.reminder_check(round_)
+        mail_service.probe()
         batch = service.queue_reminders(round_)
     except DomainError as exc:
         return _page(round_, _status(exc), error=exc.message)

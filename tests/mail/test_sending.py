@@ -20,6 +20,7 @@ from quickscan import tasks
 from quickscan.extensions import db
 from quickscan.models import MailBatch, MailMessage
 from quickscan.services import invitations, rounds
+from quickscan.services.errors import Conflict
 from tests.mail.conftest import Received, configure_mail, free_port
 from tests.rounds_helpers import post
 
@@ -44,15 +45,21 @@ def test_send_while_the_server_is_down_keeps_everything_queued_and_sends_once_la
                              "an@gemeente.nl\nbo@gemeente.nl\ncor@gemeente.nl", "department")
     configure_mail(app, "127.0.0.1", free_port())  # nothing listens there
     page = f"/rondes/{round_.id}/uitnodigingen"
-    sent = post(coordinator, f"{page}/versturen", form_page=page)
-    assert sent.status_code == 303
+    refused = post(coordinator, f"{page}/versturen", form_page=page)
+    assert refused.status_code == 409
+    assert "De mailserver is niet bereikbaar. Er is niets verstuurd" in refused.get_data(
+        as_text=True)
+    assert statuses() == {}  # the button queues nothing while the server is down
+    # the server goes down after queueing (e.g. mid-batch): the messages wait, nothing is lost
+    batch = invitations.queue_invitations(round_)
+    tasks.enqueue_batch(batch.id)
     assert statuses() == {"queued": 3}
     body = coordinator.get(page).get_data(as_text=True)
     assert "De mailserver is niet bereikbaar. Er is niets verstuurd" in body
     assert "wacht op de mailserver" in body
     # the same addresses are not queued a second time while they wait
-    again = post(coordinator, f"{page}/versturen", form_page=page)
-    assert again.status_code == 409
+    with pytest.raises(Conflict):
+        invitations.queue_invitations(round_)
     test = post(coordinator, f"{page}/testbericht", {"address": "test@gemeente.nl"},
                 form_page=page)
     assert test.status_code == 409
