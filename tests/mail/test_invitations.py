@@ -406,3 +406,14 @@ def test_removing_a_department_or_an_address_removes_its_invitees(app, mail_on, 
     other = post(coordinator, f"/rondes/{round_.id}/afdelingen/{sociaal.id}/adressen/verwijderen",
                  {"invitee": str(bo.id)}, form_page=page)
     assert other.status_code == 404
+
+
+def test_the_invitations_page_speaks_english_when_chosen(app, mail_on, coordinator):
+    round_ = make_round()
+    page = f"/rondes/{round_.id}/uitnodigingen"
+    switched = post(coordinator, "/taal", {"lang": "en", "next": page}, form_page=page)
+    assert switched.status_code in (302, 303)
+    body = coordinator.get(page).get_data(as_text=True)
+    assert '<html lang="en"' in body
+    assert "Invitations by e-mail: Ronde 2026" in body and "Send a test message" in body
+    assert "Uitnodigingen versturen" not in body
