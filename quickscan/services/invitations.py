@@ -25,6 +25,7 @@ import re
 import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
@@ -327,7 +328,7 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def render_message(settings: MailSettings, round_: Round, department: Department, kind: str,
+def render_message(settings: MailSettings | Any, round_: Round, department: Department, kind: str,
                    link: str, personal: bool, to: str) -> mail_service.Message:
     """The e-mail for one invitee: plain text and accessible HTML in the chosen language."""
     language = settings.language if settings.language in LANGUAGES else "nl"
@@ -349,7 +350,7 @@ def render_message(settings: MailSettings, round_: Round, department: Department
     return mail_service.Message(to=to, subject=subject, text=text, html=html, language=language)
 
 
-def preview(round_: Round, settings: MailSettings, kind: str, personal: bool
+def preview(round_: Round, settings: MailSettings | Any, kind: str, personal: bool
             ) -> mail_service.Message:
     """An example e-mail (with a dummy link) for the preview on the invitations page."""
     department = round_.departments[0] if round_.departments else Department(name=_("Afdeling"))

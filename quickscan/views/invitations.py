@@ -7,6 +7,7 @@ Coordinator pages need a login. Refused input re-renders the page with a Dutch m
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from flask import (
@@ -89,8 +90,11 @@ def _page(round_: Round, status: int = 200, *, error: str | None = None,
     from quickscan.extensions import db
 
     db.session.rollback()
-    settings = service.settings_for(round_)
-    if texts is not None:  # a preview or a refused save: show what was typed
+    stored = service.settings_for(round_)
+    # A plain copy: what was typed (a preview, a refused save) is shown, never written.
+    settings = SimpleNamespace(**{key: getattr(stored, key) for key in (
+        *TEXT_FIELDS, "language", "reminder_days_before")})
+    if texts is not None:
         for key in TEXT_FIELDS:
             value = texts.get(key)
             if isinstance(value, str):

@@ -417,3 +417,22 @@ def test_the_invitations_page_speaks_english_when_chosen(app, mail_on, coordinat
     assert '<html lang="en"' in body
     assert "Invitations by e-mail: Ronde 2026" in body and "Send a test message" in body
     assert "Uitnodigingen versturen" not in body
+
+
+def test_a_preview_of_changed_texts_shows_them_and_saves_nothing(app, mail_on, coordinator):
+    round_ = make_round()
+    page = f"/rondes/{round_.id}/uitnodigingen"
+    texts = dict(invitations.default_texts("nl"), language="nl", reminder_days_before="")
+    assert post(coordinator, f"{page}/teksten", dict(texts, action="save"),
+                form_page=page).status_code == 303
+    changed = dict(texts, invitation_subject="Nieuw onderwerp voor {afdeling}")
+    shown = post(coordinator, f"{page}/teksten", dict(changed, action="preview-invitation"),
+                 form_page=page).get_data(as_text=True)
+    assert "Nieuw onderwerp voor Ruimte" in shown  # the preview
+    assert 'value="Nieuw onderwerp voor {afdeling}"' in shown  # the form keeps the typing
+    refused = post(coordinator, f"{page}/teksten", dict(changed, reminder_days_before="99"),
+                   form_page=page)
+    assert refused.status_code == 422
+    assert 'value="Nieuw onderwerp voor {afdeling}"' in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert invitations.settings_for(round_).invitation_subject == texts["invitation_subject"]
