@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from email import message_from_bytes, policy
@@ -142,7 +143,7 @@ class GatedHandler:
 
 
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "quickscan"), "worker"], cwd=ROOT,
+    return subprocess.Popen([str(Path(sys.executable).parent / "quickscan"), "worker"], cwd=ROOT,
                             env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -213,7 +214,7 @@ def test_a_worker_killed_mid_batch_sends_nothing_twice(app, mail_on, database_ur
         handler.release.set()
         for process in (first, second):
             if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                process.send_signal(signal.SIGTERM)
                 try:
                     process.wait(10)
                 except subprocess.TimeoutExpired:
