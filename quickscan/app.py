@@ -52,6 +52,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
 
+    from quickscan import tasks
+    from quickscan.services import mail
+
+    mail.init_app(app)
+    tasks.init_app(app)
+
     from quickscan.cli import register_commands
 
     register_commands(app)

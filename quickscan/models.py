@@ -320,3 +320,130 @@ def load_user(user_id: str) -> User | None:
     if not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
     return user
+
+
+# --------------------------------------------------------------------------- invitations by e-mail
+#
+# Invitees belong to a department row: a group of respondents (inwoners, bestuurders) is a
+# department row too, so invitations work for groups without a change here. An invitee never
+# points at a response: only a ``submitted`` flag is stored, set when a response started from
+# the invitee's personal link is submitted (see ``quickscan.services.invitations``).
+
+LINK_DEPARTMENT = "department"
+LINK_PERSONAL = "personal"
+MAIL_INVITATION = "invitation"
+MAIL_REMINDER = "reminder"
+MAIL_SCHEDULED = "scheduled"
+MESSAGE_QUEUED = "queued"
+MESSAGE_SENDING = "sending"
+MESSAGE_SENT = "sent"
+MESSAGE_FAILED = "failed"
+MESSAGE_UNCERTAIN = "uncertain"
+
+
+class MailSettings(db.Model):  # type: ignore[name-defined,misc]
+    """A round's invitation and reminder texts, their language and the reminder schedule."""
+
+    __tablename__ = "mail_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"),
+                                          unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    invitation_subject: Mapped[str] = mapped_column(String(200), default="")
+    invitation_body: Mapped[str] = mapped_column(Text, default="")
+    reminder_subject: Mapped[str] = mapped_column(String(200), default="")
+    reminder_body: Mapped[str] = mapped_column(Text, default="")
+    #: Send a reminder this many days before the deadline (None: no scheduled reminder).
+    reminder_days_before: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    scheduled_reminder_on: Mapped[datetime.date | None] = mapped_column(db.Date, nullable=True)
+
+
+class Invitee(db.Model):  # type: ignore[name-defined,misc]
+    """An e-mail address invited for a department (or group); never linked to a response."""
+
+    __tablename__ = "invitee"
+    __table_args__ = (
+        UniqueConstraint("department_id", "email"),
+        CheckConstraint("link IN ('department', 'personal')", name="link"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    #: Lower-cased address; None once deleted (round closed or retention period over).
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    link: Mapped[str] = mapped_column(String(16), default=LINK_DEPARTMENT)
+    #: Only a flag: which response was submitted is never stored.
+    submitted: Mapped[bool] = mapped_column(db.Boolean, default=False)
+    invited_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                 nullable=True)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_mailed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                     nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+    address_deleted_at: Mapped[datetime.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True)
+
+    department: Mapped[Department] = relationship()
+    links: Mapped[list[InviteeLink]] = relationship(back_populates="invitee",
+                                                    cascade="all, delete-orphan")
+
+
+class InviteeLink(db.Model):  # type: ignore[name-defined,misc]
+    """The SHA-256 of one personal link sent to an invitee (a fresh random token per e-mail)."""
+
+    __tablename__ = "invitee_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitee_id: Mapped[int] = mapped_column(ForeignKey("invitee.id", ondelete="CASCADE"),
+                                            index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+
+    invitee: Mapped[Invitee] = relationship(back_populates="links")
+
+
+class MailBatch(db.Model):  # type: ignore[name-defined,misc]
+    """One send round (invitations or reminders) of a round: the send log's line."""
+
+    __tablename__ = "mail_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"),
+                                          index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                  nullable=True)
+    #: The last error, in words and without any link or token.
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    messages: Mapped[list[MailMessage]] = relationship(back_populates="batch",
+                                                       cascade="all, delete-orphan")
+
+
+class MailMessage(db.Model):  # type: ignore[name-defined,misc]
+    """One e-mail of a batch: claimed queued -> sending -> sent/failed, each step committed."""
+
+    __tablename__ = "mail_message"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed', 'uncertain')",
+                        name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("mail_batch.id", ondelete="CASCADE"),
+                                          index=True)
+    invitee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitee.id", ondelete="SET NULL"), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=MESSAGE_QUEUED, index=True)
+    claimed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                 nullable=True)
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                  nullable=True)
+
+    batch: Mapped[MailBatch] = relationship(back_populates="messages")

@@ -95,6 +95,17 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("users.deactivate", "POST"): ADMIN_POST,
     ("users.reactivate", "POST"): ADMIN_POST,
     ("users.reset_password", "POST"): (LOGIN, LOGIN, LOGIN, NO, NO, 200),
+    # invitations by e-mail (mail is off in this app: sending answers 409, nothing written)
+    ("invitations.index", "GET"): COORD_GET,
+    ("invitations.add_addresses", "POST"): COORD_POST,
+    ("invitations.remove_address", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),  # no such address
+    ("invitations.save_texts", "POST"): COORD_POST,
+    ("invitations.send_invitations", "POST"): (LOGIN, LOGIN, LOGIN, NO, 409, 409),
+    ("invitations.send_reminders", "POST"): (LOGIN, LOGIN, LOGIN, NO, 409, 409),
+    ("invitations.retry", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),  # no such mailing
+    ("invitations.test_message", "POST"): (LOGIN, LOGIN, LOGIN, NO, 409, 409),
+    ("invitations.personal_intro", "GET"): (404,) * 6,  # a department token is
+    ("invitations.personal_start", "POST"): (404,) * 6,  # no personal link
 }
 
 #: Endpoints whose respondent cells run with the respondent's response already submitted.
@@ -116,6 +127,13 @@ FORMS: dict[str, dict[str, object]] = {
                          "confirm_password": "nieuw-wachtwoord-123"},
     "users.create": {"email": "nieuw@gemeente.example", "role": "lezer"},
     "users.change_role": {"role": "lezer"},
+    "invitations.add_addresses": {"addresses": "iemand@gemeente.example", "link": "personal"},
+    "invitations.remove_address": {"invitee": "999999"},
+    "invitations.retry": {"batch": "999999"},
+    "invitations.test_message": {"address": "iemand@gemeente.example"},
+    "invitations.save_texts": {"language": "nl", "invitation_subject": "Onderwerp",
+                               "invitation_body": "Tekst", "reminder_subject": "Onderwerp",
+                               "reminder_body": "Tekst", "action": "save"},
 }
 
 

@@ -394,9 +394,12 @@ def _update_banks(round_: Round, banks: Mapping[str, str | None]) -> None:
 
 
 def close_round(round_: Round) -> None:
-    """Close a round: respondents can no longer change anything."""
+    """Close a round: respondents can no longer change anything; invitees' addresses go."""
+    from quickscan.services.invitations import forget_addresses
+
     with unit_of_work():
         round_.status = ROUND_CLOSED
+        forget_addresses(round_)  # retention: e-mail addresses are deleted when a round closes
 
 
 def reopen_round(round_: Round) -> None:

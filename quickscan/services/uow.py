@@ -38,3 +38,9 @@ def unit_of_work() -> Iterator[Session]:
         raise
     finally:
         session.info[_DEPTH_KEY] = depth
+
+
+def discard() -> None:
+    """Throw away the session's pending changes: for a request or job that must write nothing
+    (a preview, a refused form) or that failed outside a unit of work."""
+    db.session.rollback()

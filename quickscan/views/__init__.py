@@ -28,3 +28,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(users.bp)
     app.register_blueprint(users.account_bp)
+
+    from quickscan.views import invitations
+
+    app.register_blueprint(invitations.bp)

@@ -280,6 +280,9 @@ def submit(resume_token: str) -> WerkzeugResponse:
     """Submit the response; it is read-only afterwards."""
     response = _response_or_404(resume_token)
     service.submit(response)
+    from quickscan.views.invitations import record_submission
+
+    record_submission(resume_token)  # a personal link: flag its invitee, nothing more
     return _redirect("survey.thanks", resume_token=resume_token)
 
 
