@@ -26,7 +26,8 @@ def report_charts(content: ReportContent) -> Iterator[Chart]:
     if content.heatmap is not None:
         yield content.heatmap
     for section in content.departments:
-        yield section.radar
+        if not section.hidden:
+            yield section.radar
 
 
 def render_charts(content: ReportContent, progress: Callable[[Chart], None] | None = None,

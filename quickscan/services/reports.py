@@ -121,6 +121,11 @@ def round_scale(banks: Sequence[Bank]) -> Scale | None:
     return next(iter(scales.values()), None)
 
 
+def min_group_size(round_: Round) -> int:
+    """The round's minimum group size k (1 while the round model has none)."""
+    return int(getattr(round_, "min_group_size", None) or 1)
+
+
 def round_header(round_: Round) -> RoundHeader:
     """The round's name, municipality, status and dates."""
     status: RoundStatus = "closed" if round_.status == ROUND_CLOSED else "open"
@@ -147,7 +152,7 @@ def report_input(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
         round=round_header(round_), departments=departments, banks=banks,
         scale=round_scale(banks), result=result if result is not None else score(round_),
         comments=found, texts=texts, lang=lang, date=today or datetime.date.today(),
-        logo=load_logo(texts))
+        logo=load_logo(texts), min_group_size=min_group_size(round_))
 
 
 def report_content(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
