@@ -653,7 +653,7 @@ class _Builder:
         if gaps:
             story.append(self.p(c.t("labels.department_gaps_intro"), "Note"))
             story.append(self.grid_table(
-                [c.t("labels.theme"), c.t("labels.priority"), c.t("labels.next_step")],
+                [c.t("labels.theme"), c.t("labels.priority"), Cell(c.t("labels.next_step"))],
                 [[f"{row.theme_title} ({row.bank_title})", self.num(row.priority.priority),
                   Cell(row.priority.action)] for row in gaps],
                 numeric_from=1, flexible=[0, 2]))
@@ -811,7 +811,12 @@ class _Builder:
 
 
 def _cell(value: str | Cell, *, header: bool = False, numeric: bool = False) -> Cell:
+    """A cell in its style: numbers right-aligned; a header :class:`Cell` keeps its
+    alignment (``Cell`` left, ``CellNumber`` right) in the header style."""
     if isinstance(value, Cell):
+        if header:
+            return Cell(value.text, "HeaderNumber" if value.style == "CellNumber"
+                        else "HeaderCell", value.span)
         return value
     if header:
         return Cell(str(value), "HeaderNumber" if numeric else "HeaderCell")
