@@ -734,11 +734,13 @@ class _Builder:
                 story.append(self.p(c.hidden_text))
                 continue
             for start in range(0, len(section.comments), CHUNK):
+                # The question in italics, the comment on its own full-width line below it.
                 story.append(self.grid_table(
-                    [c.t("labels.question"), c.t("labels.comment")],
-                    [[f"{row.theme_title}: {row.statement}", row.text]
+                    [f"{c.t('labels.question')}: {c.t('labels.comment').lower()}"],
+                    [[Cell(f"<i>{esc(row.theme_title)}: {esc(row.statement)}</i><br/>"
+                           f"{esc(row.text)}", markup=True)]
                      for row in section.comments[start:start + CHUNK]],
-                    numeric_from=99, flexible=[0, 1]))
+                    numeric_from=99, flexible=[0]))
             if not section.comments:
                 story.append(self.p(c.t("labels.no_comments")))
         return story
