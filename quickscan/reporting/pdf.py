@@ -580,8 +580,8 @@ class _Builder:
         c = self.c
         bank_ids = [row.bank_id for row in c.overall]
         targets = {row.bank_id: row.target for row in c.overall}
-        header: list[str | Cell] = [c.t("labels.department")] + [
-            str(c.bank_number(b)) for b in bank_ids]
+        header: list[str | Cell] = [c.t("labels.department"),
+                                    *(str(c.bank_number(b)) for b in bank_ids)]
         rows: list[list[str | Cell]] = []
         styles: list[tuple[Any, ...]] = []
         scores = {section.name: {b.bank_id: b.score for b in section.banks}
@@ -776,12 +776,14 @@ class _Builder:
                                  self.heading(c.t("method.title_scale"), 2),
                                  self.p(c.t("method.scale_intro"))]
         if c.scale is not None:
+            levels: list[list[str | Cell]] = [
+                [f"{level.value} – {level.label}", str(level.value * 25),
+                 Cell(level.description)] for level in c.scale.levels]
+            levels += [[option.label, Cell(c.t("labels.no_score"), "CellNumber"),
+                        Cell(option.description)] for option in c.scale.outside]
             story.append(self.grid_table(
                 [c.t("labels.level"), c.t("labels.score"), Cell(c.t("labels.comment"))],
-                [[f"{level.value} – {level.label}", str(level.value * 25),
-                  Cell(level.description)] for level in c.scale.levels]
-                + [[option.label, Cell(c.t("labels.no_score"), "CellNumber"),
-                    Cell(option.description)] for option in c.scale.outside],
+                levels,
                 numeric_from=1, flexible=[2]))
         story.append(self.heading(c.t("method.title_formula"), 2))
         for line in c.texts.get("method", {}).get("formula", []):

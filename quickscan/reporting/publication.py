@@ -15,7 +15,6 @@ out. Charts are embedded as PNG data addresses, so nothing is fetched over the n
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +55,10 @@ def _environment(templates: Path) -> jinja2.Environment:
 def publication_html(content: ReportContent, templates: Path) -> str:
     """The standalone HTML document the publication PDF is made from."""
     environment = _environment(templates)
-    score: Callable[[float | None], str] = lambda value: format_number(  # noqa: E731
-        value, content.lang, 1, content.t("labels.none"))
+
+    def score(value: float | None) -> str:
+        return format_number(value, content.lang, 1, content.t("labels.none"))
+
     environment.filters["score"] = score
     template = environment.get_template(TEMPLATE)
     return template.render(content=content, chart_src=chart_sources(content),

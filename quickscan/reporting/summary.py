@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from quickscan.reporting.texts import format_number, join_words, plural, text
-from quickscan.scoring import FLAG_DISAGREEMENT, FLAG_KNOWLEDGE_GAP, RoundResult, ThemeResult
+from quickscan.scoring import (
+    FLAG_DISAGREEMENT,
+    FLAG_KNOWLEDGE_GAP,
+    RoundResult,
+    ThemeResult,
+)
 
 #: How many priorities and strong themes the summary names, and how many per department.
 MAX_PRIORITIES = 5

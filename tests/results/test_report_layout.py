@@ -52,7 +52,6 @@ class Demo:
 def demo(_session_app, tmp_path_factory) -> Iterator[Demo]:
     from quickscan.extensions import db
     from quickscan.models import Round
-    from quickscan.scoring import score_round
     from quickscan.services import reports
     from quickscan.services import results as results_service
     from quickscan.services.demo import load_demo
