@@ -624,13 +624,14 @@ class _Builder:
         if section.submitted == 0:
             story.append(self.p(c.t("labels.no_responses")))
         banks: list[Flowable] = []
+        show_radar = radar and section.submitted > 0
         if section.banks:
             banks.append(self.grid_table(
                 [c.t("labels.bank"), c.t("labels.score"), c.t("labels.target"),
                  c.t("labels.gap")],
                 [[b.title, self.num(b.score), self.num(b.target), self.num(b.gap)]
-                 for b in section.banks], width=self.width * 0.5))
-        if radar and section.submitted:
+                 for b in section.banks], width=self.width * 0.5 if show_radar else None))
+        if show_radar:
             # The radar on the left, the bank scores beside it: half a page per department.
             left = self.width * 0.48
             image = [self.image(charts.render(section.radar.spec, "png"), 7.5 * cm, left),
