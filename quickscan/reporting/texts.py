@@ -26,13 +26,21 @@ def text(texts: Mapping[str, Any], dotted: str, **values: object) -> str:
 
 
 def plural(texts: Mapping[str, Any], dotted: str, count: int, **values: object) -> str:
-    """``dotted_one`` when ``count`` is 1 and that key exists, else ``dotted``."""
+    """``dotted_one`` when ``count`` is 1 and that key exists, else ``dotted``; ``{count}`` is
+    the number in words where the texts have a word for it (``numbers``: "vijf")."""
+    shown = count_word(texts, count)
     if count == 1:
         try:
-            return text(texts, f"{dotted}_one", count=count, **values)
+            return text(texts, f"{dotted}_one", count=shown, **values)
         except KeyError:
             pass
-    return text(texts, dotted, count=count, **values)
+    return text(texts, dotted, count=shown, **values)
+
+
+def count_word(texts: Mapping[str, Any], count: int) -> str:
+    """A small count in words (the ``numbers`` list of the texts), larger ones in digits."""
+    words = texts.get("numbers") or ()
+    return str(words[count]) if 0 <= count < len(words) else str(count)
 
 
 def format_number(value: float | None, lang: str = DEFAULT_LANGUAGE, digits: int = 1,

@@ -107,7 +107,7 @@ def test_priorities_in_words_with_titles_and_at_most_two_per_department(result) 
                               "doel 75,0. Eerste stap: Actie voor Betaalbare huur.")
     assert sum("bij Wijkteam" in item for item in block.items) == 2
     assert not any("Banen voor iedereen (Werk en inkomen) bij Wijkteam" in i for i in block.items)
-    assert "Deze 4 thema's" in block.paragraphs[0] and "alle 5" in block.paragraphs[0]
+    assert "Deze vier thema's" in block.paragraphs[0] and "alle 5" in block.paragraphs[0]
     text = summarise(result).plain_text()
     for internal in ("huur_id", "wonen_x", "werk_x", "max(0"):
         assert internal not in text
@@ -137,7 +137,7 @@ def test_strengths_name_the_highest_scores_and_whether_the_target_is_reached(res
 
 def test_knowledge_gaps_and_disagreement(result) -> None:
     signals = summarise(result).block("signals").paragraphs
-    assert signals[0].startswith("Bij 2 thema's koos 30% of meer van de antwoorden 'weet ik niet'")
+    assert signals[0].startswith("Bij twee thema's koos 30% of meer van de antwoorden 'weet ik niet'")
     assert "Toegankelijk loket bij Loket en Betaalbare huur bij Beleid" in signals[0]
     assert signals[1].startswith("Bij één thema lopen de antwoorden sterk uiteen")
     steps = summarise(result).block("next").items
@@ -202,3 +202,14 @@ def test_english_texts(result) -> None:
         "Betaalbare huur (Wonen en leven) at Wijkteam: score 10.0, target 75.0. "
         "First step: Actie voor Betaalbare huur.")
     assert "The round is open until 28 December 2026" in summary.plain_text()
+
+
+def test_long_signal_lists_name_three_and_count_the_rest() -> None:
+    flagged = round_result([department(f"Team {n}", [
+        theme("wonen_x", "huur_id", 40.0, flags=(FLAG_KNOWLEDGE_GAP,))]) for n in range(5)])
+    signals = summarise(flagged).block("signals").paragraphs[0]
+    assert signals.startswith("Bij vijf thema's koos 30% of meer")
+    assert signals.endswith("Betaalbare huur bij Team 2 en twee andere.")
+    # The response's counts stay in digits.
+    assert summarise(flagged).block("response").paragraphs[0].endswith(
+        "verdeeld over 5 afdelingen.")
