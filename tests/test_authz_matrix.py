@@ -74,6 +74,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("results.report", "GET"): COORD_GET,
     ("results.report_pdf", "GET"): COORD_GET,
     ("results.department_pdf", "GET"): COORD_GET,
+    ("results.report_publication_pdf", "GET"): COORD_GET,
+    ("results.department_publication_pdf", "GET"): COORD_GET,
     ("results.export", "GET"): COORD_GET,
     ("results.chart", "GET"): COORD_GET,
 }

@@ -207,6 +207,17 @@ def department_pdf(round_id: int, department_id: int) -> Response:
     return _send_pdf(reports.pdf_report(round_, model, lang=_lang()), round_, model)
 
 
+@bp.get("/rondes/<int:round_id>/afdelingen/<int:department_id>/rapport-publicatie.pdf")
+@login_required
+def department_publication_pdf(round_id: int, department_id: int) -> Response:
+    """One department's accessible publication PDF (PDF/UA-1)."""
+    round_ = _round_or_404(round_id)
+    model = _department_or_404(round_, department_id)
+    return _send_pdf(reports.publication_report(round_, model, lang=_lang(),
+                                                result=cached_score(round_)),
+                     round_, model, publication=True)
+
+
 @bp.get("/rondes/<int:round_id>/export.<fmt>")
 @login_required
 def export(round_id: int, fmt: str) -> Response:

@@ -145,6 +145,16 @@ def test_publication_route_and_button(app, coordinator_client, built_round, tmp_
     assert f"quickscan-ronde-{rid}-publicatie.pdf" in response.headers["Content-Disposition"]
     assert pikepdf.open(io.BytesIO(response.data)).Root.MarkInfo.Marked
     assert coordinator_client.get("/rondes/999999/rapport-publicatie.pdf").status_code == 404
+    department = built_round.departments[1]
+    base = f"/rondes/{rid}/afdelingen/{department.id}"
+    drill = coordinator_client.get(f"/rondes/{rid}/resultaten/afdeling/{department.id}")
+    assert f'href="{base}/rapport-publicatie.pdf"' in drill.get_data(as_text=True)
+    response = coordinator_client.get(f"{base}/rapport-publicatie.pdf")
+    assert response.status_code == 200
+    pdf = pikepdf.open(io.BytesIO(response.data))
+    assert department.name in str(pdf.docinfo.Title)
+    assert coordinator_client.get(f"/rondes/{rid}/afdelingen/999999/rapport-publicatie.pdf"
+                                  ).status_code == 404
 
 
 def test_cli_publication(app, built_round, tmp_path) -> None:
