@@ -12,17 +12,20 @@ Pure: plain data in, frozen data out; unit-tested on hand-made results.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from quickscan.reporting.texts import format_number, join_words, plural, text
 from quickscan.scoring import (
     FLAG_DISAGREEMENT,
     FLAG_KNOWLEDGE_GAP,
+    Priority,
     RoundResult,
     ThemeResult,
 )
+
+T = TypeVar("T")
 
 #: How many priorities and strong themes the summary names, and how many per department.
 MAX_PRIORITIES = 5
@@ -141,17 +144,23 @@ class _Writer:
             names.append(plural(self.texts, "summary.more", rest))
         return join_words(names, self.t("summary.and"))
 
-    def _choose_priorities(self) -> list[Any]:
-        """The three to five largest priorities, at most two per department (round report)."""
-        chosen = []
+    def _spread(self, items: Sequence[T], department: Callable[[T], str], limit: int) -> list[T]:
+        """The first ``limit`` items, at most :data:`PER_DEPARTMENT` of one department (in a
+        round report; a department report takes the first ``limit``)."""
+        chosen: list[T] = []
         per_department: Counter[str] = Counter()
-        for priority in self.all_priorities:
-            if self.department is None and per_department[priority.department] >= PER_DEPARTMENT:
+        for item in items:
+            if self.department is None and per_department[department(item)] >= PER_DEPARTMENT:
                 continue
-            chosen.append(priority)
-            per_department[priority.department] += 1
-            if len(chosen) == MAX_PRIORITIES:
+            chosen.append(item)
+            per_department[department(item)] += 1
+            if len(chosen) == limit:
                 break
+        return chosen
+
+    def _choose_priorities(self) -> list[Priority]:
+        """The three to five largest priorities, at most two per department (round report)."""
+        chosen = self._spread(self.all_priorities, lambda p: p.department, MAX_PRIORITIES)
         if len(chosen) < MIN_PRIORITIES:
             extra = [p for p in self.all_priorities if p not in chosen]
             chosen += extra[:MIN_PRIORITIES - len(chosen)]
@@ -222,15 +231,7 @@ class _Writer:
         scored = sorted((t for t in self.themes if t.theme.score is not None),
                         key=lambda t: (-(t.theme.score or 0.0), t.theme.gap or 0.0,
                                        t.department, t.theme.bank_id, t.theme.theme_id))
-        chosen: list[_Theme] = []
-        per_department: Counter[str] = Counter()
-        for theme in scored:
-            if self.department is None and per_department[theme.department] >= PER_DEPARTMENT:
-                continue
-            chosen.append(theme)
-            per_department[theme.department] += 1
-            if len(chosen) == MAX_STRENGTHS:
-                break
+        chosen = self._spread(scored, lambda t: t.department, MAX_STRENGTHS)
         if not chosen:
             return SummaryBlock("strengths", title, (self.t("summary.no_strengths"),))
         items = []

@@ -25,22 +25,8 @@ def publication(app, built_round) -> bytes:
 
 
 def structure(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
-    """Every structure element, depth first (document order)."""
-    found: list[pikepdf.Dictionary] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, pikepdf.Array):
-            for item in node:
-                walk(item)
-            return
-        if not isinstance(node, pikepdf.Dictionary) or "/S" not in node:
-            return
-        found.append(node)
-        if "/K" in node:
-            walk(node.K)
-
-    walk(pdf.Root.StructTreeRoot.K)
-    return found
+    """Every structure element of the document, depth first (document order)."""
+    return structure_of(pdf.Root.StructTreeRoot)
 
 
 def test_publication_pdf_is_tagged_pdf_ua(publication, built_round) -> None:
