@@ -204,14 +204,19 @@ class ReportContent:
         return self.status == "open"
 
     @property
+    def locale(self) -> str:
+        """The locale dates are written in (``pdf_language`` of the texts: nl-NL, en-GB)."""
+        return date_locale(self.texts, self.lang)
+
+    @property
     def date_text(self) -> str:
         """The report date written out ("30 november 2026")."""
-        return format_date(self.date, self.lang)
+        return format_date(self.date, self.locale)
 
     @property
     def deadline_text(self) -> str:
         """The round's closing date written out, or an empty text."""
-        return format_date(self.deadline, self.lang)
+        return format_date(self.deadline, self.locale)
 
     @property
     def hidden_text(self) -> str:
@@ -240,6 +245,11 @@ class ReportContent:
 
 
 # --------------------------------------------------------------------------- building
+
+
+def date_locale(texts: Mapping[str, Any], lang: str) -> str:
+    """The Babel locale for dates: the texts' ``pdf_language`` (``en-GB`` -> ``en_GB``)."""
+    return str(texts.get("pdf_language") or lang).replace("-", "_")
 
 
 class Titles:
@@ -505,7 +515,7 @@ def build_report(data: ReportInput, *, department_id: int | None = None,
     summary = build_summary(
         round_result, texts, lang=data.lang, bank_titles={b: titles.bank(b) for b in titles.banks},
         theme_titles=titles.themes, min_group_size=data.min_group_size, status=header.status,
-        deadline=format_date(header.deadline, data.lang),
+        deadline=format_date(header.deadline, date_locale(texts, data.lang)),
         department=None if chosen is None else chosen.name)
     return ReportContent(
         texts=texts, lang=data.lang, round_id=header.id, round_name=header.name,
