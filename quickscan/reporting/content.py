@@ -21,33 +21,14 @@ from quickscan import frameworks
 from quickscan.bank import Bank, Scale
 from quickscan.charts import HeatmapSpec, RadarSpec, Series
 from quickscan.reporting.model import DepartmentInfo, ReportInput
+from quickscan.reporting.summary import Summary, build_summary
+from quickscan.reporting.texts import DEFAULT_LANGUAGE, format_date, format_number, text
 from quickscan.scoring import DepartmentResult, Priority, RoundResult, ThemeResult
 
-DEFAULT_LANGUAGE = "nl"
+__all__ = ["DEFAULT_LANGUAGE", "format_date", "format_number", "text"]
 #: The comparison axes besides the common bank's themes (tag dimensions of the engine).
 COMMON_DIMENSION = "gemeenschappelijk"
 MAX_COMPARED = 6
-
-
-# --------------------------------------------------------------------------- texts
-
-
-def text(texts: Mapping[str, Any], dotted: str, **values: object) -> str:
-    """A text by dotted key (``labels.score``), with ``{placeholders}`` filled in."""
-    node: Any = texts
-    for part in dotted.split("."):
-        node = node[part]
-    template = str(node)
-    return template.format_map(defaultdict(str, {k: str(v) for k, v in values.items()}))
-
-
-def format_number(value: float | None, lang: str = DEFAULT_LANGUAGE, digits: int = 1,
-                  empty: str = "–") -> str:
-    """A number for display: one decimal, a decimal comma in Dutch; ``empty`` for None."""
-    if value is None:
-        return empty
-    shown = f"{value:.{digits}f}"
-    return shown.replace(".", ",") if lang == "nl" else shown
 
 
 # --------------------------------------------------------------------------- the model
@@ -167,6 +148,8 @@ class DepartmentSection:
     comments: tuple[CommentRow, ...]
     radar: Chart
     details: tuple[ThemeDetail, ...] = ()
+    #: Fewer than the minimum group size submitted: only the counts may be shown.
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,6 +191,49 @@ class ReportContent:
     flag_legend: tuple[Flag, ...] = field(default_factory=tuple)
     #: The logo named in the report texts (PNG or JPEG bytes), if any.
     logo: bytes | None = None
+    #: The written summary for bestuurders (None when not asked for).
+    summary: Summary | None = None
+    #: The round's minimum group size k.
+    min_group_size: int = 1
+    #: Departments hidden by k (round report: all of them; department report: the one).
+    hidden: tuple[str, ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        """True while the round is open: every page says the results are provisional."""
+        return self.status == "open"
+
+    @property
+    def locale(self) -> str:
+        """The locale dates are written in (``pdf_language`` of the texts: nl-NL, en-GB)."""
+        return date_locale(self.texts, self.lang)
+
+    @property
+    def date_text(self) -> str:
+        """The report date written out ("30 november 2026")."""
+        return format_date(self.date, self.locale)
+
+    @property
+    def deadline_text(self) -> str:
+        """The round's closing date written out, or an empty text."""
+        return format_date(self.deadline, self.locale)
+
+    @property
+    def hidden_text(self) -> str:
+        """What a hidden department shows instead of figures."""
+        return self.t("labels.hidden", k=self.min_group_size)
+
+    @property
+    def provisional_text(self) -> str:
+        """The sentence that marks a report on an open round as provisional."""
+        deadline = (self.t("labels.provisional_deadline", deadline=self.deadline_text)
+                    if self.deadline else "")
+        return self.t("labels.provisional_note", deadline=deadline)
+
+    def bank_number(self, bank_id: str) -> int:
+        """The number of a bank in the matrix legend (1-based, round order)."""
+        return next(index for index, bank in enumerate(self.banks, start=1)
+                    if bank.id == bank_id)
 
     def t(self, dotted: str, **values: object) -> str:
         """A report text by dotted key, placeholders filled in."""
@@ -219,6 +245,11 @@ class ReportContent:
 
 
 # --------------------------------------------------------------------------- building
+
+
+def date_locale(texts: Mapping[str, Any], lang: str) -> str:
+    """The Babel locale for dates: the texts' ``pdf_language`` (``en-GB`` -> ``en_GB``)."""
+    return str(texts.get("pdf_language") or lang).replace("-", "_")
 
 
 class Titles:
@@ -435,7 +466,8 @@ def department_section(result: DepartmentResult, department: DepartmentInfo,
         banks=tuple(BankRow(b.bank_id, titles.bank(b.bank_id), b.score, b.target, b.gap)
                     for b in result.banks),
         themes=themes, top_gaps=gaps[:top_gaps], comments=comment_rows,
-        radar=department_chart(result, round_result, titles, texts), details=details)
+        radar=department_chart(result, round_result, titles, texts), details=details,
+        hidden=result.hidden)
 
 
 def bank_infos(banks: Sequence[Bank]) -> tuple[BankInfo, ...]:
@@ -480,6 +512,11 @@ def build_report(data: ReportInput, *, department_id: int | None = None,
     flagged = tuple(row for section in built for row in section.themes if row.flags)
     whole = chosen is None
     header = data.round
+    summary = build_summary(
+        round_result, texts, lang=data.lang, bank_titles={b: titles.bank(b) for b in titles.banks},
+        theme_titles=titles.themes, min_group_size=data.min_group_size, status=header.status,
+        deadline=format_date(header.deadline, date_locale(texts, data.lang)),
+        department=None if chosen is None else chosen.name)
     return ReportContent(
         texts=texts, lang=data.lang, round_id=header.id, round_name=header.name,
         municipality=header.municipality, status=header.status, deadline=header.deadline,
@@ -498,6 +535,9 @@ def build_report(data: ReportInput, *, department_id: int | None = None,
         department_report=None if whole else (built[0] if built else None),
         flag_legend=flag_legend(texts),
         logo=data.logo,
+        summary=summary,
+        min_group_size=data.min_group_size,
+        hidden=tuple(r.name for r in selected if r.hidden),
     )
 
 

@@ -66,7 +66,9 @@ class ReportInput:
     ``banks`` are the round's pinned bank snapshots in round order; ``result`` is the scoring
     engine's result for the round; ``comments`` hold only the departments that were asked
     for; ``texts`` is ``reports/<lang>.yaml`` (falling back to the Dutch file), read-only;
-    ``logo`` the bytes of the logo the texts name, if any; ``date`` the report date.
+    ``logo`` the bytes of the logo the texts name, if any; ``date`` the report date;
+    ``min_group_size`` the round's k (departments with fewer submissions are ``hidden`` in
+    ``result`` and the report says so in words instead of figures).
     """
 
     round: RoundHeader
@@ -79,6 +81,7 @@ class ReportInput:
     lang: str
     date: datetime.date
     logo: bytes | None = None
+    min_group_size: int = 1
 
     def department(self, department_id: int) -> DepartmentInfo | None:
         """A department of the round by id (None when it is not part of the round)."""

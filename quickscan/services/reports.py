@@ -22,6 +22,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from quickscan.bank import Bank, Scale
+from quickscan.config import data_path
 from quickscan.extensions import db
 from quickscan.models import (
     RESPONSE_SUBMITTED,
@@ -121,6 +122,11 @@ def round_scale(banks: Sequence[Bank]) -> Scale | None:
     return next(iter(scales.values()), None)
 
 
+def min_group_size(round_: Round) -> int:
+    """The round's minimum group size k (1 while the round model has none)."""
+    return int(getattr(round_, "min_group_size", None) or 1)
+
+
 def round_header(round_: Round) -> RoundHeader:
     """The round's name, municipality, status and dates."""
     status: RoundStatus = "closed" if round_.status == ROUND_CLOSED else "open"
@@ -147,7 +153,7 @@ def report_input(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
         round=round_header(round_), departments=departments, banks=banks,
         scale=round_scale(banks), result=result if result is not None else score(round_),
         comments=found, texts=texts, lang=lang, date=today or datetime.date.today(),
-        logo=load_logo(texts))
+        logo=load_logo(texts), min_group_size=min_group_size(round_))
 
 
 def report_content(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
@@ -185,6 +191,20 @@ def pdf_report(round_: Round, department: Department | None = None,
     return render_pdf(report_content(round_, lang, department=department, result=result))
 
 
+def render_publication(content: ReportContent) -> bytes:
+    """The tagged PDF/UA-1 of a content model (from the HTML report, by WeasyPrint)."""
+    from quickscan.reporting.publication import build_publication_pdf
+
+    return build_publication_pdf(content, data_path("templates"))
+
+
+def publication_report(round_: Round, department: Department | None = None,
+                       lang: str = DEFAULT_LANGUAGE, result: RoundResult | None = None) -> bytes:
+    """The accessible publication PDF (PDF/UA-1) of a round or one department, as bytes."""
+    return render_publication(report_content(round_, lang, department=department,
+                                             result=result))
+
+
 def reports_folder() -> Path:
     """The folder generated reports are written to: ``<instance>/reports``."""
     folder = Path(current_app.instance_path) / "reports"
@@ -196,22 +216,27 @@ def _slug(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:60] or "rapport"
 
 
-def report_filename(round_: Round, department: Department | None = None) -> str:
-    """A download file name such as ``quickscan-ronde-3-sociaal-domein.pdf``."""
+def report_filename(round_: Round, department: Department | None = None,
+                    publication: bool = False) -> str:
+    """A download file name such as ``quickscan-ronde-3-sociaal-domein.pdf`` (with
+    ``-publicatie`` for the accessible publication PDF)."""
     name = f"quickscan-ronde-{round_.id}"
     if department is not None:
         name += f"-{_slug(department.name)}"
+    if publication:
+        name += "-publicatie"
     return name + ".pdf"
 
 
-def save_report(data: bytes, round_: Round, department: Department | None = None) -> Path:
+def save_report(data: bytes, round_: Round, department: Department | None = None,
+                publication: bool = False) -> Path:
     """Write a generated report into the instance folder and return its path.
 
     The name carries a hash of the content; older versions of the same report are removed,
     so the folder holds one file per round report and department report.
     """
     digest = hashlib.sha256(data).hexdigest()[:12]
-    stem = report_filename(round_, department).removesuffix(".pdf")
+    stem = report_filename(round_, department, publication).removesuffix(".pdf")
     folder = reports_folder()
     path = folder / f"{stem}-{digest}.pdf"
     if not path.exists():

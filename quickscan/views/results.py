@@ -172,10 +172,11 @@ def report(round_id: int) -> str:
                            round_url=_round_page_url(round_))
 
 
-def _send_pdf(data: bytes, round_: Round, department: Department | None) -> Response:
-    path = reports.save_report(data, round_, department)
+def _send_pdf(data: bytes, round_: Round, department: Department | None,
+              publication: bool = False) -> Response:
+    path = reports.save_report(data, round_, department, publication)
     response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=reports.report_filename(round_, department))
+                         download_name=reports.report_filename(round_, department, publication))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -188,6 +189,16 @@ def report_pdf(round_id: int) -> Response:
     return _send_pdf(reports.pdf_report(round_, lang=_lang()), round_, None)
 
 
+@bp.get("/rondes/<int:round_id>/rapport-publicatie.pdf")
+@login_required
+def report_publication_pdf(round_id: int) -> Response:
+    """The round's accessible publication PDF (PDF/UA-1, from the HTML report)."""
+    round_ = _round_or_404(round_id)
+    return _send_pdf(reports.publication_report(round_, lang=_lang(),
+                                                result=cached_score(round_)),
+                     round_, None, publication=True)
+
+
 @bp.get("/rondes/<int:round_id>/afdelingen/<int:department_id>/rapport.pdf")
 @login_required
 def department_pdf(round_id: int, department_id: int) -> Response:
@@ -195,6 +206,17 @@ def department_pdf(round_id: int, department_id: int) -> Response:
     round_ = _round_or_404(round_id)
     model = _department_or_404(round_, department_id)
     return _send_pdf(reports.pdf_report(round_, model, lang=_lang()), round_, model)
+
+
+@bp.get("/rondes/<int:round_id>/afdelingen/<int:department_id>/rapport-publicatie.pdf")
+@login_required
+def department_publication_pdf(round_id: int, department_id: int) -> Response:
+    """One department's accessible publication PDF (PDF/UA-1)."""
+    round_ = _round_or_404(round_id)
+    model = _department_or_404(round_, department_id)
+    return _send_pdf(reports.publication_report(round_, model, lang=_lang(),
+                                                result=cached_score(round_)),
+                     round_, model, publication=True)
 
 
 @bp.get("/rondes/<int:round_id>/export.<fmt>")
