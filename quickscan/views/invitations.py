@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from quickscan.errors import register_domain_errors
 from quickscan.models import (
     LINK_PERSONAL,
     MAIL_INVITATION,
@@ -314,12 +315,8 @@ def personal_start(token: str) -> WerkzeugResponse:
     return redirect(url_for("survey.resume", resume_token=resume_token), 303)
 
 
-@bp.errorhandler(response_service.SurveyError)
-def survey_error(error: response_service.SurveyError) -> tuple[str, int]:
-    """Unknown personal links and closed rounds: the survey's Dutch error page."""
-    return render_template("survey/error.html", message=error.message, status=error.status,
-                           title=_("Pagina niet gevonden") if error.status == 404
-                           else _("Dit kan niet meer")), error.status
+# Unknown personal links, closed rounds and other domain errors: the app's one error-page system.
+register_domain_errors(bp)
 
 
 def record_submission(resume_token: str) -> None:
