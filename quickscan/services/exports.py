@@ -219,7 +219,6 @@ def export_labels() -> ExportLabels:
                      "van één persoon."),
         "table": _("Tabel"), "column": _("Kolom"), "meaning": _("Betekenis"),
         "bank": _("Vragenlijst"), "version": _("Versie"), "fingerprint": _("Vingerafdruk"),
-        "municipality_row": _("Gemiddelde van de afdelingen met resultaat"),
     }
     return ExportLabels(headers, descriptions, tables, texts)
 
