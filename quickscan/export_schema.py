@@ -377,9 +377,9 @@ class ExportDocument(_Part):
         """The older schema this document was converted from, or None."""
         return self._upgraded_from
 
-    @upgraded_from.setter
-    def upgraded_from(self, value: str | None) -> None:
-        self._upgraded_from = value
+    def mark_upgraded(self, schema: str) -> None:
+        """Note that this document was converted from an older ``schema``."""
+        self._upgraded_from = schema
 
     @model_validator(mode="after")
     def _lists(self) -> ExportDocument:

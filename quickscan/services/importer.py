@@ -201,7 +201,7 @@ def parse_export(data: Any) -> ExportDocument:
     except ValidationError as exc:
         raise ImportFileError(describe(exc)) from None
     if legacy:
-        document.upgraded_from = SCHEMA_V1
+        document.mark_upgraded(SCHEMA_V1)
     return document
 
 
