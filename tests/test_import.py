@@ -8,8 +8,8 @@ tests/test_transfer_roundtrip.py.
 from __future__ import annotations
 
 import copy
-import re
 import json
+import re
 from pathlib import Path
 from typing import Any
 

@@ -20,7 +20,14 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from quickscan.extensions import db
-from quickscan.models import RESPONSE_SUBMITTED, Comment, Department, Response, Round, User
+from quickscan.models import (
+    RESPONSE_SUBMITTED,
+    Comment,
+    Department,
+    Response,
+    Round,
+    User,
+)
 from quickscan.services import exports, group_size
 from quickscan.services.results import score
 from tests.results.conftest import BuiltRound, build_round
@@ -181,7 +188,7 @@ def test_analysis_tables_hold_aggregates_only(app: Flask, small_round: BuiltRoun
     result = score(round_, min_group_size=3)
     labels = exports.export_labels()
     headers = [labels.headers[c] for columns in exports.COLUMNS.values() for c in columns]
-    assert not [h for h in headers if re.search(r"respons|tijd|time|datum", h, re.I)]
+    assert not [h for h in headers if re.search(r"respons|tijd|time|datum", h, re.IGNORECASE)]
     for table in exports.TABLES:
         for row in read_csv(exports.to_csv(round_, table)):
             assert not [cell for cell in row if TIMESTAMP.search(cell)], (table, row)
