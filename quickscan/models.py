@@ -27,13 +27,13 @@ from quickscan.extensions import db, login_manager
 
 ROUND_OPEN = "open"
 ROUND_CLOSED = "closed"
+#: Minimum group size: the default, and the range a round may use (see docs/privacy.md).
+DEFAULT_MIN_GROUP_SIZE = 3
+MIN_GROUP_SIZE_RANGE = (1, 10)
 RESPONSE_DRAFT = "draft"
 RESPONSE_SUBMITTED = "submitted"
 ANSWER_VALUES = ("0", "1", "2", "3", "4", "dont_know", "not_applicable")
 COMMENT_MAX_LENGTH = 2000
-#: Minimum group size k: a department with fewer submitted responses shows no figures.
-DEFAULT_MIN_GROUP_SIZE = 3
-MIN_GROUP_SIZE_RANGE = (1, 10)
 
 
 def utcnow() -> datetime.datetime:
@@ -65,10 +65,7 @@ class Round(db.Model):  # type: ignore[name-defined,misc]
     """One run of the quickscan in a municipality, with the bank versions it pinned."""
 
     __tablename__ = "round"
-    __table_args__ = (
-        CheckConstraint("status IN ('open', 'closed')", name="status"),
-        CheckConstraint("min_group_size BETWEEN 1 AND 10", name="min_group_size"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('open', 'closed')", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -80,10 +77,9 @@ class Round(db.Model):  # type: ignore[name-defined,misc]
     target_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
                                                           default=utcnow)
-    #: Minimum group size k (see ``docs/privacy.md``): departments with fewer submitted
-    #: responses show no figures anywhere and do not count in the municipality figures.
-    min_group_size: Mapped[int] = mapped_column(
-        Integer, default=DEFAULT_MIN_GROUP_SIZE, server_default=str(DEFAULT_MIN_GROUP_SIZE))
+    #: Minimum group size k: no figure is shown for a group with fewer submitted responses.
+    min_group_size: Mapped[int] = mapped_column(Integer, default=DEFAULT_MIN_GROUP_SIZE,
+                                                server_default=str(DEFAULT_MIN_GROUP_SIZE))
 
     banks: Mapped[list[RoundBank]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="RoundBank.position")
