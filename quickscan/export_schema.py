@@ -1,4 +1,4 @@
-"""The ``quickscan-export/1`` JSON document as one typed model, used both ways.
+"""The ``quickscan-export/2`` JSON document (the backup) as one typed model, used both ways.
 
 ``services/exports.py`` builds an :class:`ExportDocument` and dumps it; ``services/importer.py``
 validates a file against the same model (``ExportDocument.model_validate``) before it writes
@@ -14,6 +14,10 @@ levels 0-4, date-times with a UTC offset within :data:`EARLIEST` .. :data:`LATES
 keys are refused everywhere (``extra="forbid"``) except inside the two free-form objects
 documented as such: a pinned bank's ``content`` (checked as a bank by the importer) and a
 department's ``dimensions`` (engine values).
+
+Version 2 holds response-level data and says so (``contains``); its responses carry random
+opaque ids and dates without times (``started_on``, ``submitted_on``), and the round carries its
+minimum group size k, below which a department is ``hidden`` (no figures).
 
 This module is pure: it imports neither Flask nor SQLAlchemy.
 """
@@ -31,13 +35,18 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     WithJsonSchema,
     model_validator,
 )
 
-SCHEMA: Final = "quickscan-export/1"
+SCHEMA: Final = "quickscan-export/2"
+#: The previous version, still read by the importer (converted to version 2 first).
+SCHEMA_V1: Final = "quickscan-export/1"
+#: The value of the top-level ``contains``: the file is personal data of respondents.
+CONTAINS: Final = "response-level data"
 #: Limits of the web forms (round name, municipality, department name; description; comment).
 NAME_MAX_LENGTH: Final = 200
 DESCRIPTION_MAX_LENGTH: Final = 5000
@@ -70,6 +79,10 @@ CommentText = Annotated[str, StringConstraints(min_length=1, max_length=COMMENT_
 #: A suggested next step as the engine writes it (bank text): bounded, never validated further.
 ActionText = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+#: A response's id in a file: random and opaque, generated at export, unique in the file.
+ResponseId = Annotated[str, StringConstraints(pattern=r"^[0-9a-z]{8,64}$")]
+#: The minimum group size k of a round.
+GroupSize = Annotated[int, Field(ge=1, le=10)]
 Count = Annotated[int, Field(ge=0, le=MAX_ID)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$",
@@ -185,6 +198,7 @@ class RoundPart(_Part):
     deadline: Date | None
     status: RoundStatus
     created_at: Timestamp
+    min_group_size: GroupSize
     target_overrides: dict[ThemeKey, TargetLevel]
     banks: list[PinnedBank] = Field(min_length=1)
 
@@ -230,6 +244,8 @@ class DepartmentPart(_Part):
     bank_ids: list[Slug] = Field(min_length=1)
     respondents_started: Count
     respondents_submitted: Count
+    #: Fewer than k submitted responses: no figures (``banks`` and ``dimensions`` empty).
+    hidden: bool
     banks: list[BankResultPart]
     #: Free-form: cross-cutting dimensions, engine values (dimension -> key -> points).
     dimensions: dict[str, dict[str, Points | None]]
@@ -238,6 +254,8 @@ class DepartmentPart(_Part):
     def _counts(self) -> DepartmentPart:
         if self.respondents_submitted > self.respondents_started:
             raise ValueError("respondents_submitted is larger than respondents_started")
+        if self.hidden and (self.banks or self.dimensions):
+            raise ValueError("a hidden department has no figures (banks and dimensions empty)")
         if len(set(self.bank_ids)) != len(self.bank_ids):
             raise ValueError("bank_ids holds a bank twice")
         return self
@@ -310,23 +328,24 @@ class CommentPart(_Part):
 
 
 class ResponsePart(_Part):
-    """``responses[]`` and ``draft_responses[]``."""
+    """``responses[]`` and ``draft_responses[]``: opaque id, dates without times."""
 
-    id: Id
+    id: ResponseId
     department: Name
     department_id: Id
     status: ResponseStatus
-    created_at: Timestamp
-    updated_at: Timestamp
-    submitted_at: Timestamp | None
+    started_on: Date
+    submitted_on: Date | None
     answers: list[AnswerPart]
     importance: list[ImportancePart]
     comments: list[CommentPart]
 
     @model_validator(mode="after")
     def _consistent(self) -> ResponsePart:
-        if (self.status == "submitted") != (self.submitted_at is not None):
-            raise ValueError("submitted_at must be set exactly when status is 'submitted'")
+        if (self.status == "submitted") != (self.submitted_on is not None):
+            raise ValueError("submitted_on must be set exactly when status is 'submitted'")
+        if self.submitted_on is not None and self.submitted_on < self.started_on:
+            raise ValueError("submitted_on is before started_on")
         for name, keys in (("answers", [a.question for a in self.answers]),
                            ("comments", [c.question for c in self.comments]),
                            ("importance", [i.theme for i in self.importance])):
@@ -336,12 +355,13 @@ class ResponsePart(_Part):
 
 
 class ExportDocument(_Part):
-    """A whole ``quickscan-export/1`` file."""
+    """A whole ``quickscan-export/2`` file."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
-                              populate_by_name=True, title="quickscan-export/1")
+                              populate_by_name=True, title="quickscan-export/2")
 
-    schema_: Literal["quickscan-export/1"] = Field(alias="schema")
+    schema_: Literal["quickscan-export/2"] = Field(alias="schema")
+    contains: Literal["response-level data"]
     exported_at: Timestamp
     round: RoundPart
     departments: list[DepartmentPart]
@@ -349,6 +369,17 @@ class ExportDocument(_Part):
     municipality: MunicipalityPart
     responses: list[ResponsePart]
     draft_responses: list[ResponsePart]
+    #: Not part of the file: the schema a document was converted from (the importer's note).
+    _upgraded_from: str | None = PrivateAttr(default=None)
+
+    @property
+    def upgraded_from(self) -> str | None:
+        """The older schema this document was converted from, or None."""
+        return self._upgraded_from
+
+    def mark_upgraded(self, schema: str) -> None:
+        """Note that this document was converted from an older ``schema``."""
+        self._upgraded_from = schema
 
     @model_validator(mode="after")
     def _lists(self) -> ExportDocument:
@@ -358,6 +389,9 @@ class ExportDocument(_Part):
                 if entry.status != status:
                     raise ValueError(f"{name}[{index}]: status {entry.status!r} in the "
                                      "wrong list")
+        ids = [entry.id for entry in self.responses + self.draft_responses]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a response id appears twice")
         return self
 
     def dump(self) -> dict[str, Any]:

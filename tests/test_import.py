@@ -1,4 +1,5 @@
-"""``quickscan import``: restoring a round from a quickscan-export/1 file (hand-built here).
+"""``quickscan import``: restoring a round from a quickscan-export/2 file (hand-built here),
+and from a file of the previous version, quickscan-export/1.
 
 The round trip through the real exporter, SQLite -> PostgreSQL -> SQLite, is in
 tests/test_transfer_roundtrip.py.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +67,8 @@ def with_results(data: dict) -> dict:
     overrides = {tuple(key.split("/")): level
                  for key, level in data["round"]["target_overrides"].items()}
     result = score_round(banks, [DepartmentInput(d["name"], tuple(d["bank_ids"]))
-                                 for d in data["departments"]], inputs, overrides)
+                                 for d in data["departments"]], inputs, overrides,
+                         min_group_size=data["round"].get("min_group_size", 1))
     parts = results_parts(result, {d["name"]: (d["id"], d["bank_ids"])
                                    for d in data["departments"]})
     out = copy.deepcopy(data)
@@ -77,11 +80,12 @@ def with_results(data: dict) -> dict:
 
 def _response(id_: int, department: str, department_id: int, submitted_at: str | None,
               answers: list, importance: list, comments: list) -> dict:
-    return {"id": id_, "department": department, "department_id": department_id,
+    """A response in the shape of version 2 (opaque id, dates); ``submitted_at`` is given as
+    the version-1 date-time and kept as its date."""
+    return {"id": f"r{id_:015x}", "department": department, "department_id": department_id,
             "status": "submitted" if submitted_at else "draft",
-            "created_at": "2026-03-01T09:00:00+00:00",
-            "updated_at": submitted_at or "2026-03-01T09:05:00+00:00",
-            "submitted_at": submitted_at, "answers": answers,
+            "started_on": "2026-03-01",
+            "submitted_on": submitted_at[:10] if submitted_at else None, "answers": answers,
             "importance": [{"theme": theme, "bank": theme.split("/")[0],
                             "theme_id": theme.split("/")[1], "value": value}
                            for theme, value in importance],
@@ -93,11 +97,13 @@ def _export() -> dict:
     banks = [_pinned("bestuur"), _pinned("wonen")]
     banks[1]["position"] = 1
     return with_results({
-        "schema": "quickscan-export/1",
+        "schema": "quickscan-export/2",
+        "contains": "response-level data",
         "exported_at": "2026-03-10T12:00:00+00:00",
+        # k = 1: the departments of two and one respondents keep their figures here.
         "round": {"id": 41, "name": "Nulmeting <b>2026</b>", "municipality": "Gemeente =Test",
                   "description": "", "deadline": None, "status": "closed",
-                  "created_at": "2026-02-20T08:00:00+00:00",
+                  "created_at": "2026-02-20T08:00:00+00:00", "min_group_size": 1,
                   "target_overrides": {"wonen/thema2": 4}, "banks": banks},
         "departments": [
             {"id": 7, "name": "Wonen", "bank_ids": ["bestuur", "wonen"]},
@@ -139,14 +145,16 @@ def test_import_restores_everything(app, test_banks):  # noqa: F811
     wonen = departments["Wonen"]
     statuses = sorted(r.status for r in wonen.responses)
     assert statuses == ["draft", "submitted", "submitted"]
-    first = db.session.get(Response, 100)
+    assert round_.min_group_size == 1
+    (first,) = [r for r in wonen.responses if len(r.answers) == 3]
     assert {a.question_id: a.value for a in first.answers} == {
         "bestuur.thema1.vraag1": "3", "bestuur.thema1.vraag2": "dont_know",
         "wonen.thema2.vraag1": "0"}
     assert {(i.bank_id, i.theme_id): i.value for i in first.importance_ratings} == {
         ("bestuur", "thema1"): 5, ("wonen", "thema2"): 2}
     assert first.comments[0].text == "=HYPERLINK(\"http://x\",\"y\") <script>x</script>"
-    assert first.submitted_at.isoformat().startswith("2026-03-01T10:00:00")
+    # The file keeps dates only: the time restored is midnight UTC.
+    assert first.submitted_at.isoformat().startswith("2026-03-01T00:00:00")
     assert _counts()["answer"] == 6
     assert all(len(d.invitations) == 1 for d in round_.departments)
 
@@ -184,7 +192,12 @@ def _broken(change) -> dict:  # type: ignore[no-untyped-def]
 
 
 BROKEN = {
-    "schema": lambda d: d.update(schema="quickscan-export/2"),
+    "schema": lambda d: d.update(schema="quickscan-export/3"),
+    "contains": lambda d: d.update(contains="aggregates"),
+    "k out of range": lambda d: d["round"].update(min_group_size=11),
+    "hidden with figures": lambda d: d["departments"][0].update(hidden=True),
+    "hidden disagrees with k": lambda d: d["round"].update(min_group_size=3),
+    "response id twice": lambda d: d["responses"][1].update(id=d["responses"][0]["id"]),
     "sha256": lambda d: d["round"]["banks"][0].update(sha256="0" * 64),
     "unknown bank": lambda d: d["round"]["banks"].append(
         {"id": "geen", "version": "1.0.0", "sha256": "0" * 64}),
@@ -249,8 +262,15 @@ REFUSED = {
                        "round.created_at: date-time without a UTC offset"),
     "year 1 at +14:00": (lambda d: d["round"].update(created_at="0001-01-01T00:00:00+14:00"),
                          "round.created_at: date-time out of range"),
-    "year 9999": (lambda d: d["responses"][1].update(submitted_at="9999-12-31T23:59:59+00:00"),
-                  "responses[1].submitted_at: date-time out of range"),
+    "year 9999": (lambda d: d["responses"][1].update(submitted_on="9999-12-31"),
+                  "responses[1].submitted_on: date out of range"),
+    "a time in a date": (lambda d: d["responses"][1].update(
+        submitted_on="2026-03-02T11:30:00+00:00"),
+        "responses[1].submitted_on: expected a date as YYYY-MM-DD"),
+    "submitted before started": (lambda d: d["responses"][1].update(submitted_on="2026-02-01"),
+                                 "responses[1]: Value error, submitted_on is before started_on"),
+    "numeric response id": (lambda d: d["responses"][0].update(id=100),
+                            "responses[0].id: Input should be a valid string"),
     "deadline year 1": (lambda d: d["round"].update(deadline="0001-01-01"),
                         "round.deadline: date out of range"),
     "huge description": (lambda d: d["round"].update(description="x" * 20_000_000),
@@ -288,8 +308,8 @@ REFUSED = {
                       "round.colour: Extra inputs are not permitted"),
     "missing field": (lambda d: d["departments"][0].pop("bank_ids"),
                       "departments[0].bank_ids: Field required"),
-    "id beyond 64 bits": (lambda d: d["responses"][2].update(id=2**64),
-                          "responses[2].id: Input should be less than or equal to"),
+    "id beyond 64 bits": (lambda d: d["departments"][1].update(id=2**64),
+                          "departments[1].id: Input should be less than or equal to"),
     "bank content hash recomputed": (
         lambda d: _tampered_bank(d, recompute=True),
         "round.banks[0]: bank bestuur 1.0.0 with this content is neither a published version"),
@@ -301,8 +321,8 @@ REFUSED = {
                                  "departments[0].name: contains a lone surrogate"),
     "NUL in a key": (lambda d: d["round"]["banks"][0]["content"].update({"a\x00": 1}),
                      "round.banks[0].content: a key contains a NUL character"),
-    "submitted without a date": (lambda d: d["responses"][0].update(submitted_at=None),
-                                 "responses[0]: Value error, submitted_at must be set"),
+    "submitted without a date": (lambda d: d["responses"][0].update(submitted_on=None),
+                                 "responses[0]: Value error, submitted_on must be set"),
     "score disagrees": (
         lambda d: d["departments"][0]["banks"][0]["themes"][0].update(score=0.123),
         "departments[0].banks[0].themes[0].score: the file says 0.123"),
@@ -339,7 +359,7 @@ DATA = Path(__file__).parent / "data" / "import"
     ("lone-surrogate.json", "round.name: contains a lone surrogate"),
     ("nan.json", "NaN is not a JSON number"),
     ("list.json", "the export must be a JSON object"),
-    ("schema-2.json", "schema: not a quickscan-export/1 export"),
+    ("schema-99.json", "schema: not a quickscan-export/2 (or quickscan-export/1) export"),
     ("duplicate-key.json", "the key 'id' appears twice in one object"),
 ])
 def test_crafted_bytes_refused(app, test_banks, name, message):  # noqa: F811
@@ -383,7 +403,16 @@ def test_import_accepts_its_own_export_byte_for_byte(app, test_banks):  # noqa: 
     again = import_round(data, SECRET)
     assert again.kept_ids
     second = to_json(again.round)
-    assert second.split(b"\n")[3:] == first.split(b"\n")[3:]  # all but exported_at
+    # All but exported_at and the random response ids.
+    assert _without_ids(second).split(b"\n")[4:] == _without_ids(first).split(b"\n")[4:]
+
+
+def _without_ids(data: bytes) -> bytes:
+    """An export's bytes with each response's random id replaced by its place in the file."""
+    document = json.loads(data)
+    for index, response in enumerate(document["responses"] + document["draft_responses"]):
+        data = data.replace(f'"id": "{response["id"]}"'.encode(), f'"id": "#{index}"'.encode())
+    return data
 
 
 def _paths(node: Any, path: tuple = ()) -> list[tuple]:
@@ -427,3 +456,67 @@ def test_mutated_exports_are_refused_cleanly(app, test_banks, picks):  # noqa: F
     else:
         db.session.delete(result.round)
         db.session.commit()
+
+
+# --------------------------------------------------------------------------- version 1
+
+
+def _export_v1() -> dict:
+    """The hand-built export in the shape of version 1: integer response ids, date-times, no
+    ``contains``, no k, no ``hidden`` (its figures were computed without a minimum group size)."""
+    data = copy.deepcopy(_export())
+    data["schema"] = "quickscan-export/1"
+    del data["contains"]
+    del data["round"]["min_group_size"]
+    for department in data["departments"]:
+        del department["hidden"]
+    for number, response in enumerate(data["responses"] + data["draft_responses"], start=100):
+        response["id"] = number
+        started, submitted = response.pop("started_on"), response.pop("submitted_on")
+        response["created_at"] = f"{started}T09:00:00+00:00"
+        response["updated_at"] = f"{submitted or started}T09:05:00+00:00"
+        response["submitted_at"] = f"{submitted}T23:30:00-02:00" if submitted else None
+    return data
+
+
+def test_version_1_file_is_converted_and_gets_the_default_k(app, test_banks):  # noqa: F811
+    from quickscan.models import DEFAULT_MIN_GROUP_SIZE
+
+    result = import_round(_export_v1(), SECRET)
+    round_ = result.round
+    # Verified as exported (k = 1: both small departments kept their figures in the file),
+    # then kept with the default k so that the small departments are hidden from now on.
+    assert round_.min_group_size == DEFAULT_MIN_GROUP_SIZE == 3
+    assert _counts()["response"] == 4 and _counts()["answer"] == 6
+    wonen = next(d for d in round_.departments if d.name == "Wonen")
+    (first,) = [r for r in wonen.responses if len(r.answers) == 3]
+    # 23:30 at -02:00 on 1 March is 2 March in UTC; only the date is kept.
+    assert first.submitted_at.isoformat().startswith("2026-03-02T00:00:00")
+    assert first.created_at.isoformat().startswith("2026-03-01T00:00:00")
+    assert {r.id for r in round_.departments[0].responses}.isdisjoint({100, 101, 102, 103})
+
+
+def test_version_1_file_through_the_cli(app, test_banks, tmp_path: Path,  # noqa: F811
+                                        monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delitem(app.config, "IMPORT_MAX_BYTES", raising=False)  # another test's cap
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(_export_v1()), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert db.session.get(Round, 41).min_group_size == 3
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["responses"][0].update(submitted_at="2026-03-01T10:00:00"),
+     "responses[0].submitted_on: expected a date as YYYY-MM-DD"),
+    (lambda d: d["departments"][0]["banks"][0]["themes"][0].update(score=0.5),
+     "departments[0].banks[0].themes[0].score: the file says 0.5"),
+    (lambda d: d.update(contains="x"), "contains: Input should be 'response-level data'"),
+])
+def test_broken_version_1_file_refused(app, test_banks, change, message):  # noqa: F811
+    data = _export_v1()
+    change(data)
+    before = _counts()
+    with pytest.raises(ImportFileError, match=re.escape(message)):
+        import_round(data, SECRET)
+    assert _counts() == before

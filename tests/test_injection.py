@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 
 from quickscan import links
 from quickscan.extensions import db
-from quickscan.services import accounts, responses, rounds
+from quickscan.services import accounts, group_size, responses, rounds
 from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -59,6 +59,8 @@ def injected(app: Flask, test_banks):  # noqa: F811
         '=cmd|" /C calc"!A0 <font name="x">',
         description='<img src=x onerror=alert(1)> <b>niet gesloten\n=1+1',
         departments=departments, secret_key=links.secret_key())
+    # One respondent per department: k = 1 so that every figure and comment is shown.
+    group_size.set_min_group_size(round_, 1)
     resume: dict[str, str] = {}
     for index, department in enumerate(round_.departments):
         response, resume_token = responses.start_response(
@@ -185,7 +187,7 @@ def _formula_like(value: object) -> bool:
 def test_csv_exports_have_no_formulas(injected):
     round_, client, _resume = injected
     seen_payloads = set()
-    for table in ("scores", "prioriteiten", "antwoorden", "belang"):
+    for table in ("scores", "prioriteiten", "antwoorden", "belang", "opmerkingen", "gemeente"):
         response = client.get(f"/rondes/{round_.id}/export.csv?tabel={table}")
         assert response.status_code == 200, table
         rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
@@ -196,6 +198,10 @@ def test_csv_exports_have_no_formulas(injected):
                     if cell == "'" + payload:
                         seen_payloads.add(payload)
     assert seen_payloads == set(FORMULAS)  # they are there, neutralised
+    comments = client.get(f"/rondes/{round_.id}/export.csv?tabel=opmerkingen").data
+    comment_cells = {cell for row in csv.reader(io.StringIO(comments.decode("utf-8-sig")),
+                                                delimiter=";") for cell in row}
+    assert {"'" + payload for payload in FORMULAS} <= comment_cells
 
 
 def test_xlsx_export_has_no_formulas(injected):

@@ -105,16 +105,23 @@ def report(round_ref: str, department_name: str | None, out: Path | None, lang: 
 @click.command("export")
 @click.argument("round_ref", metavar="ROUND")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), required=True,
-              help="json (the quickscan-export/1 contract), csv (one table) or xlsx.")
+              help="json (the quickscan-export/2 backup, with response-level data), "
+                   "csv (one table) or xlsx.")
 @click.option("--table", type=click.Choice(list(exports.TABLES)), default="scores",
               show_default=True, help="CSV only: which table to write.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+              help="CSV and XLSX: language of the column headers and the explanation.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The file to write ('-' for standard output).")
 @with_appcontext
-def export(round_ref: str, fmt: str, table: str, out: Path) -> None:
-    """Export ROUND as JSON, CSV or XLSX (see docs/export.md)."""
+def export(round_ref: str, fmt: str, table: str, lang: str, out: Path) -> None:
+    """Export ROUND as the JSON backup, a CSV table or XLSX (see docs/export.md)."""
+    from flask_babel import force_locale
+
     round_ = _round(round_ref)
-    data = exports.export(round_, fmt, table)
+    with force_locale(lang):
+        labels = exports.export_labels()
+    data = exports.export(round_, fmt, table, labels=labels)
     if str(out) == "-":
         sys.stdout.buffer.write(data)
         return

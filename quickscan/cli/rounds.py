@@ -11,8 +11,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from quickscan import links as app_links
-from quickscan.models import Round
+from quickscan.models import DEFAULT_MIN_GROUP_SIZE, Round
 from quickscan.services import demo as demo_service
+from quickscan.services import group_size
 from quickscan.services import rounds as round_service
 
 
@@ -72,10 +73,18 @@ def rounds() -> None:
 @click.option("--description", default="", help="Description shown to respondents.")
 @click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Deadline, YYYY-MM-DD.")
+@click.option("--min-group-size", "min_group_size", type=int,
+              default=DEFAULT_MIN_GROUP_SIZE, show_default=True,
+              help="Minimum group size k (1-10): departments with fewer submitted "
+                   "responses show no figures.")
 @with_appcontext
 def create(name: str, municipality: str, departments: tuple[str, ...], banks: tuple[str, ...],
-           description: str, deadline: datetime.datetime | None) -> None:
+           description: str, deadline: datetime.datetime | None, min_group_size: int) -> None:
     """Create a round and print its id. The common bank is always included."""
+    try:
+        group_size.check_min_group_size(min_group_size)
+    except group_size.InvalidGroupSize as exc:
+        _fail(exc.message)
     try:
         parsed_departments = [parse_department(value) for value in departments]
         parsed_banks = dict(parse_bank(value) for value in banks)
@@ -88,6 +97,8 @@ def create(name: str, municipality: str, departments: tuple[str, ...], banks: tu
             departments=parsed_departments, secret_key=app_links.secret_key())
     except round_service.RoundError as exc:
         _fail(exc.message)
+    if min_group_size != round_.min_group_size:
+        group_size.set_min_group_size(round_, min_group_size)
     click.echo(str(round_.id))
 
 

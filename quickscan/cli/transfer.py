@@ -1,4 +1,4 @@
-"""``quickscan import FILE``: restore a round from its JSON export (``quickscan export --format json``)."""
+"""``quickscan import FILE``: restore a round from its JSON backup (``quickscan export --format json``)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from quickscan.services.importer import (
               help="Skip re-scoring the restored round against the scores in the file.")
 @with_appcontext
 def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
-    """Restore a round from a quickscan-export/1 JSON file, in one transaction.
+    """Restore a round from a JSON backup (quickscan-export/2, or /1), in one transaction.
 
     Prints the new round's id and, per department, its new invitation link. A file that is
     not a valid export (wrong shape, out-of-range values, unknown bank content, larger than

@@ -1,14 +1,29 @@
-"""Exports of a round: JSON (a documented contract), CSV and XLSX.
+"""Exports of a round: the JSON backup (a documented contract), CSV and XLSX analysis tables.
 
-The JSON document (``docs/export.md``, schema ``quickscan-export/1``) is built as the typed
-model of ``quickscan/export_schema.py`` -- the same model ``quickscan import`` validates a file
-against -- and holds the round with its pinned bank snapshots, every department with the
-engine's scores, the prioritised list and the responses, so an import restores the round.
-CSV (as Dutch Excel opens it: ``;``, decimal comma, UTF-8 with BOM, every field quoted) and
-XLSX hold the same scores, priorities and answers as tables; text that a spreadsheet would read
-as a formula (starting with ``= + - @``, a tab or a carriage return; in CSV also after every
-``;`` or line break) gets a single quote before it. All numbers come from the scoring engine,
-unrounded.
+**JSON** (``docs/export.md``, schema ``quickscan-export/2``) is the round's *backup*: built as
+the typed model of ``quickscan/export_schema.py`` -- the same model ``quickscan import``
+validates a file against -- it holds the round with its pinned bank snapshots, every
+department with the engine's scores, the prioritised list and the responses, so an import
+restores the round. It holds response-level data and says so (``contains``): responses carry
+random opaque ids generated at export (stable within one file only) and dates without times,
+in an order that does not follow submission. Only the beheerder may download it.
+
+**CSV and XLSX** hold aggregates and comments only, never one row per response: scores per
+theme, the priorities, per-question distributions (counts per level), per-theme importance
+distributions, the comments (without response, sorted by department, question and text) and
+the municipality means. A department with fewer than the round's minimum group size k of
+submitted responses is *hidden*: its rows carry no figure, only its counts of started and
+submitted questionnaires and a sentence that says why; it does not count in the municipality
+figures or the priorities (the scoring engine does that, given k).
+
+CSV is written as Dutch Excel opens it (``;``, decimal comma, UTF-8 with BOM, every field
+quoted, scores rounded to one decimal); XLSX keeps full precision with a ``0.0`` number
+format, column widths from the content, a frozen header row, one sheet per table and an
+explanation sheet. Column headers, sheet names and the explanation come in as
+:class:`ExportLabels` (the views build them in the request's language with
+:func:`export_labels`). Text that a spreadsheet would read as a formula (starting with
+``= + - @``, a tab or a carriage return; in CSV also after every ``;`` or line break) gets a
+single quote before it, in every field.
 """
 
 from __future__ import annotations
@@ -18,14 +33,19 @@ import datetime
 import io
 import json
 import re
+import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, cast
 
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 
+from quickscan.bank import Bank
 from quickscan.export_schema import (
+    CONTAINS,
     SCHEMA,
     AnswerPart,
     BankResultPart,
@@ -57,6 +77,7 @@ from quickscan.models import (
 )
 from quickscan.scoring import DepartmentResult, RoundResult, ThemeResult
 from quickscan.services.banks import round_banks
+from quickscan.services.group_size import min_group_size
 from quickscan.services.results import score
 
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -64,18 +85,142 @@ FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 #: a reader that splits on ``;`` or on lines without honouring quotes still sees no formula.
 _FORMULA_IN_TEXT: Final = re.compile(r"(^|[;\r\n])(?=[=+\-@\t\r])")
 CSV_SEPARATOR: Final = ";"
-#: CSV tables: internal key -> Dutch name used in URLs (``?tabel=``) and sheet titles.
+#: Analysis tables: internal key -> Dutch name used in URLs (``?tabel=``).
 TABLES: Final = {"scores": "scores", "priorities": "prioriteiten", "answers": "antwoorden",
-                 "importance": "belang"}
+                 "importance": "belang", "comments": "opmerkingen",
+                 "municipality": "gemeente"}
 MIME_TYPES: Final = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+#: Decimals of a score (points, importance, priority) in CSV; XLSX shows as many.
+CSV_DECIMALS: Final = 1
+XLSX_SCORE_FORMAT: Final = "0.0"
+#: Widest column of a sheet, in characters.
+XLSX_MAX_WIDTH: Final = 60
+
+#: The columns of every table, in order. The first ones of ``scores`` and ``priorities`` are
+#: those of version 1 of this export, in the same order.
+COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "scores": ("department", "bank", "bank_title", "theme", "theme_title", "score", "target",
+               "gap", "importance", "priority", "answered", "dont_know", "not_applicable",
+               "flags", "bank_score", "respondents_submitted", "respondents_started", "note"),
+    "priorities": ("rank", "department", "bank", "bank_title", "theme", "theme_title",
+                   "score", "target", "gap", "importance", "priority", "action"),
+    "answers": ("department", "bank", "bank_title", "theme", "theme_title", "question",
+                "question_text", "level_0", "level_1", "level_2", "level_3", "level_4",
+                "dont_know", "not_applicable", "answered", "score", "respondents_submitted",
+                "respondents_started", "note"),
+    "importance": ("department", "bank", "bank_title", "theme", "theme_title", "importance",
+                   "rating_1", "rating_2", "rating_3", "rating_4", "rating_5", "ratings",
+                   "respondents_submitted", "respondents_started", "note"),
+    "comments": ("department", "bank", "bank_title", "theme", "theme_title", "question",
+                 "question_text", "comment", "note"),
+    "municipality": ("bank", "bank_title", "theme", "theme_title", "score"),
+}
+#: Columns holding a score on the 0-100 or 1-5 scale (one decimal in CSV and XLSX).
+SCORE_COLUMNS: Final = frozenset({"score", "target", "gap", "importance", "priority",
+                                  "bank_score"})
 
 
 class ExportError(ValueError):
     """An export was asked in a form that does not exist."""
+
+
+@dataclass(frozen=True)
+class ExportLabels:
+    """Everything an export writes in words, in one language.
+
+    ``headers`` and ``descriptions`` are per column key (see :data:`COLUMNS`), ``tables`` per
+    table key plus ``"explanation"`` and ``"round"`` (sheet names, at most 31 characters),
+    ``texts`` the explanation sheet's labels and the hidden department's sentence
+    (``hidden``, with ``%(k)d``).
+    """
+
+    headers: Mapping[str, str]
+    descriptions: Mapping[str, str]
+    tables: Mapping[str, str]
+    texts: Mapping[str, str]
+
+    def hidden(self, k: int) -> str:
+        """What a hidden department's row says instead of figures."""
+        return self.texts["hidden"] % {"k": k}
+
+
+def export_labels() -> ExportLabels:
+    """The labels in the current Flask-Babel locale (the request's language in a view)."""
+    headers = {
+        "department": _("Afdeling"), "bank": _("Vragenlijst (id)"),
+        "bank_title": _("Vragenlijst"), "theme": _("Thema (id)"), "theme_title": _("Thema"),
+        "question": _("Vraag (id)"), "question_text": _("Vraag"), "score": _("Score"),
+        "target": _("Doel"), "gap": _("Achterstand"), "importance": _("Belang"),
+        "priority": _("Prioriteit"), "answered": _("Antwoorden met niveau"),
+        "dont_know": _("Weet ik niet"), "not_applicable": _("Niet van toepassing"),
+        "flags": _("Signalen"), "bank_score": _("Score vragenlijst"),
+        "respondents_submitted": _("Ingevuld"), "respondents_started": _("Begonnen"),
+        "note": _("Opmerking"), "rank": _("Rang"), "action": _("Volgende stap"),
+        "comment": _("Toelichting van respondent"), "ratings": _("Aantal beoordelingen"),
+    }
+    descriptions = {
+        "department": _("De afdeling."),
+        "bank": _("De id van de vragenlijst."),
+        "bank_title": _("De titel van de vragenlijst."),
+        "theme": _("De id van het thema."),
+        "theme_title": _("De titel van het thema."),
+        "question": _("De id van de vraag."),
+        "question_text": _("De stelling van de vraag."),
+        "score": _("Score op de schaal 0-100 (niveau × 25, gemiddeld); leeg waar niemand een "
+                   "niveau gaf."),
+        "target": _("Het doel op de schaal 0-100."),
+        "gap": _("Doel min score, niet lager dan 0."),
+        "importance": _("Gemiddeld belang volgens de respondenten (1-5; 3 als niemand het "
+                        "beoordeelde)."),
+        "priority": _("Achterstand × belang / 5: hoe hoger, hoe eerder aanpakken."),
+        "answered": _("Aantal antwoorden met een niveau."),
+        "dont_know": _("Aantal antwoorden 'weet ik niet'."),
+        "not_applicable": _("Aantal antwoorden 'niet van toepassing'."),
+        "flags": _("Signalen: knowledge_gap (veel 'weet ik niet'), disagreement (antwoorden "
+                   "lopen sterk uiteen), low_coverage (weinig antwoorden)."),
+        "bank_score": _("Score van de hele vragenlijst in deze afdeling (0-100)."),
+        "respondents_submitted": _("Aantal ingevulde (ingediende) vragenlijsten."),
+        "respondents_started": _("Aantal begonnen vragenlijsten, ingevuld of niet."),
+        "note": _("Waarom een rij geen cijfers heeft."),
+        "rank": _("Plaats in de lijst van prioriteiten."),
+        "action": _("De voorgestelde volgende stap."),
+        "comment": _("Een toelichting van een respondent, zonder wie of wanneer."),
+        "ratings": _("Aantal respondenten dat het belang beoordeelde."),
+    }
+    for level in range(5):
+        headers[f"level_{level}"] = _("Niveau %(level)d", level=level)
+        descriptions[f"level_{level}"] = _("Aantal antwoorden met niveau %(level)d.",
+                                           level=level)
+    for rating in range(1, 6):
+        headers[f"rating_{rating}"] = _("Belang %(rating)d", rating=rating)
+        descriptions[f"rating_{rating}"] = _("Aantal respondenten dat belang %(rating)d gaf.",
+                                             rating=rating)
+    tables = {
+        "scores": _("scores"), "priorities": _("prioriteiten"), "answers": _("antwoorden"),
+        "importance": _("belang"), "comments": _("opmerkingen"),
+        "municipality": _("gemeente"), "explanation": _("toelichting"), "round": _("ronde"),
+    }
+    texts = {
+        "hidden": _("Nog geen resultaat: minder dan %(k)d ingevulde vragenlijsten"),
+        "title": _("Toelichting bij deze export"),
+        "round": _("Ronde"), "municipality": _("Gemeente"), "status": _("Status"),
+        "open": _("open (voorlopige resultaten)"), "closed": _("gesloten"),
+        "deadline": _("Sluitingsdatum"), "exported": _("Datum van export"),
+        "k": _("Minimale groepsgrootte"),
+        "k_explained": _("Een afdeling met minder ingevulde vragenlijsten dan de minimale "
+                         "groepsgrootte krijgt geen cijfers en telt niet mee in de cijfers "
+                         "van de gemeente en de prioriteiten; alleen het aantal begonnen en "
+                         "ingevulde vragenlijsten staat erbij."),
+        "privacy": _("Deze export bevat alleen totalen en opmerkingen, nooit de antwoorden "
+                     "van één persoon."),
+        "table": _("Tabel"), "column": _("Kolom"), "meaning": _("Betekenis"),
+        "bank": _("Vragenlijst"), "version": _("Versie"), "fingerprint": _("Vingerafdruk"),
+    }
+    return ExportLabels(headers, descriptions, tables, texts)
 
 
 def neutralise(value: Any) -> Any:
@@ -90,21 +235,36 @@ def _aware(value: datetime.datetime) -> datetime.datetime:
     return value.replace(tzinfo=datetime.UTC) if value.tzinfo is None else value
 
 
+def _day(value: datetime.datetime) -> datetime.date:
+    """The UTC date of a stored timestamp (the backup keeps no times)."""
+    return _aware(value).astimezone(datetime.UTC).date()
+
+
 def _value(stored: str) -> int | str:
     return int(stored) if stored.isdigit() else stored
+
+
+def round_result(round_: Round) -> RoundResult:
+    """The engine's result of a round with the round's minimum group size k."""
+    return score(round_, min_group_size=min_group_size(round_))
 
 
 # --------------------------------------------------------------------------- JSON
 
 
-def _responses(round_: Round, submitted: bool) -> list[ResponsePart]:
-    """Responses of the round (submitted or drafts) with answers, importance and comments."""
-    rows = db.session.execute(
+def _response_rows(round_: Round) -> list[tuple[Response, str]]:
+    return [(response, name) for response, name in db.session.execute(
         select(Response, Department.name).join(Department)
-        .where(Department.round_id == round_.id,
-               (Response.status == RESPONSE_SUBMITTED) if submitted
-               else (Response.status != RESPONSE_SUBMITTED))
-        .order_by(Response.id)).all()
+        .where(Department.round_id == round_.id))]
+
+
+def _responses(round_: Round) -> tuple[list[ResponsePart], list[ResponsePart]]:
+    """Submitted and unfinished responses with answers, importance and comments.
+
+    Each gets a random opaque id (unique in this file); both lists are sorted by department
+    and content, never by id or time, so neither the ids nor the order reveal who came first.
+    """
+    rows = _response_rows(round_)
     ids = [response.id for response, _ in rows]
     answers: dict[int, list[AnswerPart]] = defaultdict(list)
     importance: dict[int, list[ImportancePart]] = defaultdict(list)
@@ -132,18 +292,30 @@ def _responses(round_: Round, submitted: bool) -> list[ResponsePart]:
 
         for items in list(answers.values()) + list(comments.values()):
             items.sort(key=by_question)
-    return [ResponsePart(
-        id=response.id,
+    parts = [(name, ResponsePart(
+        id="0" * 16,  # replaced below, once the order is known
         department=name,
         department_id=response.department_id,
         status=cast(ResponseStatus, response.status),
-        created_at=_aware(response.created_at),
-        updated_at=_aware(response.updated_at),
-        submitted_at=_aware(response.submitted_at) if response.submitted_at else None,
+        started_on=_day(response.created_at),
+        submitted_on=_day(response.submitted_at) if response.submitted_at else None,
         answers=answers.get(response.id, []),
         importance=importance.get(response.id, []),
         comments=comments.get(response.id, []),
-    ) for response, name in rows]
+    )) for response, name in rows]
+    parts.sort(key=lambda item: (item[0], json.dumps(
+        item[1].model_dump(mode="json", exclude={"id"}), sort_keys=True, ensure_ascii=False)))
+    used: set[str] = set()
+    submitted: list[ResponsePart] = []
+    drafts: list[ResponsePart] = []
+    for _name, part in parts:
+        opaque = secrets.token_hex(8)
+        while opaque in used:  # pragma: no cover - 64 random bits
+            opaque = secrets.token_hex(8)
+        used.add(opaque)
+        entry = part.model_copy(update={"id": opaque})
+        (submitted if entry.status == RESPONSE_SUBMITTED else drafts).append(entry)
+    return submitted, drafts
 
 
 def _theme_part(theme: ThemeResult) -> ThemeResultPart:
@@ -162,6 +334,7 @@ def _department_part(department: DepartmentResult, department_id: int,
         bank_ids=list(bank_ids),
         respondents_started=department.respondents_started,
         respondents_submitted=department.respondents_submitted,
+        hidden=department.hidden,
         banks=[BankResultPart(id=bank.bank_id, score=bank.score, target=bank.target,
                               gap=bank.gap, themes=[_theme_part(t) for t in bank.themes])
                for bank in department.banks],
@@ -178,6 +351,7 @@ def _round_part(round_: Round) -> RoundPart:
         deadline=round_.deadline,
         status=cast(RoundStatus, round_.status),
         created_at=_aware(round_.created_at),
+        min_group_size=min_group_size(round_),
         target_overrides=dict(round_.target_overrides or {}),
         banks=[PinnedBank(id=rb.bank_id, version=rb.version, sha256=rb.sha256,
                           position=rb.position, content=rb.content) for rb in round_.banks])
@@ -205,96 +379,188 @@ def results_parts(result: RoundResult,
 
 
 def export_document(round_: Round, result: RoundResult | None = None) -> ExportDocument:
-    """The round as a validated ``quickscan-export/1`` document."""
-    result = result or score(round_)
+    """The round as a validated ``quickscan-export/2`` document (the backup)."""
+    result = result or round_result(round_)
+    submitted, drafts = _responses(round_)
     return ExportDocument(
         schema=SCHEMA,
+        contains=CONTAINS,
         exported_at=datetime.datetime.now(datetime.UTC),
         round=_round_part(round_),
         **results_parts(result, {d.name: (d.id, d.bank_ids) for d in round_.departments}),
-        responses=_responses(round_, submitted=True),
-        draft_responses=_responses(round_, submitted=False),
+        responses=submitted,
+        draft_responses=drafts,
     )
 
 
 def export_data(round_: Round, result: RoundResult | None = None) -> dict[str, Any]:
-    """The round as the ``quickscan-export/1`` JSON document (a dict ready for ``json.dumps``)."""
+    """The round as the ``quickscan-export/2`` JSON document (a dict ready for ``json.dumps``)."""
     return export_document(round_, result).dump()
 
 
 def to_json(round_: Round, result: RoundResult | None = None) -> bytes:
-    """The JSON export as UTF-8 bytes."""
+    """The JSON backup as UTF-8 bytes."""
     return json.dumps(export_data(round_, result), ensure_ascii=False, indent=2).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- tables
 
 
+class _Titles:
+    """Bank, theme and question titles of a round's pinned banks (the id where unknown)."""
+
+    def __init__(self, banks: Sequence[Bank]) -> None:
+        self.banks = {bank.id: bank for bank in banks}
+        self.themes = {(bank.id, theme.id): theme.title
+                       for bank in banks for theme in bank.themes}
+        self.questions = {q.id: q.statement for bank in banks for q in bank.questions}
+        self.order = {q.id: index for index, q in
+                      enumerate(q for bank in banks for q in bank.questions)}
+
+    def bank(self, bank_id: str) -> str:
+        return self.banks[bank_id].title if bank_id in self.banks else bank_id
+
+    def theme(self, bank_id: str, theme_id: str) -> str:
+        return self.themes.get((bank_id, theme_id), theme_id)
+
+    def question(self, question_id: str) -> str:
+        return self.questions.get(question_id, question_id)
+
+
+@dataclass(frozen=True)
+class TableSet:
+    """The analysis tables of a round: rows of values per table key (header not included)."""
+
+    round: Round
+    result: RoundResult
+    k: int
+    rows: Mapping[str, list[dict[str, Any]]]
+
+
+def _hidden_row(department: DepartmentResult, note: str) -> dict[str, Any]:
+    return {"department": department.name,
+            "respondents_submitted": department.respondents_submitted,
+            "respondents_started": department.respondents_started, "note": note}
+
+
+def _rating_counts(round_: Round, visible: Sequence[str]
+                   ) -> dict[tuple[str, str, str], dict[int, int]]:
+    """How many submitted responses gave each rating, per department and theme."""
+    counts: dict[tuple[str, str, str], dict[int, int]] = defaultdict(dict)
+    if not visible:
+        return counts
+    for name, bank_id, theme_id, value, number in db.session.execute(
+            select(Department.name, ImportanceRating.bank_id, ImportanceRating.theme_id,
+                   ImportanceRating.value, func.count())
+            .join(Response, ImportanceRating.response_id == Response.id)
+            .join(Department, Response.department_id == Department.id)
+            .where(Department.round_id == round_.id, Response.status == RESPONSE_SUBMITTED,
+                   Department.name.in_(visible))
+            .group_by(Department.name, ImportanceRating.bank_id, ImportanceRating.theme_id,
+                      ImportanceRating.value)):
+        counts[(name, bank_id, theme_id)][int(value)] = int(number)
+    return counts
+
+
+def _comments(round_: Round, visible: Sequence[str], titles: _Titles
+              ) -> list[tuple[str, str, str]]:
+    """Comments of submitted responses of the visible departments, without their response:
+    (department, question, text), sorted by department, question (bank order) and text."""
+    if not visible:
+        return []
+    found = [(name, question_id, text) for name, question_id, text in db.session.execute(
+        select(Department.name, Comment.question_id, Comment.text)
+        .join(Response, Comment.response_id == Response.id)
+        .join(Department, Response.department_id == Department.id)
+        .where(Department.round_id == round_.id, Response.status == RESPONSE_SUBMITTED,
+               Department.name.in_(visible)))
+        if text and text.strip()]
+    departments = {name: index for index, name in enumerate(visible)}
+    found.sort(key=lambda item: (departments[item[0]], titles.order.get(item[1], 1 << 30),
+                                 item[1], item[2]))
+    return found
+
+
+def build_tables(round_: Round, labels: ExportLabels | None = None,
+                 result: RoundResult | None = None) -> TableSet:
+    """Every analysis table of a round (aggregates and comments only), scored with its k."""
+    labels = labels or export_labels()
+    k = min_group_size(round_)
+    result = result or round_result(round_)
+    titles = _Titles(round_banks(round_))
+    note = labels.hidden(k)
+    visible = [d.name for d in result.departments if not d.hidden]
+    rows: dict[str, list[dict[str, Any]]] = {key: [] for key in COLUMNS}
+    ratings = _rating_counts(round_, visible)
+    for department in result.departments:
+        if department.hidden:
+            for key in ("scores", "answers", "importance", "comments"):
+                rows[key].append(_hidden_row(department, note))
+            continue
+        counts = {"department": department.name,
+                  "respondents_submitted": department.respondents_submitted,
+                  "respondents_started": department.respondents_started}
+        for bank in department.banks:
+            for theme in bank.themes:
+                where = {"bank": bank.bank_id, "bank_title": titles.bank(bank.bank_id),
+                         "theme": theme.theme_id,
+                         "theme_title": titles.theme(bank.bank_id, theme.theme_id)}
+                rows["scores"].append({
+                    **counts, **where, "score": theme.score, "target": theme.target,
+                    "gap": theme.gap, "importance": theme.importance,
+                    "priority": theme.priority, "answered": theme.answered,
+                    "dont_know": theme.dont_know, "not_applicable": theme.not_applicable,
+                    "flags": ",".join(theme.flags), "bank_score": bank.score})
+                for question in theme.questions:
+                    rows["answers"].append({
+                        **counts, **where, "question": question.question_id,
+                        "question_text": titles.question(question.question_id),
+                        **{f"level_{level}": question.counts[level] for level in range(5)},
+                        "dont_know": question.dont_know,
+                        "not_applicable": question.not_applicable,
+                        "answered": question.answered, "score": question.score})
+                given = ratings.get((department.name, bank.bank_id, theme.theme_id), {})
+                rows["importance"].append({
+                    **counts, **where, "importance": theme.importance,
+                    **{f"rating_{rating}": given.get(rating, 0) for rating in range(1, 6)},
+                    "ratings": sum(given.values())})
+    for name, question_id, text in _comments(round_, visible, titles):
+        bank_id, _sep, rest = question_id.partition(".")
+        theme_id = rest.partition(".")[0]
+        rows["comments"].append({
+            "department": name, "bank": bank_id, "bank_title": titles.bank(bank_id),
+            "theme": theme_id, "theme_title": titles.theme(bank_id, theme_id),
+            "question": question_id, "question_text": titles.question(question_id),
+            "comment": text})
+    for p in result.priorities:
+        rows["priorities"].append({
+            "rank": p.rank, "department": p.department, "bank": p.bank,
+            "bank_title": titles.bank(p.bank), "theme": p.theme,
+            "theme_title": titles.theme(p.bank, p.theme), "score": p.score,
+            "target": p.target, "gap": p.gap, "importance": p.importance,
+            "priority": p.priority, "action": p.action})
+    for bank_id, value in result.municipality.banks.items():
+        rows["municipality"].append({"bank": bank_id, "bank_title": titles.bank(bank_id),
+                                     "theme": "", "theme_title": "", "score": value})
+        for (theme_bank, theme_id), theme_value in result.municipality.themes.items():
+            if theme_bank == bank_id:
+                rows["municipality"].append({
+                    "bank": bank_id, "bank_title": titles.bank(bank_id), "theme": theme_id,
+                    "theme_title": titles.theme(bank_id, theme_id), "score": theme_value})
+    return TableSet(round_, result, k, rows)
+
+
 def table_rows(round_: Round, table: str, result: RoundResult | None = None,
-               data: dict[str, Any] | None = None) -> list[list[Any]]:
-    """One export table as rows, header first: scores, priorities, answers or importance."""
+               labels: ExportLabels | None = None,
+               tables: TableSet | None = None) -> list[list[Any]]:
+    """One analysis table as rows of values, the header (in ``labels``' language) first."""
     if table not in TABLES:
         raise ExportError(f"unknown table {table!r}")
-    data = data or export_data(round_, result)
-    banks = {b.id: b for b in round_banks(round_)}
-
-    def bank_title(bank_id: str) -> str:
-        return banks[bank_id].title if bank_id in banks else bank_id
-
-    def theme_title(bank_id: str, theme_id: str) -> str:
-        try:
-            return banks[bank_id].theme(theme_id).title
-        except KeyError:
-            return theme_id
-
-    if table == "scores":
-        rows: list[list[Any]] = [[
-            "department", "bank", "bank_title", "theme", "theme_title", "score", "target",
-            "gap", "importance", "priority", "answered", "dont_know", "not_applicable",
-            "flags", "bank_score", "respondents_submitted"]]
-        for department in data["departments"]:
-            for bank in department["banks"]:
-                for theme in bank["themes"]:
-                    rows.append([
-                        department["name"], bank["id"], bank_title(bank["id"]), theme["id"],
-                        theme_title(bank["id"], theme["id"]), theme["score"], theme["target"],
-                        theme["gap"], theme["importance"], theme["priority"], theme["answered"],
-                        theme["dont_know"], theme["not_applicable"], ",".join(theme["flags"]),
-                        bank["score"], department["respondents_submitted"]])
-        return rows
-    if table == "priorities":
-        rows = [["rank", "department", "bank", "bank_title", "theme", "theme_title", "score",
-                 "target", "gap", "importance", "priority", "action"]]
-        for p in data["priorities"]:
-            rows.append([p["rank"], p["department"], p["bank"], bank_title(p["bank"]),
-                         p["theme"], theme_title(p["bank"], p["theme"]), p["score"],
-                         p["target"], p["gap"], p["importance"], p["priority"], p["action"]])
-        return rows
-    if table == "answers":
-        rows = [["response", "department", "submitted_at", "bank", "theme", "question",
-                 "value", "comment"]]
-        for response in data["responses"]:
-            comments = {c["question"]: c["text"] for c in response["comments"]}
-            answered = set()
-            for answer in response["answers"]:
-                parts = answer["question"].split(".")
-                answered.add(answer["question"])
-                rows.append([response["id"], response["department"], response["submitted_at"],
-                             parts[0], parts[1] if len(parts) > 1 else "", answer["question"],
-                             answer["value"], comments.get(answer["question"], "")])
-            for question, comment in comments.items():
-                if question not in answered:
-                    parts = question.split(".")
-                    rows.append([response["id"], response["department"],
-                                 response["submitted_at"], parts[0],
-                                 parts[1] if len(parts) > 1 else "", question, None, comment])
-        return rows
-    rows = [["response", "department", "bank", "theme", "value"]]
-    for response in data["responses"]:
-        for rating in response["importance"]:
-            rows.append([response["id"], response["department"], rating["bank"],
-                         rating["theme_id"], rating["value"]])
-    return rows
+    labels = labels or export_labels()
+    tables = tables or build_tables(round_, labels, result)
+    columns = COLUMNS[table]
+    return [[labels.headers[column] for column in columns]] + [
+        [row.get(column) for column in columns] for row in tables.rows[table]]
 
 
 def neutralise_csv(value: str) -> str:
@@ -303,8 +569,9 @@ def neutralise_csv(value: str) -> str:
     return _FORMULA_IN_TEXT.sub(lambda match: match.group(1) + "'", value)
 
 
-def csv_cell(value: Any) -> str:
-    """One CSV cell as Dutch Excel reads it: decimal comma, full precision, empty for null."""
+def csv_cell(value: Any, decimals: int | None = None) -> str:
+    """One CSV cell as Dutch Excel reads it: decimal comma, empty for null; a float with
+    ``decimals`` decimals when given, else at full precision."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -312,73 +579,147 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        text = repr(value)
-        if "e" in text or "E" in text:
-            text = format(Decimal(text), "f")
+        if decimals is not None:
+            text = f"{value:.{decimals}f}"
+        else:
+            text = repr(value)
+            if "e" in text or "E" in text:
+                text = format(Decimal(text), "f")
         return text.replace(".", ",")
     return neutralise_csv(str(value))
 
 
-def to_csv(round_: Round, table: str = "scores", result: RoundResult | None = None) -> bytes:
+def to_csv(round_: Round, table: str = "scores", result: RoundResult | None = None,
+           labels: ExportLabels | None = None) -> bytes:
     """One table as CSV the way Dutch Excel opens it: UTF-8 with BOM, ``;``-separated, every
-    field quoted, decimal comma, full-precision numbers, formulas neutralised in every field."""
+    field quoted, decimal comma, scores with one decimal, formulas neutralised in every field."""
+    rows = table_rows(round_, table, result, labels)
+    decimals = [CSV_DECIMALS if column in SCORE_COLUMNS else None for column in COLUMNS[table]]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=CSV_SEPARATOR, quoting=csv.QUOTE_ALL,
                         lineterminator="\r\n")
-    for row in table_rows(round_, table, result):
-        writer.writerow([csv_cell(cell) for cell in row])
+    writer.writerow([csv_cell(cell) for cell in rows[0]])
+    for row in rows[1:]:
+        writer.writerow([csv_cell(cell, places) for cell, places in zip(row, decimals,
+                                                                        strict=True)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(round_: Round, result: RoundResult | None = None) -> bytes:
-    """A workbook with a sheet per table (scores, priorities, answers, importance)."""
+def _explanation(labels: ExportLabels, tables: TableSet) -> list[list[Any]]:
+    """The explanation sheet: the round, its status, k, the date, and every column's meaning."""
+    round_ = tables.round
+    texts = labels.texts
+    rows: list[list[Any]] = [
+        [texts["title"]],
+        [],
+        [texts["round"], round_.name],
+        [texts["municipality"], round_.municipality],
+        [texts["status"], texts["open"] if round_.is_open else texts["closed"]],
+        [texts["deadline"], round_.deadline.isoformat() if round_.deadline else ""],
+        [texts["exported"], datetime.datetime.now(datetime.UTC).date().isoformat()],
+        [texts["k"], tables.k],
+        ["", texts["k_explained"]],
+        ["", labels.hidden(tables.k)],
+        ["", texts["privacy"]],
+        [],
+        [texts["table"], texts["column"], texts["meaning"]],
+    ]
+    for table, columns in COLUMNS.items():
+        for column in columns:
+            rows.append([labels.tables[table], labels.headers[column],
+                         labels.descriptions[column]])
+    return rows
+
+
+def _write_sheet(sheet: Any, rows: Sequence[Sequence[Any]], columns: Sequence[str] | None,
+                 header_row: int | None = 1) -> None:
+    """Rows into a sheet: text as inert strings, scores as numbers shown with one decimal,
+    a bold header row (frozen when ``header_row`` is given) and column widths from the
+    content."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    widths: dict[int, int] = {}
+    for row in rows:
+        sheet.append([neutralise(cell) for cell in row])
+        for index, cell in enumerate(row, start=1):
+            if cell is not None:
+                longest = max((len(line) for line in str(cell).splitlines()), default=0)
+                widths[index] = max(widths.get(index, 0), longest)
+    for row in sheet.iter_rows(min_row=1):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula
+            elif isinstance(cell.value, float) and columns is not None and (
+                    columns[cell.column - 1] in SCORE_COLUMNS):
+                cell.number_format = XLSX_SCORE_FORMAT
+    for cell in sheet[header_row or 1]:
+        cell.font = Font(bold=True)
+    if header_row is not None:
+        sheet.freeze_panes = f"A{header_row + 1}"
+    for index, width in widths.items():
+        sheet.column_dimensions[get_column_letter(index)].width = min(XLSX_MAX_WIDTH,
+                                                                      max(8, width + 2))
+
+
+def to_xlsx(round_: Round, result: RoundResult | None = None,
+            labels: ExportLabels | None = None) -> bytes:
+    """A workbook: the explanation, the round with its bank versions, one sheet per table."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    data = export_data(round_, result)
+    labels = labels or export_labels()
+    tables = build_tables(round_, labels, result)
+    titles = _Titles(round_banks(round_))
+    texts = labels.texts
     workbook = Workbook()
-    info = workbook.active
-    info.title = "ronde"
-    info.append(["schema", SCHEMA])
-    for key in ("id", "name", "municipality", "status", "deadline"):
-        info.append([key, neutralise(data["round"][key])])
-    for bank in data["round"]["banks"]:
-        info.append(["bank", bank["id"], bank["version"], bank["sha256"]])
-    for table, title in TABLES.items():
-        sheet = workbook.create_sheet(title)
-        rows = table_rows(round_, table, data=data)
-        for row in rows:
-            sheet.append([neutralise(cell) for cell in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-        _set_text_cells(sheet)
+    explanation = workbook.active
+    explanation.title = labels.tables["explanation"]
+    rows = _explanation(labels, tables)
+    _write_sheet(explanation, rows, None, header_row=None)
+    for cell in explanation[len(rows) - sum(map(len, COLUMNS.values()))]:
+        cell.font = Font(bold=True)
+    explanation.column_dimensions["B"].width = XLSX_MAX_WIDTH
+    info = workbook.create_sheet(labels.tables["round"])
+    _write_sheet(info, [
+        [texts["bank"], labels.headers["bank_title"], texts["version"], texts["fingerprint"]],
+        *[[rb.bank_id, titles.bank(rb.bank_id), rb.version, rb.sha256]
+          for rb in round_.banks],
+        [],
+        [texts["round"], round_.name],
+        [texts["municipality"], round_.municipality],
+        [texts["status"], texts["open"] if round_.is_open else texts["closed"]],
+        [texts["deadline"], round_.deadline.isoformat() if round_.deadline else ""],
+        [texts["k"], tables.k],
+    ], None)
+    for table in TABLES:
+        sheet = workbook.create_sheet(labels.tables[table])
+        _write_sheet(sheet, table_rows(round_, table, labels=labels, tables=tables),
+                     COLUMNS[table])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _set_text_cells(sheet: Any) -> None:
-    """Store every text cell as a plain string (never as a formula)."""
-    for row in sheet.iter_rows(min_row=1):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-
-
-def export(round_: Round, fmt: str, table: str = "scores") -> bytes:
-    """The export of a round in ``json``, ``csv`` (one table) or ``xlsx``."""
+def export(round_: Round, fmt: str, table: str = "scores",
+           labels: ExportLabels | None = None) -> bytes:
+    """The export of a round: the ``json`` backup, one ``csv`` table, or the ``xlsx`` workbook."""
     if fmt == "json":
         return to_json(round_)
     if fmt == "csv":
-        return to_csv(round_, table)
+        return to_csv(round_, table, labels=labels)
     if fmt == "xlsx":
-        return to_xlsx(round_)
+        return to_xlsx(round_, labels=labels)
     raise ExportError(f"unknown export format {fmt!r}")
 
 
-def export_filename(round_: Round, fmt: str, table: str = "scores") -> str:
-    """A download file name such as ``quickscan-ronde-3.json`` or ``…-prioriteiten.csv``."""
+def export_filename(round_: Round, fmt: str, table: str = "scores",
+                    today: datetime.date | None = None) -> str:
+    """A download file name: ``quickscan-ronde-3-backup-2026-11-30.json`` (response-level
+    data, so named a backup), ``quickscan-ronde-3-prioriteiten.csv``, ``quickscan-ronde-3.xlsx``."""
+    if fmt == "json":
+        day = (today or datetime.datetime.now(datetime.UTC).date()).isoformat()
+        return f"quickscan-ronde-{round_.id}-backup-{day}.json"
     if fmt == "csv":
         return f"quickscan-ronde-{round_.id}-{TABLES[table]}.csv"
     return f"quickscan-ronde-{round_.id}.{fmt}"

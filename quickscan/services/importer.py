@@ -1,4 +1,4 @@
-"""Import a round from its JSON export (schema ``quickscan-export/1``, see docs/export.md).
+"""Import a round from its JSON backup (schema ``quickscan-export/2``, see docs/export.md).
 
 ``quickscan export ROUND --format json`` followed by ``quickscan import FILE`` restores a round
 on another database (for example SQLite to PostgreSQL and back): the round with its pinned bank
@@ -17,9 +17,14 @@ that names the JSON path:
    the web forms want them, every reference (department, question, theme) resolves, counts
    agree.
 
+Files of the previous version, ``quickscan-export/1``, are converted to version 2 first
+(:func:`upgrade_v1`): response ids and times are dropped, and the round gets the default
+minimum group size once its figures (computed without one) are verified.
+
 The writes then happen in one :func:`~quickscan.services.uow.unit_of_work`. On an empty
-database the ids of the round, its departments and its responses are kept, so the export of the
-restored round is identical to the original; otherwise fresh ids are given. Each department gets
+database the ids of the round and its departments are kept, so the export of the restored round
+is identical to the original apart from the random response ids; otherwise fresh ids are given.
+Responses always get fresh database ids (a file's response ids are opaque). Each department gets
 a new invitation link (links are derived from the secret key, which an export never contains).
 Finally the restored round is scored again and the engine's parts of the file (departments,
 priorities, municipality) must equal it; any difference rolls the whole import back.
@@ -27,9 +32,11 @@ priorities, municipality) must equal it; any difference rolls the whole import b
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
+import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +54,9 @@ from quickscan.bank import (
     read_lock,
 )
 from quickscan.export_schema import (
+    CONTAINS,
     SCHEMA,
+    SCHEMA_V1,
     DepartmentPart,
     ExportDocument,
     PinnedBank,
@@ -58,6 +67,7 @@ from quickscan.export_schema import (
 )
 from quickscan.extensions import db
 from quickscan.models import (
+    DEFAULT_MIN_GROUP_SIZE,
     Answer,
     Comment,
     Department,
@@ -83,7 +93,8 @@ _NAME_BAD: Final = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u206
 
 
 class ImportFileError(ValueError):
-    """The file is not a valid ``quickscan-export/1`` export, or does not fit this app."""
+    """The file is not a valid ``quickscan-export/2`` (or ``/1``) export, or does not fit
+    this app."""
 
 
 @dataclass
@@ -175,15 +186,69 @@ def check_tree(data: Any) -> None:
 
 
 def parse_export(data: Any) -> ExportDocument:
-    """Validate parsed JSON against the ``quickscan-export/1`` model."""
+    """Validate parsed JSON against the ``quickscan-export/2`` model (a ``/1`` file is
+    converted by :func:`upgrade_v1` first)."""
     if not isinstance(data, dict):
         raise ImportFileError("the export must be a JSON object")
+    legacy = data.get("schema") == SCHEMA_V1
+    if legacy:
+        data = upgrade_v1(data)
     if data.get("schema") != SCHEMA:
-        raise ImportFileError(f"schema: not a {SCHEMA} export (schema: {data.get('schema')!r})")
+        raise ImportFileError(f"schema: not a {SCHEMA} (or {SCHEMA_V1}) export (schema: "
+                              f"{str(data.get('schema'))[:40]!r})")
     try:
-        return ExportDocument.model_validate(data)
+        document = ExportDocument.model_validate(data)
     except ValidationError as exc:
         raise ImportFileError(describe(exc)) from None
+    if legacy:
+        document.mark_upgraded(SCHEMA_V1)
+    return document
+
+
+def _date_of(value: Any) -> Any:
+    """The UTC date of a version-1 date-time (left as it is when it is not one: the model
+    then refuses it with its path)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        return value
+    try:
+        return parsed.astimezone(datetime.UTC).date().isoformat()
+    except OverflowError:
+        return value
+
+
+def upgrade_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``quickscan-export/1`` document as version 2: ``contains`` added, the round's k set
+    to 1 (version 1 hid nothing; the importer raises it to the default after verifying),
+    departments not hidden, responses with random ids and dates instead of date-times."""
+    out = dict(data)
+    out["schema"] = SCHEMA
+    out = {"schema": SCHEMA, "contains": CONTAINS,
+           **{key: value for key, value in out.items() if key != "schema"}}
+    if isinstance(out.get("round"), dict):
+        out["round"] = {**out["round"], "min_group_size": 1}
+    if isinstance(out.get("departments"), list):
+        out["departments"] = [{**d, "hidden": False} if isinstance(d, dict) else d
+                              for d in out["departments"]]
+    for key in ("responses", "draft_responses"):
+        if not isinstance(out.get(key), list):
+            continue
+        converted = []
+        for entry in out[key]:
+            if isinstance(entry, dict):
+                entry = {k: v for k, v in entry.items()
+                         if k not in ("created_at", "updated_at", "submitted_at")} | {
+                    "id": secrets.token_hex(8),
+                    "started_on": _date_of(entry.get("created_at")),
+                    "submitted_on": _date_of(entry.get("submitted_at"))}
+            converted.append(entry)
+        out[key] = converted
+    return out
 
 
 # --------------------------------------------------------------------------- gate 3: meaning
@@ -295,14 +360,14 @@ def _check_departments(departments: list[DepartmentPart], banks: Mapping[str, Ba
 def _check_responses(document: ExportDocument, departments: Mapping[int, DepartmentPart],
                      banks: Mapping[str, Bank]) -> None:
     """Each response belongs to a department of the file and answers only its questions."""
-    seen: set[int] = set()
+    seen: set[str] = set()
     counts = {department_id: [0, 0] for department_id in departments}
     for list_name, entries in (("responses", document.responses),
                                ("draft_responses", document.draft_responses)):
         for index, response in enumerate(entries):
             where = f"{list_name}[{index}]"
             if response.id in seen:
-                raise ImportFileError(f"{where}.id: id {response.id} appears twice")
+                raise ImportFileError(f"{where}.id: id {response.id!r} appears twice")
             seen.add(response.id)
             department = departments.get(response.department_id)
             if department is None or department.name != response.department:
@@ -362,6 +427,9 @@ def import_round(data: ExportDocument | Mapping[str, Any], secret_key: str, *,
             _reset_sequences()
         if verify:
             _verify_results(round_, checked.document)
+        if checked.document.upgraded_from is not None:
+            # Version 1 knew no k: verified as exported (k = 1), kept with the default.
+            round_.min_group_size = DEFAULT_MIN_GROUP_SIZE
     document = checked.document
     return ImportResult(
         round=round_, kept_ids=use_ids, departments=len(round_.departments),
@@ -372,16 +440,15 @@ def import_round(data: ExportDocument | Mapping[str, Any], secret_key: str, *,
 
 
 def _ids_free(document: ExportDocument) -> bool:
-    """True when none of the round, department and response ids of the file exist here."""
+    """True when neither the round's id nor any department id of the file exists here.
+
+    Response ids in a file are opaque: responses always get fresh database ids.
+    """
     if db.session.get(Round, document.round.id) is not None:
         return False
     department_ids = [d.id for d in document.departments]
-    response_ids = [r.id for r in document.responses + document.draft_responses]
-    if department_ids and db.session.scalar(
-            select(func.count(Department.id)).where(Department.id.in_(department_ids))):
-        return False
-    return not (response_ids and db.session.scalar(
-        select(func.count(Response.id)).where(Response.id.in_(response_ids))))
+    return not (department_ids and db.session.scalar(
+        select(func.count(Department.id)).where(Department.id.in_(department_ids))))
 
 
 def _use_ids(document: ExportDocument, keep_ids: bool | None) -> bool:
@@ -408,6 +475,7 @@ def _build_round(checked: CheckedExport, secret_key: str, use_ids: bool) -> Roun
     part = checked.document.round
     round_ = Round(name=part.name, municipality=part.municipality, description=part.description,
                    deadline=part.deadline, status=part.status, created_at=part.created_at,
+                   min_group_size=part.min_group_size,
                    target_overrides=dict(part.target_overrides))
     if use_ids:
         round_.id = part.id
@@ -421,10 +489,7 @@ def _build_round(checked: CheckedExport, secret_key: str, use_ids: bool) -> Roun
         round_.departments.append(department)
         by_id[entry.id] = department
     for response_entry in checked.document.responses + checked.document.draft_responses:
-        response = _build_response(response_entry)
-        if use_ids:
-            response.id = response_entry.id
-        by_id[response_entry.department_id].responses.append(response)
+        by_id[response_entry.department_id].responses.append(_build_response(response_entry))
     return round_
 
 
@@ -435,11 +500,17 @@ def _build_department(entry: DepartmentPart, secret_key: str) -> Department:
                       invitations=[Invitation(token_salt=salt, token_hash=token_hash)])
 
 
+def _midnight(day: datetime.date) -> datetime.datetime:
+    """A backup's date as a stored time: midnight UTC (the file keeps no times)."""
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
+
+
 def _build_response(entry: ResponsePart) -> Response:
+    submitted = _midnight(entry.submitted_on) if entry.submitted_on else None
     return Response(
         resume_token_hash=tokens.hash_token(tokens.new_resume_token()),
-        status=entry.status, created_at=entry.created_at, updated_at=entry.updated_at,
-        submitted_at=entry.submitted_at,
+        status=entry.status, created_at=_midnight(entry.started_on),
+        updated_at=submitted or _midnight(entry.started_on), submitted_at=submitted,
         answers=[Answer(question_id=a.question, value=str(a.value)) for a in entry.answers],
         importance_ratings=[ImportanceRating(bank_id=i.bank, theme_id=i.theme_id, value=i.value)
                             for i in entry.importance],
@@ -454,8 +525,8 @@ def _verify_results(round_: Round, document: ExportDocument) -> None:
     from quickscan.services.exports import results_parts
     from quickscan.services.results import score
 
-    restored = results_parts(score(round_), {d.name: (d.id, d.bank_ids)
-                                             for d in document.departments})
+    restored = results_parts(score(round_, min_group_size=document.round.min_group_size),
+                             {d.name: (d.id, d.bank_ids) for d in document.departments})
     for key, parts in restored.items():
         expected = _dump(parts)
         found = _dump(getattr(document, key))

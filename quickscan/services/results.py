@@ -43,8 +43,12 @@ def target_overrides(round_: Round) -> dict[tuple[str, str], int]:
     return out
 
 
-def score(round_: Round) -> RoundResult:
-    """Score a round: every department, only submitted responses (drafts count as started)."""
+def score(round_: Round, min_group_size: int = 1) -> RoundResult:
+    """Score a round: every department, only submitted responses (drafts count as started).
+
+    ``min_group_size`` k hides departments with fewer than k submitted responses (the exports
+    pass the round's k; see ``quickscan.services.group_size``).
+    """
     departments = list(round_.departments)
     names = {d.id: d.name for d in departments}
     responses = db.session.execute(
@@ -79,6 +83,7 @@ def score(round_: Round) -> RoundResult:
         [DepartmentInput(d.name, tuple(d.bank_ids)) for d in departments],
         inputs,
         target_overrides(round_),
+        min_group_size=min_group_size,
     )
 
 

