@@ -354,10 +354,10 @@ def preview(round_: Round, settings: MailSettings | Any, kind: str, personal: bo
             ) -> mail_service.Message:
     """An example e-mail (with a dummy link) for the preview on the invitations page."""
     department = round_.departments[0] if round_.departments else Department(name=_("Afdeling"))
-    from quickscan.services.rounds import base_url
+    from quickscan import links
 
     example = _("voorbeeldlink")
-    link = f"{base_url()}/{'p' if personal else 's'}/{example}"
+    link = f"{links.base_url()}/{'p' if personal else 's'}/{example}"
     return render_message(settings, round_, department, kind, link, personal,
                           "voorbeeld@gemeente.example")
 
@@ -537,14 +537,15 @@ def _finish(message_id: int, status: str, error: str = "") -> None:
 
 def _link_for(invitee: Invitee) -> tuple[str, bool]:
     """The link to put in an e-mail; a personal link gets a fresh token (its hash stored)."""
-    from quickscan.services.rounds import base_url, invitation_url
+    # Mail is sent by the task queue inside the app context: the configured links apply.
+    from quickscan import links
 
     if invitee.link == LINK_PERSONAL:
         token = tokens.new_resume_token()
         with unit_of_work() as session:
             session.add(InviteeLink(invitee_id=invitee.id, token_hash=tokens.hash_token(token)))
-        return f"{base_url()}/p/{token}", True
-    return invitation_url(invitee.department), False
+        return f"{links.base_url()}/p/{token}", True
+    return links.invitation_url(invitee.department) or "", False
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, inspect, select, update
 
+from quickscan import links
 from quickscan.extensions import db
 from quickscan.models import (
     Invitee,
@@ -24,7 +25,8 @@ LINK_RE = re.compile(r"http://quickscan\.test/([sp])/([A-Za-z0-9_\-]+)")
 
 def make_round(deadline: datetime.date | None = None):
     return rounds.create_round("Ronde 2026", "Gemeente Test", deadline=deadline,
-                               departments=[("Sociaal domein", ["werk"]), ("Ruimte", ["wonen"])])
+                               departments=[("Sociaal domein", ["werk"]), ("Ruimte", ["wonen"])],
+                               secret_key=links.secret_key())
 
 
 def department(round_, name: str):
@@ -122,7 +124,7 @@ def test_invitations_arrive_with_the_department_link(app, mail_on, coordinator):
     response = post(coordinator, f"/rondes/{round_.id}/uitnodigingen/versturen",
                     form_page=f"/rondes/{round_.id}/uitnodigingen")
     assert response.status_code == 303
-    token = rounds.invitation_token(dept)
+    token = links.invitation_token(dept)
     for address in ("an@gemeente.nl", "bo@gemeente.nl"):
         [message] = mail_on.received.to(address)
         assert message["Subject"] == ("Uitnodiging: de Quickscan Inclusieve Gemeente voor "
@@ -368,7 +370,7 @@ def test_response_rates_on_the_progress_page_and_the_command_line(app, mail_on, 
     round_ = make_round(deadline=today + datetime.timedelta(days=10))
     dept = department(round_, "Ruimte")
     invitations.add_invitees(dept, "\n".join(f"p{i}@gemeente.nl" for i in range(4)), "department")
-    token = rounds.invitation_token(dept)
+    token = links.invitation_token(dept)
     for submit in (True, False):
         response, _resume = responses.start_response(token)
         if submit:

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from quickscan import tasks
+from quickscan import links, tasks
 from quickscan.extensions import db
 from quickscan.models import MailBatch, MailMessage
 from quickscan.services import invitations, rounds
@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def make_round():
     return rounds.create_round("Ronde 2026", "Gemeente Test",
-                               departments=[("Sociaal domein", ["werk"])])
+                               departments=[("Sociaal domein", ["werk"])],
+                               secret_key=links.secret_key())
 
 
 def statuses() -> dict[str, int]:
