@@ -27,6 +27,8 @@ def report_charts(content: ReportContent) -> Iterator[Chart]:
         yield content.heatmap
     for section in content.departments:
         yield section.radar
+    if content.municipal is not None:
+        yield content.municipal.radar
 
 
 def render_charts(content: ReportContent, progress: Callable[[Chart], None] | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -67,6 +67,9 @@ class ReportInput:
     engine's result for the round; ``comments`` hold only the departments that were asked
     for; ``texts`` is ``reports/<lang>.yaml`` (falling back to the Dutch file), read-only;
     ``logo`` the bytes of the logo the texts name, if any; ``date`` the report date.
+    ``scopes`` says per bank id whether the round asked it ``kern`` or ``volledig``;
+    ``municipal`` is the separate scoring of the round's municipal group (``municipal_groups``:
+    facts of the whole municipality), which stands beside the departments, never among them.
     """
 
     round: RoundHeader
@@ -79,6 +82,9 @@ class ReportInput:
     lang: str
     date: datetime.date
     logo: bytes | None = None
+    scopes: Mapping[str, str] = field(default_factory=dict)
+    municipal: RoundResult | None = None
+    municipal_groups: tuple[DepartmentInfo, ...] = ()
 
     def department(self, department_id: int) -> DepartmentInfo | None:
         """A department of the round by id (None when it is not part of the round)."""

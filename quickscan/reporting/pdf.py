@@ -500,6 +500,13 @@ class _Builder:
                 + [self.width * 0.07, self.width * 0.07, self.width * 0.075]))
         return story
 
+    def municipal(self, section: DepartmentSection) -> list[Flowable]:
+        """The municipal group's facts, apart from the departments."""
+        c = self.c
+        return ([PageBreak(), self.heading(c.t("titles.municipal"), 0),
+                 self.p(c.t("municipal_intro", name=section.name))]
+                + self.department(section, 1))
+
     def departments(self) -> list[Flowable]:
         c = self.c
         story: list[Flowable] = [PageBreak(), self.heading(c.t("titles.departments"), 0)]
@@ -533,8 +540,8 @@ class _Builder:
         story.append(self.p(c.t("method.banks_intro")))
         story.append(self.table(
             [c.t("labels.bank"), c.t("labels.version"), c.t("labels.sha256")],
-            [[f"{b.title} ({b.id})", b.version, Paragraph(esc(b.sha256), self.s["Cell"])]
-             for b in c.banks],
+            [[f"{b.title} ({b.id})", c.version_label(b),
+              Paragraph(esc(b.sha256), self.s["Cell"])] for b in c.banks],
             [self.width * 0.4, self.width * 0.12, self.width * 0.48], numeric_from=99))
         return story
 
@@ -597,6 +604,8 @@ def build_pdf(content: ReportContent, stats: dict[str, int] | None = None, *,
         story += builder.charts_section()
         story += builder.all_priorities()
         story += builder.departments()
+        if content.municipal is not None:
+            story += builder.municipal(content.municipal)
     else:
         story += [PageBreak()] + builder.department(section, 0)
     story += builder.method()
