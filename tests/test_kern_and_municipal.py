@@ -149,9 +149,11 @@ def test_cli_bank_scope_and_default_scope(app):
 def test_round_form_offers_kern_or_volledig_and_the_round_page_says_which(logged_in):
     form = logged_in.get("/rondes/nieuw").get_data(as_text=True)
     assert 'name="scope-wonen"' in form and "Kern: 8 vragen" in form
+    # werk 1.0.0 has no core set: the drop-down's kern (offered for 2.0.0) becomes volledig.
     response = post(logged_in, "/rondes/nieuw", {
         "name": "Ronde K", "municipality": "Gemeente Test", "bank": ["wonen", "werk"],
-        "version-werk": "1.0.0", "scope-wonen": SCOPE_FULL}, form_page="/rondes/nieuw")
+        "version-werk": "1.0.0", "scope-werk": SCOPE_CORE, "scope-wonen": SCOPE_FULL},
+        form_page="/rondes/nieuw")
     assert response.status_code == 303, response.get_data(as_text=True)
     round_ = db.session.scalar(select(Round).where(Round.name == "Ronde K"))
     assert round_scopes(round_) == {"bestuur": SCOPE_CORE, "wonen": SCOPE_FULL,
@@ -246,6 +248,13 @@ def test_municipal_result_stands_apart_scored_on_its_own(app, logged_in):
     assert detail.status_code == 200
     assert logged_in.get(f"/rondes/{round_.id}/grafiek/afdeling-{group.id}.png"
                          ).status_code == 200
+    # Whoever filled it in sees its result after submitting.
+    response, resume = survey.start_response(rounds.invitation_token(group, links.secret_key()))
+    for step in survey.steps(response):
+        survey.save_page(response, step.number, {q.id: "2" for q in step.theme.questions}, {}, 3)
+    survey.submit(response)
+    own = logged_in.get(f"/r/{resume}/resultaten")
+    assert own.status_code == 200 and group.name in own.get_data(as_text=True)
     # The round page: "Zelf invullen" opens the group's survey.
     round_page = logged_in.get(f"/rondes/{round_.id}").get_data(as_text=True)
     token = links.invitation_url(group).split("/s/")[1]

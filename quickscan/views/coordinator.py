@@ -126,17 +126,24 @@ def _chosen_banks(catalog: Catalog, pinned: dict[str, str] | None = None
     return chosen
 
 
-def _chosen_scopes(chosen: dict[str, str | None]) -> dict[str, str | None]:
+def _chosen_scopes(catalog: Catalog, chosen: dict[str, str | None]) -> dict[str, str | None]:
     """The scope (``kern`` or ``volledig``) chosen per bank (``scope-<bank>``), when sent.
 
-    The service checks the values: anything else answers 400, kern for a bank without a core
-    set is shown on the page.
+    The service checks the values (anything else answers 400). The drop-down offers kern for a
+    bank whose newest version has a core set; with an older version chosen that has none, kern
+    is left out, so that version is asked in full (format-1 banks are always volledig).
     """
     scopes: dict[str, str | None] = {}
-    for bank_id in chosen:
+    for bank_id, version in chosen.items():
         value = request.form.get(f"scope-{bank_id}")
-        if value:
-            scopes[bank_id] = value
+        if not value:
+            continue
+        key = (bank_id, version) if version else None
+        bank = catalog.banks.get(key) if key else (
+            catalog.latest(bank_id) if catalog.versions(bank_id) else None)
+        if value == SCOPE_CORE and bank is not None and not has_core(bank):
+            continue
+        scopes[bank_id] = value
     return scopes
 
 
@@ -212,7 +219,7 @@ def new_round() -> Page:
     error = None
     if request.method == "POST":
         selected = _chosen_banks(catalog)
-        scopes = _chosen_scopes(selected)
+        scopes = _chosen_scopes(catalog, selected)
         if form.validate_on_submit():
             try:
                 round_ = round_service.create_round(
@@ -246,7 +253,7 @@ def edit_round(round_id: int) -> Page:
         banks = None if locked else _chosen_banks(catalog, pinned_versions)
         if banks is not None:
             selected = dict(banks)
-            scopes = _chosen_scopes(banks)
+            scopes = _chosen_scopes(catalog, banks)
         overrides = _target_overrides(set(selected))
         if form.validate_on_submit():
             try:
