@@ -368,3 +368,30 @@ def test_demo_uses_2_0_0_kern_and_fills_in_the_municipal_facts(app, tmp_path):
     assert group.bank_ids == ["gemeente"]
     facts = score_municipal(round_)
     assert facts is not None and facts.departments[0].respondents_submitted == 1
+
+
+# --------------------------------------------------------------------------- in a browser
+
+
+@pytest.mark.browser
+def test_round_form_scope_choice_and_municipal_section_are_accessible(live_server, page, app):
+    from quickscan.services import accounts
+    from tests.conftest import assert_accessible
+
+    accounts.create_user(EMAIL, PASSWORD)
+    round_ = _round(banks={"gemeente": None}, departments=[("A", ["wonen"])])
+    page.goto(live_server + "/login")
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server + "/rondes")
+    page.goto(f"{live_server}/rondes/{round_.id}")
+    assert page.get_by_role("heading", name="Gemeentebrede feiten").count() == 1
+    assert page.get_by_role("link", name="Zelf invullen").count() == 1
+    assert_accessible(page, "round page with the municipal group")
+    page.goto(live_server + "/rondes/nieuw")
+    assert page.get_by_label("Omvang van Wonen").input_value() == SCOPE_CORE
+    assert_accessible(page, "round form with kern/volledig")
+    page.goto(f"{live_server}/rondes/{round_.id}/bewerken")
+    assert page.get_by_label("Omvang van Wonen").input_value() == SCOPE_CORE
+    assert_accessible(page, "round edit form")
