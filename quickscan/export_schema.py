@@ -184,6 +184,8 @@ class PinnedBank(_Part):
     version: Version
     sha256: Sha256
     position: Count
+    #: How much of the bank the round asks: every question, or only the core ("kern") set.
+    scope: Literal["volledig", "kern"] = "volledig"
     #: Free-form: the bank's YAML content as pinned (the importer checks it as a bank).
     content: dict[str, Any]
 
@@ -242,6 +244,8 @@ class DepartmentPart(_Part):
     id: Id
     name: Name
     bank_ids: list[Slug] = Field(min_length=1)
+    #: ``department``, or ``municipality``: the group that answers the municipal bank once.
+    kind: Literal["department", "municipality"] = "department"
     respondents_started: Count
     respondents_submitted: Count
     #: Fewer than k submitted responses: no figures (``banks`` and ``dimensions`` empty).

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from quickscan import links as app_links
-from quickscan.models import DEFAULT_MIN_GROUP_SIZE, Round
+from quickscan.models import DEFAULT_MIN_GROUP_SIZE, SCOPES, Round
 from quickscan.services import demo as demo_service
 from quickscan.services import group_size
 from quickscan.services import rounds as round_service
@@ -58,6 +58,18 @@ def parse_bank(value: str) -> tuple[str, str | None]:
     return bank_id.strip(), (version.strip() if sep else None)
 
 
+def parse_bank_option(value: str) -> tuple[str, str | None, str | None]:
+    """Parse ``--bank``: ``id``, ``id@version``, each optionally with ``:kern`` or
+    ``:volledig`` (how much of the bank the round asks)."""
+    head, sep, scope = value.rpartition(":")
+    if not sep:
+        return (*parse_bank(value), None)
+    scope = scope.strip()
+    if scope not in SCOPES:
+        raise click.BadParameter(f"expected \"id[@version][:kern|:volledig]\", got {value!r}")
+    return (*parse_bank(head), scope)
+
+
 @click.group()
 def rounds() -> None:
     """Rounds: create, list, print invitation links, close and reopen."""
@@ -69,7 +81,12 @@ def rounds() -> None:
 @click.option("--department", "departments", multiple=True, required=True,
               help='A department and its own banks: "Naam=bank1,bank2" (repeatable).')
 @click.option("--bank", "banks", multiple=True,
-              help="Pin a bank, optionally a version: id or id@version (repeatable).")
+              help="Pin a bank, optionally a version and scope: id, id@version, "
+                   "id@version:kern or id:volledig (repeatable).")
+@click.option("--scope", "scope", type=click.Choice(SCOPES), default=None,
+              help="Default scope of the banks not given one with --bank: kern (only the core "
+                   "questions; banks without a core set are asked in full) or volledig. "
+                   "Default: kern for banks with a core set.")
 @click.option("--description", default="", help="Description shown to respondents.")
 @click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Deadline, YYYY-MM-DD.")
@@ -79,22 +96,31 @@ def rounds() -> None:
                    "responses show no figures.")
 @with_appcontext
 def create(name: str, municipality: str, departments: tuple[str, ...], banks: tuple[str, ...],
-           description: str, deadline: datetime.datetime | None, min_group_size: int) -> None:
-    """Create a round and print its id. The common bank is always included."""
+           scope: str | None, description: str, deadline: datetime.datetime | None,
+           min_group_size: int) -> None:
+    """Create a round and print its id. The common bank is always included; a municipal bank
+    (--bank gemeente) adds the group "Gemeente (algemeen)" that answers it once."""
+    parsed_banks: dict[str, str | None] = {}
+    scopes: dict[str, str | None] = {}
     try:
         group_size.check_min_group_size(min_group_size)
     except group_size.InvalidGroupSize as exc:
         _fail(exc.message)
     try:
         parsed_departments = [parse_department(value) for value in departments]
-        parsed_banks = dict(parse_bank(value) for value in banks)
+        for value in banks:
+            bank_id, version, bank_scope = parse_bank_option(value)
+            parsed_banks[bank_id] = version
+            if bank_scope is not None:
+                scopes[bank_id] = bank_scope
     except click.BadParameter as exc:
         _fail(exc.format_message())
     try:
         round_ = round_service.create_round(
             name=name, municipality=municipality, description=description,
             deadline=deadline.date() if deadline else None, banks=parsed_banks,
-            departments=parsed_departments, secret_key=app_links.secret_key())
+            departments=parsed_departments, secret_key=app_links.secret_key(),
+            scopes=scopes, scope=scope)
     except round_service.RoundError as exc:
         _fail(exc.message)
     if min_group_size != round_.min_group_size:

@@ -28,6 +28,8 @@ def report_charts(content: ReportContent) -> Iterator[Chart]:
     for section in content.departments:
         if not section.hidden and section.submitted:
             yield section.radar
+    if content.municipal is not None:
+        yield content.municipal.radar
 
 
 def render_charts(content: ReportContent, progress: Callable[[Chart], None] | None = None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from quickscan import frameworks
@@ -52,6 +52,8 @@ class BankInfo:
     version: str
     sha256: str
     common: bool
+    #: ``kern`` (only the core questions were asked) or ``volledig``; empty when unknown.
+    scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,8 @@ class ReportContent:
     flag_legend: tuple[Flag, ...] = field(default_factory=tuple)
     #: The logo named in the report texts (PNG or JPEG bytes), if any.
     logo: bytes | None = None
+    #: The municipal group's section ("Gemeentebrede feiten"), apart from the departments.
+    municipal: DepartmentSection | None = None
     #: The written summary for bestuurders (None when not asked for).
     summary: Summary | None = None
     #: The round's minimum group size k.
@@ -242,6 +246,12 @@ class ReportContent:
     def num(self, value: float | None, digits: int = 1) -> str:
         """A number formatted for this report's language."""
         return format_number(value, self.lang, digits, self.t("labels.none"))
+
+    def version_label(self, bank: BankInfo) -> str:
+        """A bank's version with the scope the round asked it in: ``2.0.0, kern``."""
+        if not bank.scope:
+            return bank.version
+        return f"{bank.version}, {self.t('labels.scope_' + bank.scope)}"
 
 
 # --------------------------------------------------------------------------- building
@@ -470,10 +480,40 @@ def department_section(result: DepartmentResult, department: DepartmentInfo,
         hidden=result.hidden)
 
 
-def bank_infos(banks: Sequence[Bank]) -> tuple[BankInfo, ...]:
-    """The round's pinned bank versions with their hashes and titles."""
-    return tuple(BankInfo(bank.id, bank.title, bank.version, bank.sha256, bank.common)
+def bank_infos(banks: Sequence[Bank], scopes: Mapping[str, str] | None = None
+               ) -> tuple[BankInfo, ...]:
+    """The round's pinned bank versions with their hashes, titles and scope."""
+    scopes = scopes or {}
+    return tuple(BankInfo(bank.id, bank.title, bank.version, bank.sha256, bank.common,
+                          scopes.get(bank.id, ""))
                  for bank in banks)
+
+
+def municipal_section(data: ReportInput, titles: Titles,
+                      comments: Mapping[int, Sequence[tuple[str, str]]]) -> DepartmentSection | None:
+    """The section of the round's municipal group (facts of the whole municipality), or None."""
+    if data.municipal is None or not data.municipal_groups:
+        return None
+    info = data.municipal_groups[0]
+    result = next((r for r in data.municipal.departments if r.name == info.name), None)
+    if result is None:
+        return None
+    return department_section(result, info, data.municipal, titles, data.texts,
+                              comments.get(info.id, []), detail=True)
+
+
+def municipal_input(data: ReportInput) -> ReportInput:
+    """The input as the municipal group's own report sees it: the group is the only
+    "department", with its own scoring (the departments' results are not part of it)."""
+    assert data.municipal is not None
+    return replace(data, departments=data.municipal_groups, result=data.municipal,
+                   municipal=None, municipal_groups=())
+
+
+def _is_municipal(data: ReportInput, department_id: int | None) -> bool:
+    return (department_id is not None and data.municipal is not None
+            and data.department(department_id) is None
+            and any(d.id == department_id for d in data.municipal_groups))
 
 
 def build_report(data: ReportInput, *, department_id: int | None = None,
@@ -485,6 +525,9 @@ def build_report(data: ReportInput, *, department_id: int | None = None,
     ``comments=False`` leaves the comments out and ``sections=False`` the department sections
     (for pages that do not show them).
     """
+    if _is_municipal(data, department_id):
+        return build_report(municipal_input(data), department_id=department_id, detail=detail,
+                            comments=comments, sections=sections)
     texts = data.texts
     round_result = data.result
     layout = texts.get("layout", {})
@@ -520,7 +563,7 @@ def build_report(data: ReportInput, *, department_id: int | None = None,
     return ReportContent(
         texts=texts, lang=data.lang, round_id=header.id, round_name=header.name,
         municipality=header.municipality, status=header.status, deadline=header.deadline,
-        date=data.date, banks=bank_infos(data.banks),
+        date=data.date, banks=bank_infos(data.banks, data.scopes),
         started=sum(r.respondents_started for r in selected),
         submitted=sum(r.respondents_submitted for r in selected),
         department_count=len(selected),
@@ -538,6 +581,7 @@ def build_report(data: ReportInput, *, department_id: int | None = None,
         summary=summary,
         min_group_size=data.min_group_size,
         hidden=tuple(r.name for r in selected if r.hidden),
+        municipal=municipal_section(data, titles, found) if whole and sections else None,
     )
 
 
@@ -549,6 +593,8 @@ def report_chart(data: ReportInput, name: str, *, department_id: int | None = No
     ``vergelijking`` (the departments ``compared`` on ``dimension``). Raises
     :class:`LookupError` for an unknown name or department.
     """
+    if name == "afdeling" and _is_municipal(data, department_id):
+        data = municipal_input(data)
     titles = Titles(data.banks)
     result = data.result
     if name == "gemeente":

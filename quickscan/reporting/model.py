@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -69,6 +69,9 @@ class ReportInput:
     ``logo`` the bytes of the logo the texts name, if any; ``date`` the report date;
     ``min_group_size`` the round's k (departments with fewer submissions are ``hidden`` in
     ``result`` and the report says so in words instead of figures).
+    ``scopes`` says per bank id whether the round asked it ``kern`` or ``volledig``;
+    ``municipal`` is the separate scoring of the round's municipal group (``municipal_groups``:
+    facts of the whole municipality), which stands beside the departments, never among them.
     """
 
     round: RoundHeader
@@ -82,6 +85,9 @@ class ReportInput:
     date: datetime.date
     logo: bytes | None = None
     min_group_size: int = 1
+    scopes: Mapping[str, str] = field(default_factory=dict)
+    municipal: RoundResult | None = None
+    municipal_groups: tuple[DepartmentInfo, ...] = ()
 
     def department(self, department_id: int) -> DepartmentInfo | None:
         """A department of the round by id (None when it is not part of the round)."""

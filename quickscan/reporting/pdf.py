@@ -687,6 +687,13 @@ class _Builder:
              c.t("labels.mean_short"), c.t("labels.priority"), Cell(c.t("labels.flags"))],
             rows, numeric_from=1, row_styles=styles, stripes=False, flexible=[0, 5])
 
+    def municipal(self, section: DepartmentSection) -> list[Flowable]:
+        """The municipal group's facts, apart from the departments."""
+        c = self.c
+        return ([PageBreak(), self.heading(c.t("titles.municipal"), 0),
+                 self.p(c.t("municipal_intro", name=section.name))]
+                + self.department(section, 1))
+
     def departments(self) -> list[Flowable]:
         c = self.c
         story: list[Flowable] = [CondPageBreak(self.height * 0.45),
@@ -803,7 +810,7 @@ class _Builder:
         rows: list[list[str | Cell]] = []
         styles: list[tuple[Any, ...]] = []
         for index, bank in enumerate(c.banks):
-            rows.append([bank.title, bank.id, bank.version])
+            rows.append([bank.title, bank.id, c.version_label(bank)])
             rows.append([Cell(f"{c.t('labels.sha256')}: {bank.sha256}", span=3)])
             top = 1 + 2 * index
             styles.append(("LINEBELOW", (0, top), (-1, top), 0, colors.white))
@@ -863,6 +870,8 @@ def build_story(content: ReportContent) -> list[Flowable]:
     if section is None:
         story += builder.municipality()
         story += builder.departments()
+        if content.municipal is not None:
+            story += builder.municipal(content.municipal)
     else:
         story += [PageBreak()] + builder.department(section, 0, radar=False)
     story += builder.appendices()

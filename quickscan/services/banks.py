@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from quickscan.bank import (
     BankError,
     Catalog,
     Problem,
+    Scale,
     bank_from_snapshot,
     load_catalog,
 )
-from quickscan.models import Round, RoundBank
+from quickscan.estimate import estimate_minutes
+from quickscan.models import SCOPE_CORE, SCOPE_FULL, Round, RoundBank
 
 
 def catalog() -> Catalog:
@@ -56,11 +59,65 @@ def _snapshot_bank(round_bank: RoundBank) -> Bank:
     return bank
 
 
+def has_core(bank: Bank) -> bool:
+    """True when the bank marks a core ("kern") set, so a round may ask only those questions."""
+    return any(question.core for question in bank.questions)
+
+
+def default_scope(bank: Bank) -> str:
+    """The scope a round gives a bank unless told otherwise: kern when the bank has a core set."""
+    return SCOPE_CORE if has_core(bank) else SCOPE_FULL
+
+
+def scoped(bank: Bank, scope: str | None) -> Bank:
+    """The bank as a round asks it: only the core questions for ``kern``, else all of them."""
+    return bank.core_only() if scope == SCOPE_CORE else bank
+
+
+_scoped: dict[tuple[str, str], Bank] = {}
+
+
+def round_bank(round_bank_row: RoundBank) -> Bank:
+    """One pinned bank as the round asks it: its snapshot, cut to the core set for ``kern``."""
+    full = _snapshot_bank(round_bank_row)
+    scope = round_bank_row.scope or SCOPE_FULL
+    if scope != SCOPE_CORE:
+        return full
+    key = (round_bank_row.sha256, scope)
+    bank = _scoped.get(key)
+    if bank is None:
+        bank = scoped(full, scope)
+        with _snapshots_lock:
+            _scoped[key] = bank
+    return bank
+
+
 def round_banks(round_: Round) -> list[Bank]:
-    """The banks pinned to a round, rebuilt from their stored snapshots, in round order."""
-    return [_snapshot_bank(round_bank) for round_bank in round_.banks]
+    """The banks pinned to a round as it asks them, in round order.
+
+    Rebuilt from their stored snapshots; a bank pinned ``kern`` holds only its core questions,
+    so the survey, scoring, results, reports and exports all see the same questions.
+    """
+    return [round_bank(row) for row in round_.banks]
+
+
+def full_round_banks(round_: Round) -> list[Bank]:
+    """The banks pinned to a round with every question, whatever scope the round asks."""
+    return [_snapshot_bank(row) for row in round_.banks]
+
+
+def round_scopes(round_: Round) -> dict[str, str]:
+    """The scope (``kern`` or ``volledig``) of each bank pinned to the round, by bank id."""
+    return {row.bank_id: row.scope or SCOPE_FULL for row in round_.banks}
 
 
 def round_bank_map(round_: Round) -> dict[str, Bank]:
     """The banks pinned to a round, keyed by bank id."""
     return {bank.id: bank for bank in round_banks(round_)}
+
+
+def expected_minutes(banks: Sequence[Bank], scale: Scale | None) -> int:
+    """The minutes a respondent needs for ``banks`` as the round asks them (kern or volledig):
+    :func:`quickscan.estimate.estimate_minutes` over them plus the scale's level labels."""
+    labels = [level.label for level in scale.levels] if scale is not None else []
+    return estimate_minutes(banks, labels)

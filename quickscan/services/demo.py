@@ -1,6 +1,9 @@
 """The demo round: fills an empty database with a realistic round for "Gemeente Voorbeeld".
 
-Six departments answer the banks that exist in the catalog at run time; respondents are
+Six departments answer the banks that exist in the catalog at run time, each the common bank
+plus at most two domain banks, "kern" (only the core questions) where a bank has a core set, so
+a department answers at most 24 questions; when the catalog holds a municipal bank, the round's
+municipal group ("Gemeente (algemeen)") fills it in once. Respondents are
 simulated with a seeded random generator (the same seed gives the same answers), each
 department with its own maturity profile, so the results pages have something to show:
 submitted answers, importance ratings, Dutch comments and a couple of unfinished drafts.
@@ -58,13 +61,15 @@ class DemoDepartment:
 
 
 DEMO_DEPARTMENTS: tuple[DemoDepartment, ...] = (
-    DemoDepartment("Sociaal domein", ("zorg", "werk", "inkomen"), 2.4, 7, 1),
-    DemoDepartment("Ruimte", ("wonen", "openbare_ruimte", "vervoer"), 1.5, 5, 1),
+    DemoDepartment("Sociaal domein", ("zorg", "werk"), 2.4, 7, 1),
+    DemoDepartment("Ruimte", ("wonen", "openbare_ruimte"), 1.5, 5, 1),
     DemoDepartment("Publiekszaken", ("dienstverlening", "informatie"), 2.1, 5),
-    DemoDepartment("Onderwijs & jeugd", ("onderwijs",), 1.9, 4),
+    DemoDepartment("Onderwijs & jeugd", ("onderwijs", "jeugd"), 1.9, 4),
     DemoDepartment("Veiligheid", ("veiligheid",), 1.1, 3),
     DemoDepartment("Bedrijfsvoering", ("werkgever",), 2.0, 4),
 )
+#: The municipal group: one person (the coordinator) fills in the facts of the municipality.
+DEMO_MUNICIPAL = DemoDepartment(rounds.MUNICIPAL_GROUP_NAME, (), 2.2, 1)
 
 LOW_COMMENTS = (
     "Hier is nog geen beleid voor; het staat wel op de agenda voor volgend jaar.",
@@ -226,6 +231,7 @@ def _load_demo(seed: int, secret_key: str | bytes, login_file: Path,
                         "database geladen.")
     catalog = bank_catalog()
     available = {bank.id for bank in catalog.latest_banks()}
+    municipal = [bank.id for bank in catalog.latest_banks() if bank.municipal]
     common = catalog.common_bank()
     plan: list[tuple[DemoDepartment, list[str]]] = []
     for profile in DEMO_DEPARTMENTS:
@@ -243,6 +249,7 @@ def _load_demo(seed: int, secret_key: str | bytes, login_file: Path,
                      "inclusief hun beleid is, als basis voor de Lokale Inclusie Agenda. "
                      "De antwoorden zijn gesimuleerd."),
         deadline=today + datetime.timedelta(days=28),
+        banks=dict.fromkeys(municipal),
         departments=[(profile.name, own) for profile, own in plan], secret_key=secret_key)
     banks = round_bank_map(round_)
     by_name = {department.name: department for department in round_.departments}
@@ -250,6 +257,10 @@ def _load_demo(seed: int, secret_key: str | bytes, login_file: Path,
     submitted = drafts = 0
     for profile, _own in plan:
         done, unfinished = _simulate(rng, by_name[profile.name], profile, banks, now)
+        submitted += done
+        drafts += unfinished
+    for group in rounds.municipal_groups(round_):
+        done, unfinished = _simulate(rng, group, DEMO_MUNICIPAL, banks, now)
         submitted += done
         drafts += unfinished
     password = secrets.token_urlsafe(12)

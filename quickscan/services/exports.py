@@ -38,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -67,7 +67,10 @@ from quickscan.export_schema import (
 )
 from quickscan.extensions import db
 from quickscan.models import (
+    KIND_DEPARTMENT,
+    KIND_MUNICIPALITY,
     RESPONSE_SUBMITTED,
+    SCOPE_FULL,
     Answer,
     Comment,
     Department,
@@ -78,7 +81,7 @@ from quickscan.models import (
 from quickscan.scoring import DepartmentResult, RoundResult, ThemeResult
 from quickscan.services.banks import round_banks
 from quickscan.services.group_size import min_group_size
-from quickscan.services.results import score
+from quickscan.services.results import score, score_municipal
 
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 #: A formula start at the beginning of a text or right after a CSV separator or line break:
@@ -327,11 +330,12 @@ def _theme_part(theme: ThemeResult) -> ThemeResultPart:
 
 
 def _department_part(department: DepartmentResult, department_id: int,
-                     bank_ids: Sequence[str]) -> DepartmentPart:
+                     bank_ids: Sequence[str], kind: str = KIND_DEPARTMENT) -> DepartmentPart:
     return DepartmentPart(
         id=department_id,
         name=department.name,
         bank_ids=list(bank_ids),
+        kind=cast(Literal["department", "municipality"], kind),
         respondents_started=department.respondents_started,
         respondents_submitted=department.respondents_submitted,
         hidden=department.hidden,
@@ -354,18 +358,27 @@ def _round_part(round_: Round) -> RoundPart:
         min_group_size=min_group_size(round_),
         target_overrides=dict(round_.target_overrides or {}),
         banks=[PinnedBank(id=rb.bank_id, version=rb.version, sha256=rb.sha256,
-                          position=rb.position, content=rb.content) for rb in round_.banks])
+                          position=rb.position, content=rb.content,
+                          scope=cast(Literal["volledig", "kern"], rb.scope or SCOPE_FULL))
+               for rb in round_.banks])
 
 
 def results_parts(result: RoundResult,
-                  departments: Mapping[str, tuple[int, Sequence[str]]]) -> dict[str, Any]:
+                  departments: Mapping[str, tuple[int, Sequence[str]]],
+                  municipal: RoundResult | None = None) -> dict[str, Any]:
     """The parts of the document the engine computes: departments, priorities, municipality.
 
-    ``departments`` maps each department's name to its id and bank ids. The importer compares
-    these parts of a file with the restored round's own.
+    ``departments`` maps each department's name to its id and bank ids. ``municipal`` is the
+    separate scoring of the round's municipal group: it follows the departments in
+    ``departments[]`` (``kind: municipality``), never in the priorities or municipality means.
+    The importer compares these parts of a file with the restored round's own.
     """
+    groups = [_department_part(d, *departments[d.name]) for d in result.departments]
+    if municipal is not None:
+        groups += [_department_part(d, *departments[d.name], kind=KIND_MUNICIPALITY)
+                   for d in municipal.departments]
     return {
-        "departments": [_department_part(d, *departments[d.name]) for d in result.departments],
+        "departments": groups,
         "priorities": [PriorityPart(
             rank=p.rank, department=p.department, bank=p.bank, theme=p.theme, score=p.score,
             target=p.target, gap=p.gap, importance=p.importance, priority=p.priority,
@@ -387,7 +400,8 @@ def export_document(round_: Round, result: RoundResult | None = None) -> ExportD
         contains=CONTAINS,
         exported_at=datetime.datetime.now(datetime.UTC),
         round=_round_part(round_),
-        **results_parts(result, {d.name: (d.id, d.bank_ids) for d in round_.departments}),
+        **results_parts(result, {d.name: (d.id, d.bank_ids) for d in round_.departments},
+                        score_municipal(round_)),
         responses=submitted,
         draft_responses=drafts,
     )

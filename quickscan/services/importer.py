@@ -68,6 +68,7 @@ from quickscan.export_schema import (
 from quickscan.extensions import db
 from quickscan.models import (
     DEFAULT_MIN_GROUP_SIZE,
+    SCOPE_CORE,
     Answer,
     Comment,
     Department,
@@ -79,6 +80,7 @@ from quickscan.models import (
 )
 from quickscan.services import tokens
 from quickscan.services.banks import catalog as bank_catalog
+from quickscan.services.banks import has_core, scoped
 from quickscan.services.uow import unit_of_work
 
 #: Largest file ``read_export`` reads (config ``IMPORT_MAX_BYTES`` overrides it in the CLI).
@@ -307,7 +309,10 @@ def _pinned_banks(entries: list[PinnedBank]) -> dict[str, Bank]:
         if (bank.id, bank.version) != (entry.id, entry.version):
             raise ImportFileError(f"{where}.content: holds {bank.id} {bank.version}, expected "
                                   f"{entry.id} {entry.version}")
-        banks[bank.id] = bank
+        if entry.scope == SCOPE_CORE and not has_core(bank):
+            raise ImportFileError(f"{where}.scope: kern, but {bank.id} {bank.version} has no "
+                                  "core questions")
+        banks[bank.id] = scoped(bank, entry.scope)  # the questions the round asked
     return banks
 
 
@@ -350,7 +355,14 @@ def _check_departments(departments: list[DepartmentPart], banks: Mapping[str, Ba
         unknown = [b for b in department.bank_ids if b not in banks]
         if unknown:
             raise ImportFileError(f"{where}.bank_ids: {unknown} not pinned to the round")
-        if any(b not in department.bank_ids for b in common):
+        if department.kind == "municipality":
+            if any(not banks[b].municipal for b in department.bank_ids):
+                raise ImportFileError(f"{where}.bank_ids: the municipal group answers only "
+                                      "municipal banks")
+        elif any(banks[b].municipal for b in department.bank_ids):
+            raise ImportFileError(f"{where}.bank_ids: a municipal bank belongs to the "
+                                  "municipal group, not to a department")
+        elif any(b not in department.bank_ids for b in common):
             raise ImportFileError(f"{where}.bank_ids: the common bank {common[0]} is missing")
         names.add(department.name.casefold())
         by_id[department.id] = department
@@ -480,7 +492,8 @@ def _build_round(checked: CheckedExport, secret_key: str, use_ids: bool) -> Roun
     if use_ids:
         round_.id = part.id
     round_.banks = [RoundBank(bank_id=b.id, version=b.version, sha256=b.sha256,
-                              content=dict(b.content), position=b.position) for b in part.banks]
+                              content=dict(b.content), position=b.position, scope=b.scope)
+                    for b in part.banks]
     by_id: dict[int, Department] = {}
     for entry in checked.document.departments:
         department = _build_department(entry, secret_key)
@@ -496,7 +509,7 @@ def _build_round(checked: CheckedExport, secret_key: str, use_ids: bool) -> Roun
 def _build_department(entry: DepartmentPart, secret_key: str) -> Department:
     salt = tokens.new_salt()
     token_hash = tokens.hash_token(tokens.invitation_token(secret_key, salt))
-    return Department(name=entry.name, bank_ids=list(entry.bank_ids),
+    return Department(name=entry.name, bank_ids=list(entry.bank_ids), kind=entry.kind,
                       invitations=[Invitation(token_salt=salt, token_hash=token_hash)])
 
 
@@ -523,10 +536,11 @@ def _build_response(entry: ResponsePart) -> Response:
 def _verify_results(round_: Round, document: ExportDocument) -> None:
     """Score the restored round; the file's engine parts must be the engine's own."""
     from quickscan.services.exports import results_parts
-    from quickscan.services.results import score
+    from quickscan.services.results import score, score_municipal
 
     restored = results_parts(score(round_, min_group_size=document.round.min_group_size),
-                             {d.name: (d.id, d.bank_ids) for d in document.departments})
+                             {d.name: (d.id, d.bank_ids) for d in document.departments},
+                             score_municipal(round_))
     for key, parts in restored.items():
         expected = _dump(parts)
         found = _dump(getattr(document, key))

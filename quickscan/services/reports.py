@@ -25,6 +25,7 @@ from quickscan.bank import Bank, Scale
 from quickscan.config import data_path
 from quickscan.extensions import db
 from quickscan.models import (
+    KIND_MUNICIPALITY,
     RESPONSE_SUBMITTED,
     ROUND_CLOSED,
     Comment,
@@ -43,8 +44,8 @@ from quickscan.reporting.model import (
 )
 from quickscan.reporting.pdf import build_pdf
 from quickscan.scoring import RoundResult
-from quickscan.services.banks import catalog, round_banks
-from quickscan.services.results import score
+from quickscan.services.banks import catalog, round_banks, round_scopes
+from quickscan.services.results import score, score_municipal
 
 # --------------------------------------------------------------------------- texts
 
@@ -146,14 +147,19 @@ def report_input(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
     banks = tuple(round_banks(round_))
     texts = load_texts(lang)
     departments = tuple(DepartmentInfo(d.id, d.name, tuple(d.bank_ids or ()))
-                        for d in round_.departments)
+                        for d in round_.departments if d.kind != KIND_MUNICIPALITY)
+    municipal_groups = tuple(DepartmentInfo(d.id, d.name, tuple(d.bank_ids or ()))
+                             for d in round_.departments if d.kind == KIND_MUNICIPALITY)
     found = (load_comments(round_, None if department is None else [department.id])
              if comments else ())
     return ReportInput(
         round=round_header(round_), departments=departments, banks=banks,
         scale=round_scale(banks), result=result if result is not None else score(round_),
         comments=found, texts=texts, lang=lang, date=today or datetime.date.today(),
-        logo=load_logo(texts), min_group_size=min_group_size(round_))
+        logo=load_logo(texts), min_group_size=min_group_size(round_),
+        scopes=round_scopes(round_),
+        municipal=score_municipal(round_) if municipal_groups else None,
+        municipal_groups=municipal_groups)
 
 
 def report_content(round_: Round, lang: str = DEFAULT_LANGUAGE, *,

@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 
 from quickscan.extensions import db
 from quickscan.models import (
+    KIND_MUNICIPALITY,
     RESPONSE_SUBMITTED,
     Answer,
     Department,
@@ -46,14 +47,31 @@ def target_overrides(round_: Round) -> dict[tuple[str, str], int]:
 def score(round_: Round, min_group_size: int = 1) -> RoundResult:
     """Score a round: every department, only submitted responses (drafts count as started).
 
-    ``min_group_size`` k hides departments with fewer than k submitted responses (the exports
-    pass the round's k; see ``quickscan.services.group_size``).
+    ``min_group_size`` k hides departments with fewer than k submitted responses (see
+    docs/scoring.md rule 12). The municipal group (facts of the whole municipality) is not a
+    department: it is scored apart by :func:`score_municipal`, so it never enters the
+    department comparison, the prioritised list or the municipality means of the departments.
     """
-    departments = list(round_.departments)
+    return _score(round_, [d for d in round_.departments if d.kind != KIND_MUNICIPALITY],
+                  min_group_size)
+
+
+def score_municipal(round_: Round) -> RoundResult | None:
+    """Score the round's municipal group on its own; None when the round has none.
+
+    The minimum group size does not apply: the group reports facts of the municipality, not
+    colleagues' opinions, and is answered by one person on purpose (``docs/scoring.md``).
+    """
+    groups = [d for d in round_.departments if d.kind == KIND_MUNICIPALITY]
+    return _score(round_, groups, 1) if groups else None
+
+
+def _score(round_: Round, departments: list[Department], min_group_size: int) -> RoundResult:
     names = {d.id: d.name for d in departments}
     responses = db.session.execute(
         select(Response.id, Response.department_id, Response.status)
-        .join(Department).where(Department.round_id == round_.id)).all()
+        .join(Department).where(Department.round_id == round_.id,
+                                Department.id.in_(list(names) or [-1]))).all()
     submitted_ids = [r.id for r in responses if r.status == RESPONSE_SUBMITTED]
     answers: dict[int, dict[str, AnswerValue]] = defaultdict(dict)
     importance: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)

@@ -36,9 +36,13 @@ from quickscan.bank import (
 )
 from quickscan.extensions import db
 from quickscan.models import (
+    KIND_MUNICIPALITY,
     RESPONSE_SUBMITTED,
     ROUND_CLOSED,
     ROUND_OPEN,
+    SCOPE_CORE,
+    SCOPE_FULL,
+    SCOPES,
     Answer,
     Department,
     Invitation,
@@ -51,7 +55,13 @@ from quickscan.names import InvalidName, name_key
 from quickscan.names import clean_name as normalise_name
 from quickscan.services import tokens
 from quickscan.services.banks import catalog as bank_catalog
-from quickscan.services.banks import round_bank_map, round_banks
+from quickscan.services.banks import (
+    default_scope,
+    full_round_banks,
+    has_core,
+    round_bank_map,
+    round_banks,
+)
 from quickscan.services.errors import (
     Conflict,
     DomainError,
@@ -62,6 +72,9 @@ from quickscan.services.uow import unit_of_work
 
 NAME_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 5000
+#: The name of the group that answers a round's municipal bank (facts of the whole
+#: municipality, answered once per round); stored as data, so in Dutch.
+MUNICIPAL_GROUP_NAME = "Gemeente (algemeen)"
 
 SecretKey = str | bytes
 
@@ -124,6 +137,21 @@ def find_round(reference: str) -> Round | None:
     return None
 
 
+def is_municipal_group(department: Department) -> bool:
+    """True for the group that answers the round's municipal bank (not a department)."""
+    return department.kind == KIND_MUNICIPALITY
+
+
+def departments_of(round_: Round) -> list[Department]:
+    """The round's departments proper: every group except the municipal one."""
+    return [d for d in round_.departments if not is_municipal_group(d)]
+
+
+def municipal_groups(round_: Round) -> list[Department]:
+    """The round's municipal group (at most one): it answers only the municipal bank."""
+    return [d for d in round_.departments if is_municipal_group(d)]
+
+
 def has_responses(department: Department) -> bool:
     """True once any respondent has started for this department (answers may exist)."""
     return bool(db.session.scalar(
@@ -175,7 +203,7 @@ def _resolve_bank(catalog: Catalog, bank_id: str, version: str | None) -> Bank:
     return catalog.get(bank_id, version)
 
 
-def _pin(catalog: Catalog, bank: Bank, position: int) -> RoundBank:
+def _pin(catalog: Catalog, bank: Bank, position: int, scope: str = SCOPE_FULL) -> RoundBank:
     """A RoundBank row for a validated bank: content hash plus a snapshot of its content."""
     path = catalog.paths[bank.key]
     try:
@@ -195,7 +223,26 @@ def _pin(catalog: Catalog, bank: Bank, position: int) -> RoundBank:
                               "gecontroleerd; probeer het opnieuw.", bank=bank.id,
                               version=bank.version))
     return RoundBank(bank_id=bank.id, version=bank.version, sha256=sha256, content=content,
-                     position=position)
+                     position=position, scope=scope)
+
+
+def _scope_for(bank: Bank, scope: str | None, default: str | None = None) -> str:
+    """The scope a round gives ``bank``: ``scope`` when given, else ``default``, else the bank's
+    default (kern when it has a core set). A bank without a core set is always ``volledig``;
+    asking it ``kern`` by name is refused, a ``kern`` default simply does not apply to it."""
+    if scope is not None:
+        if scope not in SCOPES:
+            raise ForgedRoundInput(_("Onbekende omvang %(scope)s voor vragenlijst %(bank)s.",
+                                     scope=str(scope), bank=bank.id))
+        if scope == SCOPE_CORE and not has_core(bank):
+            raise RoundInputError(_("Vragenlijst %(bank)s %(version)s heeft geen kernvragen; "
+                                    "kies volledig.", bank=bank.id, version=bank.version))
+        return scope
+    if default is not None:
+        if default not in SCOPES:
+            raise ForgedRoundInput(_("Onbekende omvang %(scope)s.", scope=str(default)))
+        return SCOPE_CORE if default == SCOPE_CORE and has_core(bank) else SCOPE_FULL
+    return default_scope(bank)
 
 
 def _ordered(catalog: Catalog, bank_ids: Iterable[str]) -> list[str]:
@@ -204,14 +251,23 @@ def _ordered(catalog: Catalog, bank_ids: Iterable[str]) -> list[str]:
     return sorted(set(bank_ids), key=lambda bank_id: (order.get(bank_id, len(order)), bank_id))
 
 
-def _department_banks(bank_ids: Iterable[str], pinned: Sequence[str], common_id: str | None
-                      ) -> list[str]:
-    """A department's bank ids in round order, always including the common bank."""
+def _department_banks(bank_ids: Iterable[str], pinned: Sequence[str], common_id: str | None,
+                      municipal: Iterable[str] = ()) -> list[str]:
+    """A department's bank ids in round order, always including the common bank.
+
+    A municipal bank (``municipal``) is never a department's: the round's municipal group
+    answers it once for the whole municipality.
+    """
     chosen = set(bank_ids)
     unknown = sorted(chosen - set(pinned))
     if unknown:
         raise ForgedRoundInput(_("Vragenlijst %(bank)s hoort niet bij deze ronde.",
                                  bank=", ".join(unknown)))
+    facts = sorted(chosen & set(municipal))
+    if facts:
+        raise RoundInputError(_("Vragenlijst %(bank)s gaat over de hele gemeente en wordt één "
+                                "keer per ronde ingevuld, niet per afdeling.",
+                                bank=", ".join(facts)))
     if common_id is not None:
         chosen.add(common_id)
     if not chosen:
@@ -224,6 +280,39 @@ def _common_id(round_: Round) -> str | None:
         if bank.common:
             return bank.id
     return None
+
+
+def _municipal_ids(round_: Round) -> list[str]:
+    """The round's municipal banks (facts of the whole municipality), in round order."""
+    return [bank.id for bank in round_banks(round_) if bank.municipal]
+
+
+def _new_municipal_group(bank_ids: Sequence[str], secret_key: SecretKey) -> Department:
+    department = Department(name=MUNICIPAL_GROUP_NAME, kind=KIND_MUNICIPALITY,
+                            bank_ids=list(bank_ids))
+    department.invitations = [_new_invitation(secret_key)]
+    return department
+
+
+def _sync_municipal_group(round_: Round, secret_key: SecretKey | None) -> None:
+    """Give the round one municipal group exactly when it pins a municipal bank."""
+    municipal = _municipal_ids(round_)
+    groups = municipal_groups(round_)
+    if municipal and not groups:
+        if secret_key is None:
+            raise ForgedRoundInput(_("De gemeentebrede vragenlijst kan hier niet worden "
+                                     "toegevoegd."))
+        for other in round_.departments:
+            if name_key(other.name) == name_key(MUNICIPAL_GROUP_NAME):
+                raise RoundInputError(_("Er is al een afdeling met de naam %(name)s; hernoem "
+                                        "die eerst.", name=MUNICIPAL_GROUP_NAME))
+        round_.departments.append(_new_municipal_group(municipal, secret_key))
+    elif not municipal:
+        for group in groups:
+            round_.departments.remove(group)
+    else:
+        for group in groups:
+            group.bank_ids = list(municipal)
 
 
 def _check_department_name(round_: Round, name: str, *, exclude: Department | None = None) -> str:
@@ -262,12 +351,16 @@ def create_round(name: str, municipality: str, description: str = "",
                  banks: Mapping[str, str | None] | None = None,
                  departments: Sequence[tuple[str, Sequence[str]]] = (),
                  target_overrides: Mapping[str, Any] | None = None, *,
-                 secret_key: SecretKey) -> Round:
+                 secret_key: SecretKey, scopes: Mapping[str, str | None] | None = None,
+                 scope: str | None = None) -> Round:
     """Create a round, pin its bank versions and add its departments, in one transaction.
 
     ``banks`` maps bank ids to a version (None: the newest). The common bank is always
     included, and so is every bank a department answers (newest version unless given).
-    ``secret_key`` derives the departments' invitation tokens.
+    ``scopes`` maps bank ids to ``kern`` or ``volledig``; a bank not named there gets
+    ``scope`` (a ``kern`` default only applies to banks with a core set), else ``kern`` when
+    it has a core set and ``volledig`` otherwise. A pinned municipal bank gets the round's
+    municipal group, which answers only that bank. ``secret_key`` derives the invitation tokens.
     """
     with unit_of_work() as session:
         name = _clean_text(name, _("de naam van de ronde"))
@@ -290,10 +383,17 @@ def create_round(name: str, municipality: str, description: str = "",
         round_ = Round(name=name, municipality=municipality, description=description,
                        deadline=deadline, status=ROUND_OPEN, target_overrides={})
         pinned = _ordered(catalog, resolved)
-        round_.banks = [_pin(catalog, resolved[bank_id], position)
+        asked = dict(scopes or {})
+        for bank_id in asked:
+            if bank_id not in resolved:
+                raise ForgedRoundInput(_("Vragenlijst %(bank)s hoort niet bij deze ronde.",
+                                         bank=str(bank_id)))
+        round_.banks = [_pin(catalog, resolved[bank_id], position,
+                             _scope_for(resolved[bank_id], asked.get(bank_id), scope))
                         for position, bank_id in enumerate(pinned)]
         round_.target_overrides = _check_overrides(resolved, target_overrides)
         common_id = common.id if common is not None else None
+        municipal = [bank_id for bank_id in pinned if resolved[bank_id].municipal]
         seen: set[str] = set()
         for dept_name, bank_ids in departments:
             clean_name = _clean_text(dept_name, _("de naam van de afdeling"))
@@ -301,10 +401,16 @@ def create_round(name: str, municipality: str, description: str = "",
                 raise RoundInputError(_("Er is al een afdeling met de naam %(name)s.",
                                         name=clean_name))
             seen.add(name_key(clean_name))
-            department = Department(name=clean_name,
-                                    bank_ids=_department_banks(bank_ids, pinned, common_id))
+            department = Department(name=clean_name, bank_ids=_department_banks(
+                bank_ids, pinned, common_id, municipal))
             department.invitations = [_new_invitation(secret_key)]
             round_.departments.append(department)
+        if municipal:
+            if name_key(MUNICIPAL_GROUP_NAME) in seen:
+                raise RoundInputError(_("Er is al een afdeling met de naam %(name)s; die naam "
+                                        "is voor de gemeentebrede vragenlijst.",
+                                        name=MUNICIPAL_GROUP_NAME))
+            round_.departments.append(_new_municipal_group(municipal, secret_key))
         session.add(round_)
     return round_
 
@@ -312,30 +418,37 @@ def create_round(name: str, municipality: str, description: str = "",
 def update_round(round_: Round, name: str, municipality: str, description: str = "",
                  deadline: datetime.date | None = None,
                  banks: Mapping[str, str | None] | None = None,
-                 target_overrides: Mapping[str, Any] | None = None) -> Round:
+                 target_overrides: Mapping[str, Any] | None = None, *,
+                 scopes: Mapping[str, str | None] | None = None,
+                 secret_key: SecretKey | None = None) -> Round:
     """Change a round's details, and its banks and versions while nobody has started yet.
 
     ``banks`` None leaves the pinned banks as they are; otherwise it lists the banks to keep
     or add, with a version (None: keep the pinned version, or the newest for a new bank).
-    A bank that is dropped is also dropped from every department. ``target_overrides`` None
-    leaves the overrides as they are. One transaction: a refusal changes nothing.
+    A bank that is dropped is also dropped from every department. ``scopes`` (with ``banks``)
+    sets ``kern`` or ``volledig`` per bank (a bank not named keeps its scope, a new one gets
+    its default). Adding a municipal bank adds the municipal group (``secret_key`` derives its
+    link); dropping it removes the group. ``target_overrides`` None leaves the overrides as
+    they are. One transaction: a refusal changes nothing.
     """
     with unit_of_work():
         _update_round(round_, name, municipality, description, deadline, banks,
-                      target_overrides)
+                      target_overrides, scopes, secret_key)
     return round_
 
 
 def _update_round(round_: Round, name: str, municipality: str, description: str,
                   deadline: datetime.date | None, banks: Mapping[str, str | None] | None,
-                  target_overrides: Mapping[str, Any] | None) -> None:
+                  target_overrides: Mapping[str, Any] | None,
+                  scopes: Mapping[str, str | None] | None = None,
+                  secret_key: SecretKey | None = None) -> None:
     name = _clean_text(name, _("de naam van de ronde"))
     municipality = _clean_text(municipality, _("de gemeente"))
     description = _clean_text(description, _("de toelichting"), required=False,
                               max_length=DESCRIPTION_MAX_LENGTH, multiline=True)
     deadline = _check_deadline(deadline)
     if banks is not None:
-        _update_banks(round_, banks)
+        _update_banks(round_, banks, scopes or {}, secret_key)
     if target_overrides is not None:
         round_.target_overrides = _check_overrides(round_bank_map(round_), target_overrides)
     round_.name = name
@@ -344,9 +457,11 @@ def _update_round(round_: Round, name: str, municipality: str, description: str,
     round_.deadline = deadline
 
 
-def _update_banks(round_: Round, banks: Mapping[str, str | None]) -> None:
+def _update_banks(round_: Round, banks: Mapping[str, str | None],
+                  scopes: Mapping[str, str | None], secret_key: SecretKey | None) -> None:
     """Re-pin the round's banks to ``banks`` (see :func:`update_round`)."""
     current = {rb.bank_id: rb.version for rb in round_.banks}
+    current_scopes = {rb.bank_id: rb.scope or SCOPE_FULL for rb in round_.banks}
     catalog = bank_catalog()
     chosen: dict[str, str | None] = dict(banks)
     common_id = _common_id(round_)
@@ -360,10 +475,28 @@ def _update_banks(round_: Round, banks: Mapping[str, str | None]) -> None:
     changed = {bank_id: version for bank_id, version in chosen.items()
                if bank_id not in current or (version is not None
                                              and version != current[bank_id])}
-    if not changed and not set(current) - set(chosen):
-        return
+    for bank_id in scopes:
+        if bank_id not in chosen:
+            raise ForgedRoundInput(_("Vragenlijst %(bank)s hoort niet bij deze ronde.",
+                                     bank=str(bank_id)))
     resolved = {bank_id: _resolve_bank(catalog, bank_id, version)
                 for bank_id, version in changed.items()}
+    kept_banks = {bank.id: bank for bank in full_round_banks(round_) if bank.id in chosen}
+    wanted_scopes: dict[str, str] = {}
+    for bank_id in chosen:
+        bank = resolved.get(bank_id) or kept_banks[bank_id]
+        asked = scopes.get(bank_id)
+        if asked is None and bank_id in current_scopes and bank_id not in resolved:
+            wanted_scopes[bank_id] = current_scopes[bank_id]
+        elif asked is None and bank_id in current_scopes and has_core(bank):
+            # A new version of a bank keeps the scope the round gave the earlier one.
+            wanted_scopes[bank_id] = current_scopes[bank_id]
+        else:
+            wanted_scopes[bank_id] = _scope_for(bank, asked)
+    rescoped = {bank_id for bank_id, value in wanted_scopes.items()
+                if bank_id in current_scopes and value != current_scopes[bank_id]}
+    if not changed and not rescoped and not set(current) - set(chosen):
+        return
     if round_has_responses(round_):
         raise RoundConflict(_("De vragenlijsten kunnen niet meer worden gewijzigd: er zijn "
                               "al antwoorden gegeven."))
@@ -378,16 +511,20 @@ def _update_banks(round_: Round, banks: Mapping[str, str | None]) -> None:
             rows[bank_id] = fresh
         else:  # update in place: (round, bank) is unique
             row.version, row.sha256, row.content = fresh.version, fresh.sha256, fresh.content
+    for bank_id, value in wanted_scopes.items():
+        rows[bank_id].scope = value
     round_.banks = [rows[bank_id] for bank_id in pinned]
     for position, row in enumerate(round_.banks):
         row.position = position
     db.session.flush()
-    for department in round_.departments:
-        kept = [b for b in pinned if b in department.bank_ids]
-        common_now = _common_id(round_)
+    municipal = set(_municipal_ids(round_))
+    common_now = _common_id(round_)
+    for department in departments_of(round_):
+        kept = [b for b in pinned if b in department.bank_ids and b not in municipal]
         if common_now is not None and common_now not in kept:
             kept.insert(0, common_now)
         department.bank_ids = [b for b in pinned if b in kept]
+    _sync_municipal_group(round_, secret_key)
     round_.target_overrides = {key: level
                                for key, level in (round_.target_overrides or {}).items()
                                if key.partition("/")[0] in chosen}
@@ -418,6 +555,14 @@ def _check_open(round_: Round) -> None:
                             "wijzigen."))
 
 
+def _check_not_municipal(department: Department) -> None:
+    """The municipal group follows the round's municipal bank; it is not edited by hand."""
+    if is_municipal_group(department):
+        raise RoundConflict(_("%(name)s vult de gemeentebrede vragenlijst in en hoort bij die "
+                              "vragenlijst. Haal de vragenlijst uit de ronde om deze groep te "
+                              "verwijderen.", name=department.name))
+
+
 def _flush_department(session: Session, name: str) -> None:
     """Write the department now; a name another request took meanwhile is a conflict.
 
@@ -444,8 +589,8 @@ def add_department(round_: Round, name: str, bank_ids: Sequence[str], *,
         _check_open(round_)
         name = _check_department_name(round_, name)
         pinned = [rb.bank_id for rb in round_.banks]
-        department = Department(name=name,
-                                bank_ids=_department_banks(bank_ids, pinned, _common_id(round_)))
+        department = Department(name=name, bank_ids=_department_banks(
+            bank_ids, pinned, _common_id(round_), _municipal_ids(round_)))
         department.invitations = [_new_invitation(secret_key)]
         round_.departments.append(department)
         _flush_department(session, name)
@@ -456,6 +601,7 @@ def rename_department(department: Department, name: str) -> Department:
     """Rename a department; refused once respondents have started or while the round is closed."""
     with unit_of_work() as session:
         _check_open(department.round)
+        _check_not_municipal(department)
         if has_responses(department):
             raise RoundConflict(_("Afdeling %(name)s kan niet meer worden hernoemd: er zijn al "
                                   "antwoorden gegeven.", name=department.name))
@@ -469,6 +615,7 @@ def remove_department(department: Department) -> None:
     the round is closed."""
     with unit_of_work():
         _check_open(department.round)
+        _check_not_municipal(department)
         if has_responses(department):
             raise RoundConflict(_("Afdeling %(name)s kan niet meer worden verwijderd: er zijn "
                                   "al antwoorden gegeven.", name=department.name))
@@ -485,12 +632,14 @@ def set_department_banks(department: Department, bank_ids: Sequence[str]) -> Dep
     with unit_of_work():
         round_ = department.round
         _check_open(round_)
+        _check_not_municipal(department)
         if has_responses(department):
             raise RoundConflict(_("De vragenlijsten van afdeling %(name)s kunnen niet meer "
                                   "worden gewijzigd: er zijn al antwoorden gegeven.",
                                   name=department.name))
         pinned = [rb.bank_id for rb in round_.banks]
-        department.bank_ids = _department_banks(bank_ids, pinned, _common_id(round_))
+        department.bank_ids = _department_banks(bank_ids, pinned, _common_id(round_),
+                                                _municipal_ids(round_))
     return department
 
 

@@ -24,12 +24,19 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from quickscan import links
-from quickscan.bank import Catalog
+from quickscan.bank import Bank, Catalog
 from quickscan.errors import register_domain_errors, status_for
-from quickscan.models import Department, Round
+from quickscan.estimate import estimate_minutes
+from quickscan.models import SCOPE_CORE, SCOPE_FULL, Department, Round
 from quickscan.services import rounds as round_service
 from quickscan.services.banks import catalog as bank_catalog
-from quickscan.services.banks import round_banks
+from quickscan.services.banks import (
+    default_scope,
+    full_round_banks,
+    has_core,
+    round_banks,
+    round_scopes,
+)
 from quickscan.services.errors import Conflict, NeedsCorrection
 
 bp = Blueprint("coordinator", __name__)
@@ -119,6 +126,27 @@ def _chosen_banks(catalog: Catalog, pinned: dict[str, str] | None = None
     return chosen
 
 
+def _chosen_scopes(catalog: Catalog, chosen: dict[str, str | None]) -> dict[str, str | None]:
+    """The scope (``kern`` or ``volledig``) chosen per bank (``scope-<bank>``), when sent.
+
+    The service checks the values (anything else answers 400). The drop-down offers kern for a
+    bank whose newest version has a core set; with an older version chosen that has none, kern
+    is left out, so that version is asked in full (format-1 banks are always volledig).
+    """
+    scopes: dict[str, str | None] = {}
+    for bank_id, version in chosen.items():
+        value = request.form.get(f"scope-{bank_id}")
+        if not value:
+            continue
+        key = (bank_id, version) if version else None
+        bank = catalog.banks.get(key) if key else (
+            catalog.latest(bank_id) if catalog.versions(bank_id) else None)
+        if value == SCOPE_CORE and bank is not None and not has_core(bank):
+            continue
+        scopes[bank_id] = value
+    return scopes
+
+
 def _target_overrides(keep: set[str]) -> dict[str, str]:
     """Target levels chosen per theme (``target:<bank>/<theme>``), for the banks kept."""
     overrides: dict[str, str] = {}
@@ -130,23 +158,37 @@ def _target_overrides(keep: set[str]) -> dict[str, str]:
     return overrides
 
 
-def _bank_choices(catalog: Catalog, selected: dict[str, str | None]) -> list[dict[str, Any]]:
-    """What the bank picker shows: every valid bank, its versions, and whether it is chosen.
+def _bank_choices(catalog: Catalog, selected: dict[str, str | None],
+                  scopes: dict[str, str | None] | None = None) -> list[dict[str, Any]]:
+    """What the bank picker shows: every valid bank, its versions, whether it is chosen, and
+    for a bank with a core set the choice kern or volledig (default kern).
 
     A version that is selected but no longer in the catalog (pinned earlier) is still offered.
     """
+    scopes = scopes or {}
+    labels = list(_scale_labels(catalog).values())
     choices = []
     for bank in catalog.latest_banks():
         versions = list(reversed(catalog.versions(bank.id)))
         current = selected.get(bank.id)
         if current and current not in versions:
             versions.append(current)
+        shown: Bank = bank
+        if current and (bank.id, current) in catalog.banks:
+            shown = catalog.banks[(bank.id, current)]
+        core = shown.core_only()
         choices.append({
             "id": bank.id, "title": bank.title, "description": bank.description,
-            "common": bank.common, "versions": versions,
+            "common": bank.common, "municipal": bank.municipal, "versions": versions,
             "checked": bank.common or bank.id in selected,
             "version": selected.get(bank.id) or bank.version,
-            "questions": len(bank.questions), "themes": len(bank.themes)})
+            "questions": len(bank.questions), "themes": len(bank.themes),
+            "has_core": any(has_core(catalog.banks[(bank.id, v)]) for v in versions
+                            if (bank.id, v) in catalog.banks),
+            "core_questions": len(core.questions),
+            "minutes_core": estimate_minutes([core], labels),
+            "minutes_full": estimate_minutes([shown], labels),
+            "scope": scopes.get(bank.id) or default_scope(shown)})
     return choices
 
 
@@ -173,15 +215,17 @@ def new_round() -> Page:
     catalog = bank_catalog()
     form = RoundForm()
     selected: dict[str, str | None] = {}
+    scopes: dict[str, str | None] = {}
     error = None
     if request.method == "POST":
         selected = _chosen_banks(catalog)
+        scopes = _chosen_scopes(catalog, selected)
         if form.validate_on_submit():
             try:
                 round_ = round_service.create_round(
                     name=form.name.data or "", municipality=form.municipality.data or "",
                     description=form.description.data or "", deadline=form.deadline.data,
-                    banks=selected, secret_key=links.secret_key())
+                    banks=selected, secret_key=links.secret_key(), scopes=scopes)
             except SHOWN_ON_PAGE as exc:
                 error = exc.message
             else:
@@ -190,7 +234,7 @@ def new_round() -> Page:
                 return redirect(url_for("coordinator.round_detail", round_id=round_.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("coordinator/round_form.html", form=form, round=None,
-                           banks=_bank_choices(catalog, selected), banks_locked=False,
+                           banks=_bank_choices(catalog, selected, scopes), banks_locked=False,
                            error=error, scale_labels=_scale_labels(catalog)), status
 
 
@@ -203,18 +247,21 @@ def edit_round(round_id: int) -> Page:
     form = RoundForm(obj=round_)
     pinned_versions = {rb.bank_id: rb.version for rb in round_.banks}
     selected: dict[str, str | None] = dict(pinned_versions)
+    scopes: dict[str, str | None] = dict(round_scopes(round_))
     error = None
     if request.method == "POST":
         banks = None if locked else _chosen_banks(catalog, pinned_versions)
         if banks is not None:
             selected = dict(banks)
+            scopes = _chosen_scopes(catalog, banks)
         overrides = _target_overrides(set(selected))
         if form.validate_on_submit():
             try:
                 round_service.update_round(
                     round_, name=form.name.data or "", municipality=form.municipality.data or "",
                     description=form.description.data or "", deadline=form.deadline.data,
-                    banks=banks, target_overrides=overrides)
+                    banks=banks, target_overrides=overrides, scopes=scopes,
+                    secret_key=links.secret_key())
             except SHOWN_ON_PAGE as exc:
                 error = exc.message
             else:
@@ -222,7 +269,7 @@ def edit_round(round_id: int) -> Page:
                 return redirect(url_for("coordinator.round_detail", round_id=round_.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("coordinator/round_form.html", form=form, round=round_,
-                           banks=_bank_choices(catalog, selected), banks_locked=locked,
+                           banks=_bank_choices(catalog, selected, scopes), banks_locked=locked,
                            pinned=round_banks(round_), error=error,
                            overrides=request.form if request.method == "POST" else {
                                f"target:{key}": str(level)
@@ -234,18 +281,31 @@ def _round_page(round_: Round, status: int = 200, error: str | None = None,
                 add_name: str = "", add_banks: list[str] | None = None,
                 add_error: str | None = None) -> tuple[str, int]:
     departments = []
+    municipal = []
     for department in round_.departments:
-        departments.append({
+        item = {
             "department": department,
             "url": links.invitation_url(department),
             "locked": round_service.has_responses(department),
-        })
+        }
+        (municipal if round_service.is_municipal_group(department) else departments).append(item)
     banks = round_banks(round_)
+    titles = {bank.id: bank.title for bank in banks}
+    for item in municipal:
+        item["titles"] = ", ".join(titles.get(b, b) for b in item["department"].bank_ids)
     return render_template(
         "coordinator/round.html", round=round_, banks=banks,
-        bank_titles={bank.id: bank.title for bank in banks},
-        departments=departments, progress=round_service.progress(round_), error=error,
+        bank_titles=titles,
+        scopes=round_scopes(round_), scope_core=SCOPE_CORE, scope_full=SCOPE_FULL,
+        full_counts=_full_counts(round_),
+        departments=departments, municipal=municipal,
+        progress=round_service.progress(round_), error=error,
         add_name=add_name, add_banks=add_banks or [], add_error=add_error), status
+
+
+def _full_counts(round_: Round) -> dict[str, int]:
+    """How many questions each pinned bank holds in full (beside the ones a kern round asks)."""
+    return {bank.id: len(bank.questions) for bank in full_round_banks(round_)}
 
 
 @bp.get("/rondes/<int:round_id>")

@@ -42,6 +42,7 @@ from quickscan.reporting.content import (
 )
 from quickscan.services import exports, reports
 from quickscan.services.results import cached_score
+from quickscan.services.rounds import departments_of
 from quickscan.views.args import parse_id
 from quickscan.views.token_limits import known_response, token_limit
 
@@ -88,7 +89,7 @@ def _int_arg(name: str) -> int | None:
 def _comparison_selection(round_: Round, dimensions: dict[str, str]
                           ) -> tuple[list[Department], str, str | None]:
     """The departments and axes chosen in the comparison form (or the defaults)."""
-    by_id = {d.id: d for d in round_.departments}
+    by_id = {d.id: d for d in departments_of(round_)}
     raw = request.args.getlist("vergelijk")
     error = None
     if raw:
@@ -100,7 +101,7 @@ def _comparison_selection(round_: Round, dimensions: dict[str, str]
                       "%(max)d zijn getoond.", max=MAX_COMPARED)
             chosen = chosen[:MAX_COMPARED]
     else:
-        chosen = list(round_.departments)[:MAX_COMPARED]
+        chosen = departments_of(round_)[:MAX_COMPARED]
     dimension = request.args.get("as", "") or next(iter(dimensions), COMMON_DIMENSION)
     if dimension not in dimensions:
         abort(400, description=_("Kies een vergelijking uit de lijst."))
@@ -127,7 +128,7 @@ def overview(round_id: int) -> tuple[str, int]:
                                   dimension) if chosen else None
     department_id = _int_arg("afdeling")
     bank_id = request.args.get("bank", "").strip()
-    departments = {d.id: d for d in round_.departments}
+    departments = {d.id: d for d in departments_of(round_)}
     if department_id is not None and department_id not in departments:
         abort(400, description=_("Kies een afdeling uit de lijst."))
     if bank_id and bank_id not in titles.banks:
@@ -144,7 +145,7 @@ def overview(round_id: int) -> tuple[str, int]:
         comparison_error=error, priorities=priorities, filter_department=department_id,
         filter_bank=bank_id, banks=titles.banks, round_url=_round_page_url(round_),
         max_compared=MAX_COMPARED, csv_tables=exports.TABLES,
-        all_departments=sorted(round_.departments, key=lambda d: d.name.lower()),
+        all_departments=sorted(departments_of(round_), key=lambda d: d.name.lower()),
     ), 422 if error else 200
 
 

@@ -50,6 +50,7 @@ from quickscan.forms.survey import (
 )
 from quickscan.models import Response
 from quickscan.services import responses as service
+from quickscan.services.banks import expected_minutes
 from quickscan.services.errors import Conflict
 from quickscan.services.responses import (
     InvalidAnswerError,
@@ -153,7 +154,7 @@ def intro(token: str) -> tuple[str, int] | str:
         "survey/intro.html", token=token, department=department, round=department.round,
         banks=banks, scale=scale, questions=service.question_count(department),
         themes=len(service.department_steps(department)),
-        minutes=service.estimated_minutes(department))
+        minutes=expected_minutes(banks, scale))
 
 
 @bp.post("/s/<token>/start")

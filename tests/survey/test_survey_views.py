@@ -65,7 +65,15 @@ def test_intro_explains_time_privacy_and_scale(client, small_round):
     assert page.status_code == 200
     body = unescaped(page)
     assert "afdeling Zorg" in body
-    assert "5 vragen" in body and "3 thema's" in body and "ongeveer 2 minuten" in body
+    # The expected time is the documented estimate (quickscan/estimate.py) over the banks as
+    # asked, plus the scale's level labels (issue 11 replaced "20 s a question").
+    from quickscan.estimate import estimate_minutes
+
+    banks = service.department_banks(small_round.departments["Zorg"])
+    labels = [level.label for level in service.scale_for(banks[0]).levels]
+    minutes = estimate_minutes(banks, labels)
+    assert "5 vragen" in body and "3 thema's" in body
+    assert f"Dit duurt ongeveer {minutes} minuten." in body
     assert "nooit per persoon" in body and "anoniem" in body
     for label in ("0 – Niet gestart", "1 – Verkennend", "2 – In ontwikkeling",
                   "3 – Structureel ingebed", "4 – Geborgd en lerend", "Weet ik niet",

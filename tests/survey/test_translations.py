@@ -48,6 +48,11 @@ def test_survey_in_english(client, small_round):
     body = client.get(f"/s/{token}").get_data(as_text=True)
     assert "Start the questionnaire" in body
     assert "Who sees your answers?" in body
-    assert "5 questions" in body and "about 2 minutes" in body
+    from quickscan.estimate import estimate_minutes
+    from quickscan.services import responses
+
+    banks = responses.department_banks(small_round.departments["Zorg"])
+    minutes = estimate_minutes(banks, [lv.label for lv in responses.scale_for(banks[0]).levels])
+    assert "5 questions" in body and f"about {minutes} minutes" in body
     assert '<html lang="en"' in body
     refresh()
