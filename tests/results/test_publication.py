@@ -101,14 +101,12 @@ def test_publication_html_escapes_user_text_and_embeds_its_charts(app, built_rou
 
 
 def test_hidden_department_in_the_publication(app, built_round, monkeypatch) -> None:
-    from functools import partial
+    import dataclasses
 
     from quickscan.services import results as results_service
 
-    monkeypatch.setattr(results_service, "score_round",
-                        partial(results_service.score_round, min_group_size=4))
-    data = reports.report_input(built_round.round)
-    import dataclasses
+    data = reports.report_input(built_round.round,
+                                result=results_service.score(built_round.round, 4))
 
     data = dataclasses.replace(data, min_group_size=4)
     assert all(d.hidden for d in data.result.departments)
