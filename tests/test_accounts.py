@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from quickscan import links
 from quickscan.extensions import db
 from quickscan.models import User
 from quickscan.services import accounts
@@ -76,7 +77,8 @@ def test_lezer_reads_results_but_changes_nothing(app, team):
 def test_json_backup_is_for_the_beheerder_only_csv_for_every_role(app, team, test_banks):  # noqa: F811
     from quickscan.services import rounds
 
-    round_ = rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"])])
+    round_ = rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"])],
+                                 secret_key=links.secret_key())
     for email, json_status in ((LEZER, 403), (COORDINATOR, 403), (BEHEERDER, 200)):
         client = app.test_client()
         login(client, email)

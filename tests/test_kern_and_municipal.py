@@ -329,10 +329,14 @@ def test_a_round_pinned_to_1_0_0_opens_scores_and_reports_as_before(app, client)
         for index in range(3):
             inputs.append(answer(department, rng, submit=index < 2))
     # The app's scoring equals the engine's run directly on the 1.0.0 bank files and the
-    # answers given: every score, gap, priority, flag and next step.
+    # answers given: every score, gap, priority, flag and next step. Two submissions per
+    # department: k = 2 shows them all.
+    from quickscan.services import group_size
+
+    group_size.set_min_group_size(round_, 2)
     direct = score_round(banks_100, [DepartmentInput(d.name, tuple(d.bank_ids))
                                      for d in round_.departments],
-                         inputs, target_overrides(round_))
+                         inputs, target_overrides(round_), min_group_size=2)
     result = score(round_)
     assert result == direct
     assert result.priorities and result.priorities[0].action

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from quickscan import create_app
+from quickscan import create_app, links
 from quickscan.config import _secret_key, secure_instance_folder, trusted_hosts
 from quickscan.extensions import db, limiter
 from quickscan.models import Department, Round
@@ -42,7 +42,8 @@ def coordinator(app, test_banks):  # noqa: F811
 @pytest.fixture
 def round_(app, test_banks):  # noqa: F811
     return rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"]),
-                                                                 ("Werk", ["werk"])])
+                                                                 ("Werk", ["werk"])],
+                               secret_key=links.secret_key())
 
 
 # --------------------------------------------------------------------------- 500s
@@ -210,7 +211,7 @@ def test_team_pages_and_respondent_results_are_not_stored(coordinator, round_, a
                  "/uitkomsten", "/account/wachtwoord", "/login"):
         response = coordinator.get(path)
         assert response.headers.get("Cache-Control") == "no-store", path
-    token = rounds.invitation_token(round_.departments[0])
+    token = links.invitation_token(round_.departments[0])
     respondent = app.test_client()
     started = post(respondent, f"/s/{token}/start", form_page=f"/s/{token}")
     resume = started.headers["Location"].rstrip("/").split("/r/")[1]
@@ -239,11 +240,11 @@ def test_trusted_hosts_refuse_other_host_headers(database_url, monkeypatch):
 
 @pytest.mark.parametrize("bad", ["Wonen\u202egnineok", "Wo\u200bnen", "Wonen\u2066",
                                  "Wonen\x07", "Wonen\u200f", "Wo\ufeffnen"])
-def test_names_with_bidi_zero_width_or_control_characters_are_refused(bad):
+def test_names_with_bidi_zero_width_or_control_characters_are_refused(app, bad):
     with pytest.raises(InvalidName):
         clean_name(bad)
     with pytest.raises(RoundError):
-        rounds.create_round(bad, "Gemeente")
+        rounds.create_round(bad, "Gemeente", secret_key="test-secret")
 
 
 def test_names_are_nfc_and_duplicates_compare_case_and_width_insensitively(app, round_):
@@ -251,10 +252,12 @@ def test_names_are_nfc_and_duplicates_compare_case_and_width_insensitively(app, 
     assert name_key("ＷＯＮＥＮ") == name_key("wonen") == name_key("Wonen")
     for duplicate in ("ＷＯＮＥＮ", "wonen", " WONEN "):
         with pytest.raises(RoundError):
-            rounds.add_department(round_, duplicate, ["wonen"])
+            rounds.add_department(round_, duplicate, ["wonen"], secret_key="test-secret")
     with pytest.raises(RoundError):
-        rounds.create_round("Ronde", "Gemeente", departments=[("Cafe\u0301", []), ("CAFÉ", [])])
-    department = rounds.add_department(round_, "Cafe\u0301", ["wonen"])
+        rounds.create_round("Ronde", "Gemeente", departments=[("Cafe\u0301", []), ("CAFÉ", [])],
+                            secret_key="test-secret")
+    department = rounds.add_department(round_, "Cafe\u0301", ["wonen"],
+                                       secret_key="test-secret")
     assert department.name == "Caf\u00e9"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from quickscan import tasks
+from quickscan import links, tasks
 from quickscan.extensions import db
 from quickscan.models import Department
 from quickscan.services import demo, invitations, rounds
@@ -42,7 +42,8 @@ def test_manual_screenshots_from_the_demo(app, browser, live_server, smtp_server
     context = browser.new_context(viewport=VIEWPORT, locale="nl-NL")
     page = context.new_page()
     try:
-        result = demo.load_demo()
+        result = demo.load_demo(secret_key=links.secret_key(),
+                                login_file=tmp_path / "demo-login.txt")
         round_id = result.round_id
         round_ = rounds.get_round(round_id)
         departments = {d.name: d for d in round_.departments}

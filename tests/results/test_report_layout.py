@@ -57,10 +57,13 @@ def demo(_session_app, tmp_path_factory) -> Iterator[Demo]:
     from quickscan.services.demo import load_demo
 
     app = _session_app
-    app.config["DEMO_LOGIN_FILE"] = str(tmp_path_factory.mktemp("demo") / "login.txt")
+    login_file = tmp_path_factory.mktemp("demo") / "login.txt"
     with app.app_context():
         try:
-            round_ = db.session.get(Round, load_demo().round_id)
+            from quickscan import links
+
+            loaded = load_demo(secret_key=links.secret_key(), login_file=login_file)
+            round_ = db.session.get(Round, loaded.round_id)
             data = reports.report_input(round_)
             content = build_report(data)
             built = Demo(content, build_pdf(content, processes=1))
