@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 
 from quickscan.extensions import db
 from quickscan.models import (
+    DEFAULT_MIN_GROUP_SIZE,
     RESPONSE_SUBMITTED,
     Answer,
     Department,
@@ -43,8 +44,14 @@ def target_overrides(round_: Round) -> dict[tuple[str, str], int]:
     return out
 
 
-def score(round_: Round) -> RoundResult:
-    """Score a round: every department, only submitted responses (drafts count as started)."""
+def score(round_: Round, min_group_size: int | None = None) -> RoundResult:
+    """Score a round: every department, only submitted responses (drafts count as started).
+
+    Departments with fewer submitted responses than the round's minimum group size k
+    (``round_.min_group_size``; ``min_group_size`` overrides it) are hidden: they keep their
+    counts but get no figure and do not count in the municipality figures (docs/scoring.md,
+    rule 12).
+    """
     departments = list(round_.departments)
     names = {d.id: d.name for d in departments}
     responses = db.session.execute(
@@ -79,7 +86,13 @@ def score(round_: Round) -> RoundResult:
         [DepartmentInput(d.name, tuple(d.bank_ids)) for d in departments],
         inputs,
         target_overrides(round_),
+        min_group_size=group_size(round_) if min_group_size is None else min_group_size,
     )
+
+
+def group_size(round_: Round) -> int:
+    """The round's minimum group size k (the default when the row has none yet)."""
+    return int(round_.min_group_size or DEFAULT_MIN_GROUP_SIZE)
 
 
 #: Scorings kept per app (one per round and results version).
@@ -126,7 +139,7 @@ def _score_cache() -> _ScoreCache:
 def results_version(round_: Round) -> Hashable:
     """A value that changes whenever the scoring of the round could change.
 
-    It covers what the engine reads: the pinned banks, the departments and their banks, the
+    It covers what the engine reads: the minimum group size k, the pinned banks, the departments and their banks, the
     target overrides, and the responses (how many, which, how many submitted, and the last
     change: saving answers, comments or an importance rating touches ``updated_at`` and a
     submitted response is read-only). One aggregate query, far cheaper than scoring.
@@ -139,6 +152,7 @@ def results_version(round_: Round) -> Hashable:
         .join(Department).where(Department.round_id == round_.id)).one()
     return (
         str(round_.created_at),  # SQLite may reuse the id of a deleted round
+        group_size(round_),
         tuple((rb.bank_id, rb.sha256) for rb in round_.banks),
         tuple((d.id, d.name, tuple(d.bank_ids or ())) for d in round_.departments),
         tuple(sorted((round_.target_overrides or {}).items())),
