@@ -221,7 +221,7 @@ def test_delete_a_closed_round_with_everything_in_it(logged_in, app, tmp_path):
     assert "Ronde definitief verwijderen" not in page  # only once closed
 
     before = counts()
-    open_refused = post(logged_in, f"/rondes/{round_.id}/verwijderen", {"confirm": "yes"},
+    open_refused = post(logged_in, f"/rondes/{round_.id}/ronde-verwijderen", {"confirm": "yes"},
                         form_page=f"/rondes/{round_.id}")
     assert open_refused.status_code == 409
     assert "Sluit de ronde voordat u haar verwijdert" in text(open_refused)
@@ -229,14 +229,14 @@ def test_delete_a_closed_round_with_everything_in_it(logged_in, app, tmp_path):
 
     rounds.close_round(round_)
     assert "Ronde definitief verwijderen" in text(logged_in.get(f"/rondes/{round_.id}"))
-    unconfirmed = post(logged_in, f"/rondes/{round_.id}/verwijderen", {},
+    unconfirmed = post(logged_in, f"/rondes/{round_.id}/ronde-verwijderen", {},
                        form_page=f"/rondes/{round_.id}")
     assert unconfirmed.status_code == 422
     assert "Er is niets verwijderd" in text(unconfirmed)
     assert counts() == before
 
     round_id = round_.id
-    done = post(logged_in, f"/rondes/{round_id}/verwijderen", {"confirm": "yes"},
+    done = post(logged_in, f"/rondes/{round_id}/ronde-verwijderen", {"confirm": "yes"},
                 form_page=f"/rondes/{round_id}")
     assert done.status_code == 303 and done.headers["Location"].endswith("/rondes")
     db.session.expire_all()
@@ -277,7 +277,7 @@ def test_a_lezer_cannot_delete_a_round(client, app):
     post(client, "/login", {"email": "lezer@gemeente.nl", "password": PASSWORD},
          form_page="/login")
     before = counts()
-    response = post(client, f"/rondes/{round_.id}/verwijderen", {"confirm": "yes"},
+    response = post(client, f"/rondes/{round_.id}/ronde-verwijderen", {"confirm": "yes"},
                     form_page=f"/rondes/{round_.id}/resultaten")
     assert response.status_code == 403
     assert counts() == before

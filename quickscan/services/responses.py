@@ -444,11 +444,10 @@ def submit(response: Response, *, now: datetime.datetime | None = None) -> None:
 
     Raises :class:`ResponseSubmittedError` when already submitted, :class:`RoundClosedError`
     when the round is closed and :class:`NothingAnsweredError` when no question has an answer
-    (answers are never deleted, so the check before the write holds at the write).
+    (checked after the conditional update, so a closed round or a submission in another tab
+    is reported first; the refusal rolls the update back, nothing is written).
     """
     check_writable(response)
-    if answered_count(response) == 0:
-        raise NothingAnsweredError()
     now = now or utcnow()
     with unit_of_work() as session:
         result = session.execute(
@@ -456,4 +455,6 @@ def submit(response: Response, *, now: datetime.datetime | None = None) -> None:
             .values(status=RESPONSE_SUBMITTED, submitted_at=now, updated_at=now))
         if getattr(result, "rowcount", 0) != 1:
             raise _refused_meanwhile(response)
+        if answered_count(response) == 0:
+            raise NothingAnsweredError()
     db.session.refresh(response)

@@ -413,7 +413,7 @@ def set_expected(round_id: int, department_id: int) -> Page:
                             _anchor=f"afdeling-{department.id}"), 303)
 
 
-@bp.post("/rondes/<int:round_id>/verwijderen")
+@bp.post("/rondes/<int:round_id>/ronde-verwijderen")
 def delete_round(round_id: int) -> Page:
     """Delete a closed round with every response, after ticking the confirmation box."""
     round_ = _round_or_404(round_id)
