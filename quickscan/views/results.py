@@ -40,8 +40,8 @@ from quickscan.reporting.content import (
     format_number,
     report_chart,
 )
-from quickscan.services import exports, reports
 from quickscan.scoring import RoundResult
+from quickscan.services import exports, reports
 from quickscan.services import responses as response_service
 from quickscan.services.results import cached_score, group_size
 from quickscan.views.args import parse_id

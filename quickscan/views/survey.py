@@ -161,8 +161,8 @@ def intro(token: str) -> tuple[str, int] | str:
         "survey/intro.html", token=token, department=department, round=department.round,
         banks=banks, scale=scale, questions=service.question_count(department),
         themes=len(service.department_steps(department)),
-        minutes=service.estimated_minutes(department), min_group_size=group_size(
-            department.round),
+        minutes=service.estimated_minutes(department),
+        min_group_size=group_size(department.round),
         continue_url=url_for("survey.step_page", resume_token=remembered,
                              step=service.first_open_step(draft)) if draft else None)
 
