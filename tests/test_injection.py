@@ -59,6 +59,9 @@ def injected(app: Flask, test_banks):  # noqa: F811
         '=cmd|" /C calc"!A0 <font name="x">',
         description='<img src=x onerror=alert(1)> <b>niet gesloten\n=1+1',
         departments=departments, secret_key=links.secret_key())
+    # One response per department: k = 1, so every payload reaches every page and chart.
+    round_.min_group_size = 1
+    db.session.commit()
     resume: dict[str, str] = {}
     for index, department in enumerate(round_.departments):
         response, resume_token = responses.start_response(
