@@ -186,6 +186,21 @@ def test_a_bad_expected_number_is_refused_and_nothing_written(logged_in, value):
     assert department.expected_respondents == 7
 
 
+def test_expected_respondents_change_only_while_the_round_is_open(logged_in):
+    round_ = _round()
+    department = round_.departments[0]
+    rounds.set_expected_respondents(department, 4)
+    rounds.close_round(round_)
+    page = text(logged_in.get(f"/rondes/{round_.id}"))
+    assert "Verwacht aantal invullers: 4." in page and "/verwacht" not in page
+    response = post(logged_in, f"/rondes/{round_.id}/afdelingen/{department.id}/verwacht",
+                    {"expected": "9"}, form_page=f"/rondes/{round_.id}")
+    assert response.status_code == 409
+    assert "Deze ronde is gesloten" in text(response)
+    db.session.expire_all()
+    assert department.expected_respondents == 4
+
+
 def test_cli_create_with_expected(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["rounds", "create", "--name", "R", "--municipality", "G",

@@ -701,7 +701,8 @@ def set_min_group_size(round_id: int, k: object) -> Round:
 
 def set_expected_respondents(department: Department, expected: object) -> Department:
     """Set (a whole number 1 up to 100,000) or clear (None or "") the number of respondents
-    the coordinator expects for a department; anything else writes nothing."""
+    the coordinator expects for a department; anything else writes nothing. Like every
+    department change, only while the round is open (:class:`RoundClosed`)."""
     if expected is None or (isinstance(expected, str) and not expected.strip()):
         value = None
     else:
@@ -711,6 +712,7 @@ def set_expected_respondents(department: Department, expected: object) -> Depart
                                     "van 1 tot en met %(max)d in, of laat het leeg.",
                                     max=EXPECTED_MAX))
     with unit_of_work():
+        _check_open(department.round)
         department.expected_respondents = value
     return department
 
