@@ -79,6 +79,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("coordinator.remove_department", "POST"): COORD_POST,
     ("coordinator.renew_link", "POST"): COORD_POST,
     ("coordinator.revoke_link", "POST"): COORD_POST,
+    ("coordinator.set_expected", "POST"): COORD_POST,
+    ("coordinator.delete_round", "POST"): (LOGIN, LOGIN, LOGIN, NO, 409, 409),  # still open
     ("results.overview", "GET"): READ_GET,
     ("results.department", "GET"): READ_GET,
     ("results.report", "GET"): READ_GET,
@@ -112,6 +114,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
 
 #: Endpoints whose respondent cells run with the respondent's response already submitted.
 SUBMITTED_FIRST = {"results.respondent"}
+#: Endpoints whose respondents have answered a question first (an empty response cannot be
+#: submitted).
+ANSWERED_FIRST = {"results.respondent", "survey.submit"}
 
 #: Form data sent with each POST (besides the CSRF token); values are filled in per world.
 FORMS: dict[str, dict[str, object]] = {
@@ -124,6 +129,8 @@ FORMS: dict[str, dict[str, object]] = {
     "coordinator.add_department": {"name": "Nieuwe afdeling", "bank": "wonen"},
     "coordinator.rename_department": {"name": "Hernoemd"},
     "coordinator.set_department_banks": {"bank": "werk"},
+    "coordinator.set_expected": {"expected": "5"},
+    "coordinator.delete_round": {"confirm": "yes"},
     "account.password": {"current_password": "niet-het-wachtwoord",
                          "new_password": "nieuw-wachtwoord-123",
                          "confirm_password": "nieuw-wachtwoord-123"},
@@ -163,7 +170,7 @@ def _csrf(client: FlaskClient) -> str:
     return match.group(1)
 
 
-def _world(app: Flask, role: str, submitted: bool) -> World:
+def _world(app: Flask, role: str, submitted: bool, answered: bool = False) -> World:
     round_ = rounds.create_round(
         "Matrixronde", "Gemeente Matrix",
         departments=[("Afdeling A", ["wonen"]), ("Afdeling B", ["werk"]), ("Afdeling C", [])],
@@ -179,9 +186,11 @@ def _world(app: Flask, role: str, submitted: bool) -> World:
                               data={"csrf_token": _csrf(client)})
         assert started.status_code == 303
         resume[key] = started.headers["Location"].rstrip("/").split("/r/")[1]
-        if submitted:
+        if answered or submitted:
             response = responses.find_response(resume[key])
             assert response is not None
+            responses.save_page(response, 1, {"bestuur.thema1.vraag1": "3"}, {}, None)
+        if submitted:
             responses.submit(response)
         clients[f"respondent_{key}"] = client
     clients["anonymous"] = app.test_client()
@@ -226,7 +235,8 @@ def test_every_route_has_an_entry(app):
 
 @pytest.mark.parametrize(("endpoint", "method", "role"), _cells())
 def test_authorisation_matrix(app, test_banks, endpoint, method, role):  # noqa: F811
-    world = _world(app, role, submitted=endpoint in SUBMITTED_FIRST)
+    world = _world(app, role, submitted=endpoint in SUBMITTED_FIRST,
+                   answered=endpoint in ANSWERED_FIRST)
     client = world.clients[role]
     url = _url(app, endpoint, role, world)
     if method == "GET":

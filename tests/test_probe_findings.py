@@ -215,7 +215,10 @@ def test_team_pages_and_respondent_results_are_not_stored(coordinator, round_, a
     respondent = app.test_client()
     started = post(respondent, f"/s/{token}/start", form_page=f"/s/{token}")
     resume = started.headers["Location"].rstrip("/").split("/r/")[1]
-    responses.submit(responses.find_response(resume))
+    started_response = responses.find_response(resume)
+    first = responses.steps(started_response)[0]
+    responses.save_page(started_response, 1, {first.question_ids[0]: "2"}, {}, None)
+    responses.submit(started_response)
     page = respondent.get(f"/r/{resume}/resultaten")
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"

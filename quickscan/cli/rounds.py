@@ -1,4 +1,4 @@
-"""``quickscan rounds`` (create, list, links, close, reopen) and ``quickscan demo``."""
+"""``quickscan rounds`` (create, list, links, close, reopen, delete) and ``quickscan demo``."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def parse_bank_option(value: str) -> tuple[str, str | None, str | None]:
 
 @click.group()
 def rounds() -> None:
-    """Rounds: create, list, print invitation links, close and reopen."""
+    """Rounds: create, list, print invitation links, close, reopen and delete."""
 
 
 @rounds.command("create")
@@ -94,10 +94,12 @@ def rounds() -> None:
               default=DEFAULT_MIN_GROUP_SIZE, show_default=True,
               help="Minimum group size k (1-10): departments with fewer submitted "
                    "responses show no figures.")
+@click.option("--expected", "expected", multiple=True,
+              help='Expected respondents of a department: "Naam=N" (repeatable).')
 @with_appcontext
 def create(name: str, municipality: str, departments: tuple[str, ...], banks: tuple[str, ...],
            scope: str | None, description: str, deadline: datetime.datetime | None,
-           min_group_size: int) -> None:
+           min_group_size: int, expected: tuple[str, ...] = ()) -> None:
     """Create a round and print its id. The common bank is always included; a municipal bank
     (--bank gemeente) adds the group "Gemeente (algemeen)" that answers it once."""
     parsed_banks: dict[str, str | None] = {}
@@ -113,6 +115,7 @@ def create(name: str, municipality: str, departments: tuple[str, ...], banks: tu
             parsed_banks[bank_id] = version
             if bank_scope is not None:
                 scopes[bank_id] = bank_scope
+        parsed_expected = parse_expected(expected, [n for n, _banks in parsed_departments])
     except click.BadParameter as exc:
         _fail(exc.format_message())
     try:
@@ -121,11 +124,32 @@ def create(name: str, municipality: str, departments: tuple[str, ...], banks: tu
             deadline=deadline.date() if deadline else None, banks=parsed_banks,
             departments=parsed_departments, secret_key=app_links.secret_key(),
             scopes=scopes, scope=scope)
+        by_name = {d.name: d for d in round_.departments}
+        for dept_name, count in parsed_expected.items():
+            round_service.set_expected_respondents(by_name[dept_name], count)
     except round_service.RoundError as exc:
         _fail(exc.message)
     if min_group_size != round_.min_group_size:
         group_size.set_min_group_size(round_, min_group_size)
     click.echo(str(round_.id))
+
+
+def parse_expected(values: tuple[str, ...], names: list[str]) -> dict[str, int]:
+    """Parse ``"Naam=N"`` values for the departments ``names`` (N a whole number 1-100000)."""
+    out: dict[str, int] = {}
+    for value in values:
+        name, sep, count = value.rpartition("=")
+        name = name.strip()
+        if not sep or name not in names:
+            raise click.BadParameter(f"expected \"Naam=N\" for one of the departments, "
+                                     f"got {value!r}")
+        number = count.strip()
+        if not (number.isascii() and number.isdigit()
+                and 1 <= int(number) <= round_service.EXPECTED_MAX):
+            raise click.BadParameter(f"the expected number in {value!r} must be a whole "
+                                     f"number from 1 to {round_service.EXPECTED_MAX}")
+        out[name] = int(number)
+    return out
 
 
 @rounds.command("list")
@@ -165,6 +189,24 @@ def reopen(round_ref: str) -> None:
     round_ = _round(round_ref)
     round_service.reopen_round(round_)
     click.echo(f"Round {round_.id} reopened.")
+
+
+@rounds.command("delete")
+@click.argument("round_ref", metavar="ROUND")
+@click.option("--yes", is_flag=True, help="Confirm: delete the round and every response.")
+@with_appcontext
+def delete(round_ref: str, yes: bool) -> None:
+    """Delete a closed round with its departments, links, responses and saved reports."""
+    round_ = _round(round_ref)
+    if not yes:
+        _fail(f"this deletes round {round_.id} ({round_.name}) with every response for good; "
+              "add --yes to confirm")
+    round_id = round_.id
+    try:
+        round_service.delete_round(round_)
+    except round_service.RoundError as exc:
+        _fail(exc.message)
+    click.echo(f"Round {round_id} deleted.")
 
 
 @click.command("demo")

@@ -109,6 +109,14 @@ class CommentTooLongError(SurveyError, NeedsCorrection):
                          max=COMMENT_MAX_LENGTH)
 
 
+class NothingAnsweredError(SurveyError, NeedsCorrection):
+    """A submission without a single answered question (it would only inflate the counts)."""
+
+    default_message = _l("U hebt nog geen enkele vraag beantwoord. Beantwoord minstens één "
+                         "vraag voordat u indient; ook ‘weet ik niet’ of ‘niet van "
+                         "toepassing’ telt als antwoord. Er is niets ingediend.")
+
+
 class ResponseSubmittedError(SurveyError, Conflict):
     """A change to a response that has already been submitted."""
 
@@ -255,6 +263,29 @@ def progress(response: Response) -> list[StepProgress]:
         out.append(StepProgress(step, total - len(unanswered), total,
                                 importance.get((step.bank.id, step.theme.id)), unanswered))
     return out
+
+
+def answered_count(response: Response) -> int:
+    """How many of the response's own questions have an answer ("weet ik niet" and "niet van
+    toepassing" included)."""
+    own = {q.id for bank in department_banks(response.department) for q in bank.questions}
+    return sum(1 for question_id in answers_of(response) if question_id in own)
+
+
+def resumable_draft(invitation: Invitation, resume_token: str | None) -> Response | None:
+    """The draft behind ``resume_token`` when it can still be continued from this invitation.
+
+    That is: a known response of the invitation's department, not yet submitted, in an open
+    round. Anything else (an unknown or foreign token, a submitted response, a closed round)
+    is None, so the intro page simply offers a fresh start.
+    """
+    if not resume_token:
+        return None
+    response = find_response(resume_token)
+    if (response is None or response.department_id != invitation.department_id
+            or response.is_submitted or not response.department.round.is_open):
+        return None
+    return response
 
 
 def first_open_step(response: Response) -> int:
@@ -411,8 +442,10 @@ def start_response(invitation_token: str) -> tuple[Response, str]:
 def submit(response: Response, *, now: datetime.datetime | None = None) -> None:
     """Submit a response; it is read-only afterwards.
 
-    Raises :class:`ResponseSubmittedError` when already submitted and :class:`RoundClosedError`
-    when the round is closed.
+    Raises :class:`ResponseSubmittedError` when already submitted, :class:`RoundClosedError`
+    when the round is closed and :class:`NothingAnsweredError` when no question has an answer
+    (checked after the conditional update, so a closed round or a submission in another tab
+    is reported first; the refusal rolls the update back, nothing is written).
     """
     check_writable(response)
     now = now or utcnow()
@@ -422,4 +455,6 @@ def submit(response: Response, *, now: datetime.datetime | None = None) -> None:
             .values(status=RESPONSE_SUBMITTED, submitted_at=now, updated_at=now))
         if getattr(result, "rowcount", 0) != 1:
             raise _refused_meanwhile(response)
+        if answered_count(response) == 0:
+            raise NothingAnsweredError()
     db.session.refresh(response)

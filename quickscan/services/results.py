@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 from quickscan.extensions import db
 from quickscan.models import (
     KIND_MUNICIPALITY,
+    DEFAULT_MIN_GROUP_SIZE,
     RESPONSE_SUBMITTED,
     Answer,
     Department,
@@ -44,16 +45,18 @@ def target_overrides(round_: Round) -> dict[tuple[str, str], int]:
     return out
 
 
-def score(round_: Round, min_group_size: int = 1) -> RoundResult:
+def score(round_: Round, min_group_size: int | None = None) -> RoundResult:
     """Score a round: every department, only submitted responses (drafts count as started).
 
-    ``min_group_size`` k hides departments with fewer than k submitted responses (see
-    docs/scoring.md rule 12). The municipal group (facts of the whole municipality) is not a
+    Departments with fewer submitted responses than the round's minimum group size k
+    (``round_.min_group_size``; ``min_group_size`` overrides it) are hidden: they keep their
+    counts but get no figure and do not count in the municipality figures (docs/scoring.md,
+    rule 12). The municipal group (facts of the whole municipality) is not a
     department: it is scored apart by :func:`score_municipal`, so it never enters the
     department comparison, the prioritised list or the municipality means of the departments.
     """
     return _score(round_, [d for d in round_.departments if d.kind != KIND_MUNICIPALITY],
-                  min_group_size)
+                  group_size(round_) if min_group_size is None else min_group_size)
 
 
 def score_municipal(round_: Round) -> RoundResult | None:
@@ -105,6 +108,13 @@ def _score(round_: Round, departments: list[Department], min_group_size: int) ->
     )
 
 
+def group_size(round_: Round) -> int:
+    """The round's minimum group size k (the default when the row has none yet)."""
+    from quickscan.services.group_size import min_group_size
+
+    return min_group_size(round_)
+
+
 #: Scorings kept per app (one per round and results version).
 SCORE_CACHE_SIZE = 16
 
@@ -149,7 +159,7 @@ def _score_cache() -> _ScoreCache:
 def results_version(round_: Round) -> Hashable:
     """A value that changes whenever the scoring of the round could change.
 
-    It covers what the engine reads: the pinned banks, the departments and their banks, the
+    It covers what the engine reads: the minimum group size k, the pinned banks, the departments and their banks, the
     target overrides, and the responses (how many, which, how many submitted, and the last
     change: saving answers, comments or an importance rating touches ``updated_at`` and a
     submitted response is read-only). One aggregate query, far cheaper than scoring.
@@ -162,6 +172,7 @@ def results_version(round_: Round) -> Hashable:
         .join(Department).where(Department.round_id == round_.id)).one()
     return (
         str(round_.created_at),  # SQLite may reuse the id of a deleted round
+        group_size(round_),
         tuple((rb.bank_id, rb.sha256) for rb in round_.banks),
         tuple((d.id, d.name, tuple(d.bank_ids or ())) for d in round_.departments),
         tuple(sorted((round_.target_overrides or {}).items())),

@@ -717,6 +717,18 @@ class DepartmentProgress:
     submitted: int
     answered: int
     questions: int
+    #: How many respondents the coordinator expects (None: not given).
+    expected: int | None = None
+
+    @property
+    def response_rate(self) -> float | None:
+        """Submitted over expected (may exceed 1.0), or None without an expected number."""
+        return self.submitted / self.expected if self.expected else None
+
+    @property
+    def over_expected(self) -> bool:
+        """True when more questionnaires were submitted than expected."""
+        return self.expected is not None and self.submitted > self.expected
 
     @property
     def drafts(self) -> int:
@@ -784,5 +796,94 @@ def progress(round_: Round) -> RoundProgress:
             department_id=department.id, name=department.name, started=started,
             submitted=submitted,
             answered=sum(count for qid, count in per_question.items() if qid in own),
-            questions=len(own)))
+            questions=len(own), expected=department.expected_respondents))
     return RoundProgress(rows)
+
+
+# --------------------------------------------------------------------------- privacy settings
+
+
+#: The minimum group sizes a coordinator may choose (docs/privacy.md: why 3 is the floor).
+MIN_GROUP_SIZE_CHOICES = range(3, 11)
+#: The largest expected number of respondents of one department.
+EXPECTED_MAX = 100_000
+
+
+def _whole_number(value: object) -> int | None:
+    """An int from an int or a string of ASCII digits; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def parse_min_group_size(k: object) -> int:
+    """Check a minimum group size k: a whole number 3 up to 10.
+
+    A value no form sends (not a whole number) is :class:`ForgedRoundInput`; a whole number
+    outside 3-10 is :class:`RoundInputError`; both carry a Dutch message.
+    """
+    value = _whole_number(k)
+    if value is None:
+        raise ForgedRoundInput(_("De minimale groepsgrootte moet een geheel getal van "
+                                 "%(low)d tot en met %(high)d zijn.",
+                                 low=MIN_GROUP_SIZE_CHOICES[0],
+                                 high=MIN_GROUP_SIZE_CHOICES[-1]))
+    if value not in MIN_GROUP_SIZE_CHOICES:
+        raise RoundInputError(_("De minimale groepsgrootte moet %(low)d tot en met %(high)d "
+                                "zijn.", low=MIN_GROUP_SIZE_CHOICES[0],
+                                high=MIN_GROUP_SIZE_CHOICES[-1]))
+    return value
+
+
+def set_min_group_size(round_id: int, k: object) -> Round:
+    """Set the round's minimum group size k (3 up to 10, see :func:`parse_min_group_size`);
+    a refused value writes nothing."""
+    value = parse_min_group_size(k)
+    with unit_of_work():
+        round_ = get_round(round_id)
+        if round_ is None:
+            raise ForgedRoundInput(_("Deze ronde bestaat niet."))
+        round_.min_group_size = value
+    return round_
+
+
+def set_expected_respondents(department: Department, expected: object) -> Department:
+    """Set (a whole number 1 up to 100,000) or clear (None or "") the number of respondents
+    the coordinator expects for a department; anything else writes nothing. Like every
+    department change, only while the round is open (:class:`RoundClosed`)."""
+    if expected is None or (isinstance(expected, str) and not expected.strip()):
+        value = None
+    else:
+        value = _whole_number(expected)
+        if value is None or not 1 <= value <= EXPECTED_MAX:
+            raise RoundInputError(_("Vul bij het verwachte aantal invullers een geheel getal "
+                                    "van 1 tot en met %(max)d in, of laat het leeg.",
+                                    max=EXPECTED_MAX))
+    with unit_of_work():
+        _check_open(department.round)
+        department.expected_respondents = value
+    return department
+
+
+def delete_round(round_: Round) -> None:
+    """Delete a closed round with its departments, links, responses, answers, importance
+    ratings and comments, in one unit of work. An open round is refused (close it first)."""
+    if round_.is_open:
+        raise RoundConflict(_("Sluit de ronde voordat u haar verwijdert."))
+    round_id = round_.id
+    with unit_of_work() as session:
+        session.delete(round_)
+    _remove_saved_reports(round_id)
+
+
+def _remove_saved_reports(round_id: int) -> None:
+    """Remove the round's generated PDF reports from the instance folder."""
+    from quickscan.services.reports import reports_folder
+
+    folder = reports_folder()
+    for path in folder.glob(f"quickscan-ronde-{round_id}-*.pdf"):
+        path.unlink(missing_ok=True)

@@ -27,7 +27,7 @@ from quickscan import links
 from quickscan.bank import Bank, Catalog
 from quickscan.errors import register_domain_errors, status_for
 from quickscan.estimate import estimate_minutes
-from quickscan.models import SCOPE_CORE, SCOPE_FULL, Department, Round
+from quickscan.models import DEFAULT_MIN_GROUP_SIZE, SCOPE_CORE, SCOPE_FULL, Department, Round
 from quickscan.services import rounds as round_service
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import (
@@ -72,6 +72,22 @@ class RoundForm(FlaskForm):
                            message=_l("Hoogstens %(max)d tekens.",
                                       max=round_service.DESCRIPTION_MAX_LENGTH))])
     deadline = DateField(_l("Deadline"), validators=[Optional()], format="%Y-%m-%d")
+
+    # -- minimum group size k (privacy, docs/privacy.md); absent from a post: left as it is --
+    min_group_size = StringField(_l("Minimale groepsgrootte"), validators=[Optional()],
+                                 default=str(DEFAULT_MIN_GROUP_SIZE))
+
+    def validate_min_group_size(self, field: StringField) -> None:
+        """3 up to 10; anything else is refused with a Dutch message (nothing written)."""
+        try:
+            round_service.parse_min_group_size(field.data)
+        except round_service.RoundError as exc:
+            raise ValidationError(exc.message) from None
+
+    def group_size(self) -> int | None:
+        """The minimum group size posted (validated), or None when the form did not send it."""
+        raw = (self.min_group_size.raw_data or [""])[0]
+        return round_service.parse_min_group_size(raw) if str(raw).strip() else None
 
     def validate_deadline(self, field: DateField) -> None:
         """Replace WTForms' English date message with a Dutch one."""
@@ -199,6 +215,13 @@ def _scale_labels(catalog: Catalog) -> dict[int, str]:
     return {level.value: level.label for level in scale.levels}
 
 
+def _save_group_size(round_: Round, form: RoundForm) -> None:
+    """Store the minimum group size k the form sent (already validated with the form)."""
+    k = form.group_size()
+    if k is not None and k != round_.min_group_size:
+        round_service.set_min_group_size(round_.id, k)
+
+
 # --------------------------------------------------------------------------- rounds
 
 
@@ -226,6 +249,7 @@ def new_round() -> Page:
                     name=form.name.data or "", municipality=form.municipality.data or "",
                     description=form.description.data or "", deadline=form.deadline.data,
                     banks=selected, secret_key=links.secret_key(), scopes=scopes)
+                _save_group_size(round_, form)
             except SHOWN_ON_PAGE as exc:
                 error = exc.message
             else:
@@ -262,6 +286,7 @@ def edit_round(round_id: int) -> Page:
                     description=form.description.data or "", deadline=form.deadline.data,
                     banks=banks, target_overrides=overrides, scopes=scopes,
                     secret_key=links.secret_key())
+                _save_group_size(round_, form)
             except SHOWN_ON_PAGE as exc:
                 error = exc.message
             else:
@@ -428,6 +453,41 @@ def revoke_link(round_id: int, department_id: int) -> Response:
     flash(_("De link van afdeling %(name)s is ingetrokken.", name=department.name), "success")
     return redirect(url_for("coordinator.round_detail", round_id=round_.id,
                             _anchor=f"afdeling-{department.id}"), 303)
+
+
+# --------------------------------------------------------------------------- privacy and counts
+
+
+@bp.post("/rondes/<int:round_id>/afdelingen/<int:department_id>/verwacht")
+def set_expected(round_id: int, department_id: int) -> Page:
+    """Set or clear how many respondents a department is expected to have."""
+    round_ = _round_or_404(round_id)
+    department = _department_or_404(round_, department_id)
+    try:
+        round_service.set_expected_respondents(department, request.form.get("expected", ""))
+    except SHOWN_ON_PAGE as exc:
+        return _round_page(round_, status_for(exc), error=exc.message)
+    flash(_("Het verwachte aantal invullers van %(name)s is opgeslagen.", name=department.name),
+          "success")
+    return redirect(url_for("coordinator.round_detail", round_id=round_.id,
+                            _anchor=f"afdeling-{department.id}"), 303)
+
+
+@bp.post("/rondes/<int:round_id>/ronde-verwijderen")
+def delete_round(round_id: int) -> Page:
+    """Delete a closed round with every response, after ticking the confirmation box."""
+    round_ = _round_or_404(round_id)
+    if request.form.get("confirm") != "yes":
+        return _round_page(round_, 422, error=_(
+            "Vink aan dat u begrijpt dat de ronde met alle antwoorden definitief wordt "
+            "verwijderd. Er is niets verwijderd."))
+    name = round_.name
+    try:
+        round_service.delete_round(round_)
+    except SHOWN_ON_PAGE as exc:
+        return _round_page(round_, status_for(exc), error=exc.message)
+    flash(_("Ronde %(name)s is verwijderd, met alle antwoorden.", name=name), "success")
+    return redirect(url_for("coordinator.rounds"), 303)
 
 
 def deadline_text(deadline: datetime.date | None) -> str:

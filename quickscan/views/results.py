@@ -40,8 +40,10 @@ from quickscan.reporting.content import (
     format_number,
     report_chart,
 )
+from quickscan.scoring import RoundResult
 from quickscan.services import exports, reports
-from quickscan.services.results import cached_score
+from quickscan.services import responses as response_service
+from quickscan.services.results import cached_score, group_size
 from quickscan.services.rounds import departments_of
 from quickscan.views.args import parse_id
 from quickscan.views.token_limits import known_response, token_limit
@@ -86,9 +88,17 @@ def _int_arg(name: str) -> int | None:
     return value
 
 
-def _comparison_selection(round_: Round, dimensions: dict[str, str]
+def hidden_ids(round_: Round, result: RoundResult) -> set[int]:
+    """The ids of the round's departments below the minimum group size (no figures shown)."""
+    hidden = {d.name for d in result.departments if d.hidden}
+    return {d.id for d in round_.departments if d.name in hidden}
+
+
+def _comparison_selection(round_: Round, dimensions: dict[str, str],
+                          hidden: set[int] | None = None
                           ) -> tuple[list[Department], str, str | None]:
-    """The departments and axes chosen in the comparison form (or the defaults)."""
+    """The departments and axes chosen in the comparison form (or the defaults: the first
+    departments that have figures)."""
     by_id = {d.id: d for d in departments_of(round_)}
     raw = request.args.getlist("vergelijk")
     error = None
@@ -101,7 +111,8 @@ def _comparison_selection(round_: Round, dimensions: dict[str, str]
                       "%(max)d zijn getoond.", max=MAX_COMPARED)
             chosen = chosen[:MAX_COMPARED]
     else:
-        chosen = departments_of(round_)[:MAX_COMPARED]
+        chosen = [d for d in departments_of(round_)
+                  if d.id not in (hidden or set())][:MAX_COMPARED]
     dimension = request.args.get("as", "") or next(iter(dimensions), COMMON_DIMENSION)
     if dimension not in dimensions:
         abort(400, description=_("Kies een vergelijking uit de lijst."))
@@ -123,7 +134,8 @@ def overview(round_id: int) -> tuple[str, int]:
     content = build_report(data, comments=False)
     titles = Titles(data.banks)
     dimensions = comparison_dimensions(data.banks, data.texts)
-    chosen, dimension, error = _comparison_selection(round_, dimensions)
+    hidden = hidden_ids(round_, data.result)
+    chosen, dimension, error = _comparison_selection(round_, dimensions, hidden)
     comparison = comparison_chart(data.result, titles, data.texts, [d.name for d in chosen],
                                   dimension) if chosen else None
     department_id = _int_arg("afdeling")
@@ -146,20 +158,28 @@ def overview(round_id: int) -> tuple[str, int]:
         filter_bank=bank_id, banks=titles.banks, round_url=_round_page_url(round_),
         max_compared=MAX_COMPARED, csv_tables=exports.TABLES,
         all_departments=sorted(departments_of(round_), key=lambda d: d.name.lower()),
+        hidden_ids=hidden, min_group_size=group_size(round_),
     ), 422 if error else 200
 
 
 @bp.get("/rondes/<int:round_id>/resultaten/afdeling/<int:department_id>")
 @login_required
 def department(round_id: int, department_id: int) -> str:
-    """Drill-down of one department, down to every question (never a name)."""
+    """Drill-down of one department, down to every question (never a name).
+
+    Below the minimum group size k the page says so in words and shows only the counts: no
+    figure, chart or comment of that department is read into the page.
+    """
     round_ = _round_or_404(round_id)
     model = _department_or_404(round_, department_id)
-    content = reports.report_content(round_, _lang(), department=model, detail=True,
-                                     result=cached_score(round_))
+    result = cached_score(round_)
+    hidden = model.id in hidden_ids(round_, result)
+    content = reports.report_content(round_, _lang(), department=model, detail=not hidden,
+                                     comments=not hidden, result=result)
     section = content.department_report
     return render_template("results/department.html", round=round_, content=content,
-                           section=section, scale=content.scale,
+                           section=section, scale=content.scale, hidden=hidden,
+                           min_group_size=group_size(round_),
                            round_url=_round_page_url(round_))
 
 
@@ -275,9 +295,13 @@ def chart(round_id: int, name: str, ext: str) -> Response:
         department_id = _department_or_404(round_, int(match.group(2))).id
     # One scoring of the round serves every chart of a page (cached until answers change).
     data = reports.report_input(round_, _lang(), result=cached_score(round_), comments=False)
+    hidden = hidden_ids(round_, data.result)
+    if department_id in hidden:
+        abort(404, description=_("Nog geen resultaat: minder dan %(k)d ingevulde "
+                                 "vragenlijsten.", k=group_size(round_)))
     if name == "vergelijking":
         dimensions = comparison_dimensions(data.banks, data.texts)
-        chosen, dimension, _error = _comparison_selection(round_, dimensions)
+        chosen, dimension, _error = _comparison_selection(round_, dimensions, hidden)
         spec = report_chart(data, name, compared=[d.id for d in chosen],
                             dimension=dimension).spec
     else:
@@ -301,15 +325,26 @@ def _respondent_response(resume_token: str) -> SurveyResponse:
 @bp.get("/r/<resume_token>/resultaten")
 @token_limit
 def respondent(resume_token: str) -> str:
-    """A respondent's view of their own department's results, after submitting."""
+    """A respondent's view of their own department's results, after submitting.
+
+    Only for a submitted response with at least one answered question, and only once the
+    department reaches the minimum group size k; otherwise a page says why, with the counts.
+    """
     response = _respondent_response(resume_token)
     if not response.is_submitted:
         abort(403, description=_("U ziet de resultaten van uw afdeling nadat u uw antwoorden "
                                  "hebt ingediend."))
     department = response.department
     round_ = department.round
+    result = cached_score(round_)
+    own = result.department(department.name)
+    answered = response_service.answered_count(response)
+    if own.hidden or answered == 0:
+        return render_template("results/respondent_waiting.html", round=round_,
+                               department=department, result=own, answered=answered,
+                               min_group_size=group_size(round_), resume_token=resume_token)
     content = reports.report_content(round_, _lang(), department=department, comments=False,
-                                     result=cached_score(round_))
+                                     result=result)
     section = content.department_report
     assert section is not None
     image = base64.b64encode(charts.render(section.radar.spec, "png")).decode("ascii")

@@ -57,12 +57,18 @@ from quickscan.services.responses import (
     InvalidImportanceError,
     MalformedFormError,
     NotFoundError,
+    NothingAnsweredError,
     Step,
 )
+from quickscan.services.results import group_size
 from quickscan.views.token_limits import known_invitation, known_response, token_limit
 
 bp = Blueprint("survey", __name__)
 LAYOUT = "survey/_layout.html"
+#: The cookie that remembers, per invitation link, the draft this browser started; its path is
+#: the invitation's own path, so it is only sent back to that link's pages.
+RESUME_COOKIE = "quickscan_verder"
+RESUME_COOKIE_DAYS = 90
 register_domain_errors(bp, layout=LAYOUT)
 
 
@@ -150,19 +156,32 @@ def intro(token: str) -> tuple[str, int] | str:
     department = invitation.department
     banks = service.department_banks(department)
     scale = service.scale_for(banks[0]) if banks else None
+    remembered = request.cookies.get(RESUME_COOKIE)
+    draft = service.resumable_draft(invitation, remembered)
     return render_template(
         "survey/intro.html", token=token, department=department, round=department.round,
         banks=banks, scale=scale, questions=service.question_count(department),
         themes=len(service.department_steps(department)),
-        minutes=expected_minutes(banks, scale))
+        minutes=expected_minutes(banks, scale),
+        min_group_size=group_size(department.round),
+        continue_url=url_for("survey.step_page", resume_token=remembered,
+                             step=service.first_open_step(draft)) if draft else None)
 
 
 @bp.post("/s/<token>/start")
 @token_limit
 def start(token: str) -> WerkzeugResponse:
-    """Start a response and show the personal resume link."""
+    """Start a response and show the personal resume link.
+
+    The browser remembers the new resume token for this invitation (a cookie on the
+    invitation's path), so opening the invitation link again offers "Verder waar u was".
+    """
     _, resume_token = service.start_response(token)
-    return _redirect("survey.resume", resume_token=resume_token)
+    response = _redirect("survey.resume", resume_token=resume_token)
+    response.set_cookie(RESUME_COOKIE, resume_token, max_age=RESUME_COOKIE_DAYS * 24 * 3600,
+                        path=url_for("survey.intro", token=token), httponly=True,
+                        samesite="Lax")
+    return response
 
 
 # --------------------------------------------------------------------------- started survey
@@ -263,24 +282,33 @@ def _form_from_database(response: Response, step: Step, form_class: type[StepFor
     return form_class(formdata=None, data=data)
 
 
-@bp.get("/r/<resume_token>/overzicht")
-@token_limit
-def review(resume_token: str) -> str:
-    """The review page: unanswered questions, linked, and the submit button."""
-    response = _response_or_404(resume_token)
+def _review_page(response: Response, resume_token: str, error: str | None = None,
+                 status: int = 200) -> tuple[str, int]:
     progress = service.progress(response)
     return render_template(
         "survey/review.html", progress=progress, resume_token=resume_token,
         unanswered=sum(p.total - p.answered for p in progress),
-        total=sum(p.total for p in progress), **_survey_context(response))
+        total=sum(p.total for p in progress), error=error,
+        **_survey_context(response)), status
+
+
+@bp.get("/r/<resume_token>/overzicht")
+@token_limit
+def review(resume_token: str) -> tuple[str, int]:
+    """The review page: unanswered questions, linked, and the submit button."""
+    return _review_page(_response_or_404(resume_token), resume_token)
 
 
 @bp.post("/r/<resume_token>/indienen")
 @token_limit
-def submit(resume_token: str) -> WerkzeugResponse:
-    """Submit the response; it is read-only afterwards."""
+def submit(resume_token: str) -> WerkzeugResponse | tuple[str, int]:
+    """Submit the response; it is read-only afterwards. Without any answer: 422, the review
+    page again with the reason, nothing written."""
     response = _response_or_404(resume_token)
-    service.submit(response)
+    try:
+        service.submit(response)
+    except NothingAnsweredError as error:
+        return _review_page(response, resume_token, error.message, 422)
     from quickscan.views.invitations import record_submission
 
     record_submission(resume_token)  # a personal link: flag its invitee, nothing more

@@ -7,6 +7,7 @@ import re
 
 from markupsafe import escape
 
+from quickscan.extensions import db
 from quickscan.reporting.content import format_number
 from quickscan.services.results import score
 from tests.results.conftest import INJECTIONS, build_round
@@ -95,6 +96,8 @@ def test_forged_filters_are_refused(coordinator_client, built_round) -> None:
 def test_comparison_selector_and_limit_of_six(coordinator_client, app) -> None:
     built = build_round([(f"Afdeling {i}", ["bestuur"]) for i in range(8)], respondents=1,
                         drafts=0, comments=())
+    built.round.min_group_size = 1  # one respondent each: only k = 1 shows them all
+    db.session.commit()
     rid = built.round.id
     page = coordinator_client.get(f"/rondes/{rid}/resultaten").get_data(as_text=True)
     assert page.count('type="checkbox" id="vergelijk-') == 8

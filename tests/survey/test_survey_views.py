@@ -456,6 +456,7 @@ def test_save_refused_because_the_round_closed_meanwhile_shows_the_answers(
 
 
 def test_save_refused_because_submitted_in_another_tab_shows_the_answers(client, zorg):
+    post_step(client, zorg, 1, {f"q-{Q2}": "2", "action": "save"})  # an empty one is refused
     token = csrf(client, f"/r/{zorg}/stap/1")
     assert client.post(f"/r/{zorg}/indienen", data={"csrf_token": token}).status_code == 303
     before = counts()
