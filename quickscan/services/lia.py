@@ -480,7 +480,12 @@ def cast_ballot(round_: Round, ballot_token: str, candidate_ids: Sequence[object
             raise VoteRefused(_("Deze stem is niet geldig: open de stemlink opnieuw."))
         if has_voted(ballot_token):
             raise VoteRefused(_("Vanuit deze browser is al gestemd. Iedereen stemt één keer."))
-        chosen = [get_candidate(round_, key) for key in dict.fromkeys(map(str, candidate_ids))]
+        try:
+            chosen = [get_candidate(round_, key)
+                      for key in dict.fromkeys(map(str, candidate_ids))]
+        except NotFound:
+            raise ForgedLiaInput(_("U stemde op een kandidaat die niet bestaat: er is niets "
+                                   "opgeslagen.")) from None
         if len(chosen) != len(candidate_ids):
             raise ForgedLiaInput(_("U kunt op een kandidaat maar één stem uitbrengen."))
         if any(c.merged_into_id is not None for c in chosen):
