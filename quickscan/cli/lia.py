@@ -57,7 +57,7 @@ def vote_url(round_: Round) -> str:
     """The public vote link of the round (its vote must have been opened)."""
     plan = service.plan_or_default(round_)
     token = service.vote_token(plan, app_links.secret_key())
-    return f"{app_links.base_url()}/stem/{token}"
+    return f"{app_links.base_url()}/s/{token}/stem"
 
 
 @click.group()

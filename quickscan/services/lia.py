@@ -126,8 +126,8 @@ def get_candidate(round_: Round, candidate_id: object) -> LiaCandidate:
 
 
 def speerpunten(round_: Round) -> list[LiaCandidate]:
-    """The chosen candidates: the agenda's speerpunten, in order."""
-    return [c for c in candidates(round_) if c.chosen]
+    """The chosen candidates: the agenda's speerpunten, most votes first."""
+    return [r.candidate for r in results(round_) if r.candidate.chosen]
 
 
 def actions(speerpunt: LiaCandidate) -> list[LiaAction]:
