@@ -34,14 +34,13 @@ from quickscan import links
 from quickscan.errors import register_domain_errors, status_for
 from quickscan.extensions import limiter
 from quickscan.models import (
-    LIA_STATUSES,
     LIA_VOTE_OPEN,
     ROLE_COORDINATOR,
     Round,
 )
 from quickscan.services import lia as service
 from quickscan.services import rounds as round_service
-from quickscan.services.errors import Conflict, DomainError, NeedsCorrection
+from quickscan.services.errors import Conflict, NeedsCorrection
 from quickscan.views.token_limits import known_invitation, token_limit
 
 bp = Blueprint("lia", __name__)

@@ -120,7 +120,7 @@ def test_round_to_agenda_in_the_browser(live_server, page, browser, results_roun
     # The DOCX.
     with page.expect_download() as download_info:
         page.click("text=Concept-agenda (Word, DOCX)")
-    document = Document(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    document = Document(io.BytesIO(download_info.value.path().read_bytes()))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert "Hoe de speerpunten zijn gekozen" in headings
     assert "Informatie voor iedereen" in headings

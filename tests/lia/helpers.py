@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from quickscan.extensions import db
-from quickscan.models import LiaAction, LiaBallot, LiaCandidate, LiaNote, LiaPlan, LiaVote
+from quickscan.models import (
+    LiaAction,
+    LiaBallot,
+    LiaCandidate,
+    LiaNote,
+    LiaPlan,
+    LiaVote,
+)
 
 TABLES = (LiaPlan, LiaCandidate, LiaBallot, LiaVote, LiaAction, LiaNote)
 

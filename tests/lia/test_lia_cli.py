@@ -121,7 +121,7 @@ def check_docx(data: bytes, department: str) -> None:
 
 def check_doc_shape(data: dict) -> None:
     """The shape documented in docs/lia.md matches a real export, key for key."""
-    block = re.search(r"```json\n(.*?)\n```", DOC.read_text(encoding="utf-8"), re.S)
+    block = re.search(r"```json\n(.*?)\n```", DOC.read_text(encoding="utf-8"), re.DOTALL)
     assert block, "docs/lia.md has no JSON example"
     documented = json.loads(block.group(1))
 

@@ -65,7 +65,7 @@ def test_one_ballot_per_browser(app, voting):
     ({}, 422, "ten minste één"),
 ])
 def test_bad_ballots_write_nothing(app, voting, data, status, message):
-    round_, ids, url = voting
+    _round, ids, url = voting
     client = app.test_client()
     csrf = _visit(client, url)
     mapping = {"1": str(ids[0]), "2": str(ids[1]), "3": str(ids[2])}
