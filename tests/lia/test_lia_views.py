@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from flask import g
 
@@ -210,10 +212,27 @@ def test_coordinator_walks_the_agenda_on_the_web(app, voting):
     assert client.post(base + "/acties", data={
         "csrf_token": csrf, "speerpunt": ids[0], "title": "Audit",
         "owner": round_.departments[0].name, "deadline": "2027-05-01"}).status_code == 303
+    assert client.post(base + "/acties", data={
+        "csrf_token": csrf, "speerpunt": ids[0], "title": "=HYPERLINK(\"http://x\")",
+        "owner": round_.departments[0].name}).status_code == 303
     docx = client.get(base + "/export.docx")
     assert docx.status_code == 200 and docx.data[:2] == b"PK"
     csv = client.get(base + "/export.csv").data.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith('"Speerpunt";"Actie";"Eigenaar"')
+    assert "'=HYPERLINK" in csv and '"=HYPERLINK' not in csv
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(client.get(base + "/export.xlsx").data)).worksheets[0]
+    cell = next(c for row in sheet.iter_rows() for c in row if "HYPERLINK" in str(c.value))
+    assert cell.data_type == "s"
+    lezer = app.test_client()
+    accounts.create_user("lezer@example.org", PASSWORD, "lezer")
+    g.pop("csrf_token", None)
+    token = CSRF_RE.search(lezer.get("/login").get_data(as_text=True)).group(1)
+    lezer.post("/login", data={"csrf_token": token, "email": "lezer@example.org",
+                               "password": PASSWORD})
+    read = lezer.get(base).get_data(as_text=True)
+    assert "Audit" in read and "Stemming sluiten" not in read and "/s/" not in read
     standing = client.get(base + "/stand.json").get_json()
     assert standing["show_results"] is False and "total" not in standing["candidates"][0]
     client.post(base + "/stemming/tonen", data={"csrf_token": csrf, "show": "1"})
