@@ -11,6 +11,7 @@ with a domain exception before anything is written.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import hmac
@@ -382,8 +383,6 @@ def vote_token(plan: LiaPlan, secret_key: SecretKey) -> str:
     """The public vote link's token: HMAC(secret key, the plan's salt)."""
     key = secret_key.encode() if isinstance(secret_key, str) else secret_key
     digest = hmac.new(key, b"lia-vote:" + plan.vote_salt.encode(), hashlib.sha256).digest()
-    import base64
-
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -392,8 +391,7 @@ def open_vote(round_: Round, *, secret_key: SecretKey,
     """Open the vote (optionally setting the votes per voter first); needs two candidates."""
     with unit_of_work():
         plan = _plan_for_write(round_)
-        if votes_per_voter is not None and int(str(votes_per_voter) or 0) != (
-                plan.votes_per_voter):
+        if votes_per_voter is not None and str(votes_per_voter) != str(plan.votes_per_voter):
             set_rules(round_, votes_per_voter, plan.vote_opens_on, plan.vote_closes_on)
         if plan.vote_status == LIA_VOTE_CLOSED:
             raise VoteRefused(_("De stemming is gesloten en gaat niet opnieuw open."))

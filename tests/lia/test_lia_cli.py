@@ -41,6 +41,12 @@ def test_cli_walks_a_round_to_the_agenda(app, scored, tmp_path):
     own = run(cli, "candidates", "add", rid, "--title", "Toegankelijke website",
               "--theme", theme)
     own_id = own.split("\t")[0]
+    double = run(cli, "candidates", "add", rid, "--title", "Website voor iedereen").split("\t")[0]
+    out = run(cli, "candidates", "merge", rid, own_id, double, "--reason", "", ok=False)
+    assert "Vul de reden" in out
+    run(cli, "candidates", "merge", rid, own_id, double, "--reason", "Zelfde onderwerp")
+    merged = service.get_candidate(scored.round, double)
+    assert merged.merged_into_id == int(own_id) and merged.merge_reason == "Zelfde onderwerp"
     link = run(cli, "vote", "open", rid, "--votes", "2").strip()
     assert re.fullmatch(r"http://[^/]+/s/[A-Za-z0-9_-]{40,}/stem", link)
     first_id = created[0].split("\t")[0]
@@ -77,6 +83,7 @@ def test_cli_walks_a_round_to_the_agenda(app, scored, tmp_path):
     data = json.loads(out_json.read_text(encoding="utf-8"))
     assert set(data) == {"round", "candidates", "speerpunten"}
     by_id = {str(c["id"]): c for c in data["candidates"]}
+    assert double not in by_id
     assert by_id[own_id]["votes"] == {"online": 0, "zaal": 12, "papier": 0, "total": 12}
     assert by_id[first_id]["votes"] == {"online": 1, "zaal": 0, "papier": 5, "total": 6}
     assert [s["id"] for s in data["speerpunten"]] == [int(own_id), int(first_id)]
@@ -113,6 +120,7 @@ def check_docx(data: bytes, department: str) -> None:
     text = "\n".join(p.text for p in document.paragraphs)
     assert "1 mensen" in text or "Online stemden 1" in text
     assert "18 stemmen" in text
+    assert "Nog geen perspectieven gemeten" in text
     assert any(department in cell.text for t in document.tables[1:] for r in t.rows
                for cell in r.cells)
     pictures = document.inline_shapes
