@@ -5,9 +5,8 @@ Revises: 437cbc127c01
 Create Date: 2026-11-30 08:57:38.000302
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '039ec09f0c4b'
