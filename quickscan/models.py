@@ -447,3 +447,165 @@ class MailMessage(db.Model):  # type: ignore[name-defined,misc]
                                                                   nullable=True)
 
     batch: Mapped[MailBatch] = relationship(back_populates="messages")
+
+
+# --------------------------------------------------------------------------- Lokale Inclusie Agenda
+#
+# From the priorities to a Lokale Inclusie Agenda (see docs/lia.md): candidate speerpunten, a
+# vote on them (online, in the room, on paper), the chosen speerpunten with their actions, and
+# a public progress page. One ``LiaPlan`` per round holds the vote's rules and the switches.
+
+LIA_VOTE_DRAFT = "concept"
+LIA_VOTE_OPEN = "open"
+LIA_VOTE_CLOSED = "gesloten"
+LIA_ORIGIN_ONLINE = "online"
+LIA_ORIGIN_ROOM = "zaal"
+LIA_ORIGIN_PAPER = "papier"
+LIA_ORIGINS = (LIA_ORIGIN_ONLINE, LIA_ORIGIN_ROOM, LIA_ORIGIN_PAPER)
+LIA_SOURCE_PRIORITY = "prioriteit"
+LIA_SOURCE_OWN = "eigen"
+LIA_STATUSES = ("gepland", "bezig", "gereed", "gestopt")
+DEFAULT_LIA_VOTES = 3
+
+
+class LiaPlan(db.Model):  # type: ignore[name-defined,misc]
+    """A round's agenda: the vote's rules and state, partner organisations, publication."""
+
+    __tablename__ = "lia_plan"
+    __table_args__ = (
+        CheckConstraint("vote_status IN ('concept', 'open', 'gesloten')", name="vote_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"),
+                                          unique=True)
+    votes_per_voter: Mapped[int] = mapped_column(Integer, default=DEFAULT_LIA_VOTES)
+    vote_status: Mapped[str] = mapped_column(String(16), default=LIA_VOTE_DRAFT)
+    vote_opens_on: Mapped[datetime.date | None] = mapped_column(db.Date, nullable=True)
+    vote_closes_on: Mapped[datetime.date | None] = mapped_column(db.Date, nullable=True)
+    #: Salt of the public vote link (its token is HMAC(secret key, salt), never stored).
+    vote_salt: Mapped[str] = mapped_column(String(64), default="")
+    vote_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    #: When the first vote was cast: from then on the rules are locked.
+    locked_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                nullable=True)
+    #: Whether the projector view shows the running result.
+    show_results: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Named partner organisations that may own actions.
+    partners: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: How the speerpunten were chosen (top N and the reasons of any change).
+    choice_note: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+
+
+class LiaCandidate(db.Model):  # type: ignore[name-defined,misc]
+    """A candidate speerpunt; a chosen candidate is a speerpunt of the agenda."""
+
+    __tablename__ = "lia_candidate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"),
+                                          index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: ``["bank/theme", ...]``
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    departments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The figures behind it: the priorities it came from (score, target, gap, priority).
+    figures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(16), default=LIA_SOURCE_OWN)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lia_candidate.id", ondelete="SET NULL"), nullable=True)
+    merge_reason: Mapped[str] = mapped_column(Text, default="")
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Why the choice differs from the vote's top N (empty when it follows the vote).
+    choice_reason: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+
+
+class LiaBallot(db.Model):  # type: ignore[name-defined,misc]
+    """One ballot: an online voter's (its browser's token stored as a hash) or a tally."""
+
+    __tablename__ = "lia_ballot"
+    __table_args__ = (
+        CheckConstraint("origin IN ('online', 'zaal', 'papier')", name="origin"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"),
+                                          index=True)
+    origin: Mapped[str] = mapped_column(String(16))
+    #: "ik stem als" (optional).
+    voter_role: Mapped[str] = mapped_column(String(32), default="")
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+
+    votes: Mapped[list[LiaVote]] = relationship(back_populates="ballot",
+                                                cascade="all, delete-orphan")
+
+
+class LiaVote(db.Model):  # type: ignore[name-defined,misc]
+    """Votes of a ballot for one candidate (1 online; a tally's count in the room or on paper)."""
+
+    __tablename__ = "lia_vote"
+    __table_args__ = (CheckConstraint("count > 0", name="count"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("lia_ballot.id", ondelete="CASCADE"),
+                                           index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("lia_candidate.id",
+                                                         ondelete="CASCADE"), index=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+    ballot: Mapped[LiaBallot] = relationship(back_populates="votes")
+
+
+class LiaAction(db.Model):  # type: ignore[name-defined,misc]
+    """An action of a speerpunt, owned by a department of the round or a partner."""
+
+    __tablename__ = "lia_action"
+    __table_args__ = (
+        CheckConstraint("status IN ('gepland', 'bezig', 'gereed', 'gestopt')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("lia_candidate.id",
+                                                         ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner_department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"), nullable=True, index=True)
+    owner_partner: Mapped[str] = mapped_column(String(200), default="")
+    deadline: Mapped[datetime.date | None] = mapped_column(db.Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="gepland")
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True),
+                                                          default=utcnow)
+
+    owner_department: Mapped[Department | None] = relationship()
+    notes: Mapped[list[LiaNote]] = relationship(back_populates="action",
+                                                cascade="all, delete-orphan",
+                                                order_by="LiaNote.id")
+
+    @property
+    def owner(self) -> str:
+        """The owner's name: the department's or the partner's."""
+        return self.owner_department.name if self.owner_department else self.owner_partner
+
+
+class LiaNote(db.Model):  # type: ignore[name-defined,misc]
+    """A dated progress note of an action."""
+
+    __tablename__ = "lia_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("lia_action.id", ondelete="CASCADE"),
+                                           index=True)
+    day: Mapped[datetime.date] = mapped_column(db.Date)
+    text: Mapped[str] = mapped_column(Text)
+
+    action: Mapped[LiaAction] = relationship(back_populates="notes")

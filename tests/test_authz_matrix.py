@@ -110,6 +110,28 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("invitations.test_message", "POST"): (LOGIN, LOGIN, LOGIN, NO, 409, 409),
     ("invitations.personal_intro", "GET"): (404,) * 6,  # a department token is
     ("invitations.personal_start", "POST"): (404,) * 6,  # no personal link
+    # the Lokale Inclusie Agenda (docs/lia.md); the round has no candidates or priorities yet
+    ("lia.index", "GET"): READ_GET,
+    ("lia.export", "GET"): READ_GET,
+    ("lia.projector", "GET"): COORD_GET,
+    ("lia.standing", "GET"): COORD_GET,
+    ("lia.add_candidate", "POST"): COORD_POST,
+    ("lia.from_priorities", "POST"): (LOGIN, LOGIN, LOGIN, NO, 422, 422),  # none ticked
+    ("lia.merge", "POST"): (LOGIN, LOGIN, LOGIN, NO, 400, 400),  # no such candidate
+    ("lia.rules", "POST"): COORD_POST,
+    ("lia.open_vote", "POST"): (LOGIN, LOGIN, LOGIN, NO, 422, 422),  # needs two candidates
+    ("lia.close_vote", "POST"): (LOGIN, LOGIN, LOGIN, NO, 409, 409),  # not open
+    ("lia.tally", "POST"): (LOGIN, LOGIN, LOGIN, NO, 400, 400),  # no origin
+    ("lia.show_results", "POST"): COORD_POST,
+    ("lia.choose", "POST"): COORD_POST,
+    ("lia.add_partner", "POST"): COORD_POST,
+    ("lia.add_action", "POST"): (LOGIN, LOGIN, LOGIN, NO, 400, 400),  # no speerpunt
+    ("lia.progress_note", "POST"): (LOGIN, LOGIN, LOGIN, NO, 400, 400),  # no action
+    ("lia.publish", "POST"): COORD_POST,
+    ("lia.vote", "GET"): (404,) * 6,  # an invitation token is no vote link
+    ("lia.vote", "POST"): (404,) * 6,
+    ("lia.department_actions", "GET"): TOKEN_GET,  # the department's own link
+    ("lia.progress", "GET"): (404,) * 6,  # not published
 }
 
 #: Endpoints whose respondent cells run with the respondent's response already submitted.
@@ -143,6 +165,12 @@ FORMS: dict[str, dict[str, object]] = {
     "invitations.save_texts": {"language": "nl", "invitation_subject": "Onderwerp",
                                "invitation_body": "Tekst", "reminder_subject": "Onderwerp",
                                "reminder_body": "Tekst", "action": "save"},
+    "lia.add_candidate": {"title": "Toegankelijke website"},
+    "lia.rules": {"votes": "3"},
+    "lia.show_results": {"show": "1"},
+    "lia.choose": {"top": "3"},
+    "lia.add_partner": {"name": "Stichting MEE"},
+    "lia.publish": {"published": "1"},
 }
 
 

@@ -13,7 +13,7 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(banks.banks)
     app.cli.add_command(users.users)
-    for module_name in ("rounds", "reports", "transfer", "mail"):
+    for module_name in ("rounds", "reports", "transfer", "mail", "lia"):
         try:
             module = __import__(f"quickscan.cli.{module_name}", fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -18,7 +18,6 @@ from sqlalchemy import case, func, select
 from quickscan.extensions import db
 from quickscan.models import (
     KIND_MUNICIPALITY,
-    DEFAULT_MIN_GROUP_SIZE,
     RESPONSE_SUBMITTED,
     Answer,
     Department,

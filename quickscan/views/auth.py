@@ -49,12 +49,18 @@ BLUEPRINT_ROLES: dict[str, str] = {
     "users": ROLE_BEHEERDER,
     "account": ROLE_LEZER,
     "invitations": ROLE_COORDINATOR,
+    "lia": ROLE_COORDINATOR,
 }
 #: Endpoints that need another role than their blueprint (``None``: public, token-protected).
 ENDPOINT_ROLES: dict[str, str | None] = {
     "results.respondent": None,
     "invitations.personal_intro": None,
     "invitations.personal_start": None,
+    "lia.index": ROLE_LEZER,
+    "lia.export": ROLE_LEZER,
+    "lia.vote": None,
+    "lia.department_actions": None,
+    "lia.progress": None,
 }
 #: Pages a user with a one-time password may still open.
 ONE_TIME_PASSWORD_ALLOWED = {"account.password", "auth.logout", "main.set_language", "static",

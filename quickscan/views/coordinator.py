@@ -27,7 +27,13 @@ from quickscan import links
 from quickscan.bank import Bank, Catalog
 from quickscan.errors import register_domain_errors, status_for
 from quickscan.estimate import estimate_minutes
-from quickscan.models import DEFAULT_MIN_GROUP_SIZE, SCOPE_CORE, SCOPE_FULL, Department, Round
+from quickscan.models import (
+    DEFAULT_MIN_GROUP_SIZE,
+    SCOPE_CORE,
+    SCOPE_FULL,
+    Department,
+    Round,
+)
 from quickscan.services import rounds as round_service
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import (
