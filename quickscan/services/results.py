@@ -50,7 +50,19 @@ def score(round_: Round, min_group_size: int = 1) -> RoundResult:
     pass the round's k; see ``quickscan.services.group_size``).
     """
     departments = list(round_.departments)
-    names = {d.id: d.name for d in departments}
+    inputs = response_inputs(round_)
+    return score_round(
+        round_banks(round_),
+        [DepartmentInput(d.name, tuple(d.bank_ids)) for d in departments],
+        inputs,
+        target_overrides(round_),
+        min_group_size=min_group_size,
+    )
+
+
+def response_inputs(round_: Round) -> list[ResponseInput]:
+    """Every response of the round as the engine takes it (drafts without their answers)."""
+    names = {d.id: d.name for d in round_.departments}
     responses = db.session.execute(
         select(Response.id, Response.department_id, Response.status)
         .join(Department).where(Department.round_id == round_.id)).all()
@@ -78,13 +90,7 @@ def score(round_: Round, min_group_size: int = 1) -> RoundResult:
                       importance=importance.get(r.id, {}),
                       submitted=r.status == RESPONSE_SUBMITTED)
         for r in responses]
-    return score_round(
-        round_banks(round_),
-        [DepartmentInput(d.name, tuple(d.bank_ids)) for d in departments],
-        inputs,
-        target_overrides(round_),
-        min_group_size=min_group_size,
-    )
+    return inputs
 
 
 #: Scorings kept per app (one per round and results version).
