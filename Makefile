@@ -47,7 +47,7 @@ chromium:
 run: WEASYPRINT_STRICT := 0
 run: install weasyprint-libs
 	$(BIN)/quickscan db upgrade
-	$(BIN)/quickscan demo --if-empty
+	$(BIN)/quickscan demo --if-empty --history
 	@echo ""
 	@echo "Quickscan Inclusieve Gemeente draait op http://$(HOST):$(PORT)/"
 	@echo "Inloggen als coördinator: http://$(HOST):$(PORT)/login (zie de gegevens hierboven)."

@@ -98,7 +98,7 @@ def next_round(previous: Round, name: str, *, secret_key: str | bytes,
             name=name, municipality=previous.municipality,
             description=previous.description if description is None else description,
             deadline=deadline, banks=chosen,
-            departments=[(plan.name, [b for b in plan.bank_ids if b in chosen])
+            departments=[(plan.name, [b for b in plan.bank_ids if catalog.versions(b)])
                          for plan in plans],
             secret_key=secret_key)
         round_.previous_round_id = previous.id
