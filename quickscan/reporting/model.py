@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from quickscan.bank import Bank, Scale
+from quickscan.reporting.trend import TrendChapter
 from quickscan.scoring import RoundResult
 
 RoundStatus = Literal["open", "closed"]
@@ -82,6 +83,9 @@ class ReportInput:
     date: datetime.date
     logo: bytes | None = None
     min_group_size: int = 1
+    #: The trend of the round's series (chapter "Ontwikkeling sinds de vorige meting"), or
+    #: None for a round without a previous round.
+    trend: TrendChapter | None = None
 
     def department(self, department_id: int) -> DepartmentInfo | None:
         """A department of the round by id (None when it is not part of the round)."""

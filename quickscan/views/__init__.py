@@ -32,3 +32,7 @@ def register_blueprints(app: Flask) -> None:
     from quickscan.views import invitations
 
     app.register_blueprint(invitations.bp)
+
+    from quickscan.views import series
+
+    app.register_blueprint(series.bp)

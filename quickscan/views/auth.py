@@ -49,12 +49,14 @@ BLUEPRINT_ROLES: dict[str, str] = {
     "users": ROLE_BEHEERDER,
     "account": ROLE_LEZER,
     "invitations": ROLE_COORDINATOR,
+    "series": ROLE_LEZER,
 }
 #: Endpoints that need another role than their blueprint (``None``: public, token-protected).
 ENDPOINT_ROLES: dict[str, str | None] = {
     "results.respondent": None,
     "invitations.personal_intro": None,
     "invitations.personal_start": None,
+    "series.next_round": ROLE_COORDINATOR,
 }
 #: Pages a user with a one-time password may still open.
 ONE_TIME_PASSWORD_ALLOWED = {"account.password", "auth.logout", "main.set_language", "static",
