@@ -246,6 +246,8 @@ def export_labels() -> ExportLabels:
                      "van één persoon."),
         "table": _("Tabel"), "column": _("Kolom"), "meaning": _("Betekenis"),
         "bank": _("Vragenlijst"), "version": _("Versie"), "fingerprint": _("Vingerafdruk"),
+        "comparison_hidden": _("Geen verandering: te weinig ingevulde vragenlijsten in een van "
+                               "beide metingen"),
     }
     return ExportLabels(headers, descriptions, tables, texts)
 
@@ -591,7 +593,8 @@ def build_tables(round_: Round, labels: ExportLabels | None = None,
                 rows["municipality"].append({
                     "bank": bank_id, "bank_title": titles.bank(bank_id), "theme": theme_id,
                     "theme_title": titles.theme(bank_id, theme_id), "score": theme_value})
-    rows["comparison"] = _comparison_rows(round_, titles, note)
+    rows["comparison"] = _comparison_rows(round_, titles,
+                                          labels.texts.get("comparison_hidden", note))
     return TableSet(round_, result, k, rows)
 
 
