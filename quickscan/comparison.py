@@ -133,6 +133,7 @@ def match_questions(previous: Sequence[Bank], current: Sequence[Bank]) -> tuple[
         for theme in bank.themes:
             for question in theme.questions:
                 status: QuestionStatus
+                ids: tuple[str, ...]
                 if question.id in kept:
                     status, ids = "kept", (question.id,)
                 elif question.id in replaced:

@@ -288,7 +288,7 @@ def round_trend(round_: Round) -> Trend:
                           min_group_size=group_size.min_group_size(round_))
     # Follow each department back through the series by its continues mapping.
     lineage: list[dict[str, tuple[str, ...]]] = []
-    names = {d.name: (d.name,) for d in round_.departments}
+    names: dict[str, tuple[str, ...]] = {d.name: (d.name,) for d in round_.departments}
     later = round_
     for earlier in reversed(chain[:-1]):
         mapping = continues_map(later, earlier)

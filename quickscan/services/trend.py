@@ -70,8 +70,8 @@ def _alt(department: str, rounds: Sequence[str], lines: Sequence[tuple[str, tupl
     for label, values in lines:
         shown = " → ".join("–" if v is None else f"{v:.0f}" for v in values)
         parts.append(f"{label}: {shown}")
-    return _("Scores van %(department)s per meting (%(rounds)s): %(lines)s.",
-             department=department, rounds=", ".join(rounds), lines="; ".join(parts))
+    return str(_("Scores van %(department)s per meting (%(rounds)s): %(lines)s.",
+                 department=department, rounds=", ".join(rounds), lines="; ".join(parts)))
 
 
 def trend_chapter(round_: Round, actions: Sequence[ActionStatus] = ()) -> TrendChapter | None:

@@ -12,6 +12,7 @@ with the change since the previous round and its compatibility share
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -60,7 +61,7 @@ def _round_or_404(round_id: int) -> Round:
     return round_
 
 
-def _rows(previous: Round) -> list[dict[str, object]]:
+def _rows(previous: Round) -> list[dict[str, Any]]:
     """The department rows as the form shows them (posted values win; a post without any
     row repeats every department under its own name)."""
     if request.method == "POST":
@@ -75,12 +76,12 @@ def _rows(previous: Round) -> list[dict[str, object]]:
             + [{"name": "", "continues": []} for _i in range(EXTRA_ROWS)])
 
 
-def _plans(previous: Round, rows: list[dict[str, object]]) -> list[series.DepartmentPlan]:
+def _plans(previous: Round, rows: list[dict[str, Any]]) -> list[series.DepartmentPlan]:
     own = {d.name: d for d in previous.departments}
     plans = []
     for row in rows:
         name = str(row["name"]).strip()
-        continued = [str(c) for c in row["continues"]]  # type: ignore[attr-defined]
+        continued = [str(c) for c in row["continues"]]
         if not name:
             if continued:
                 raise round_service.RoundInputError(
@@ -96,7 +97,7 @@ def _plans(previous: Round, rows: list[dict[str, object]]) -> list[series.Depart
     return plans
 
 
-def _bank_choices(previous: Round) -> list[dict[str, object]]:
+def _bank_choices(previous: Round) -> list[dict[str, Any]]:
     catalog = bank_catalog()
     choices = []
     for row in previous.banks:
@@ -120,20 +121,19 @@ def next_round(round_id: int) -> Page:
     error = None
     if request.method == "GET" and not form.name.data:
         form.name.data = _("%(name)s – volgende meting", name=previous.name)[:200]
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                new = series.next_round(
-                    previous, form.name.data or "", secret_key=links.secret_key(),
-                    departments=_plans(previous, rows) if rows else None,
-                    banks={str(b["id"]): str(b["selected"]) for b in banks},
-                    deadline=form.deadline.data)
-            except (NeedsCorrection, Conflict) as exc:
-                error = exc.message
-            else:
-                flash(_("De volgende meting %(name)s is aangemaakt, met nieuwe links voor elke "
-                        "afdeling.", name=new.name), "success")
-                return redirect(url_for("coordinator.round_detail", round_id=new.id), 303)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            new = series.next_round(
+                previous, form.name.data or "", secret_key=links.secret_key(),
+                departments=_plans(previous, rows) if rows else None,
+                banks={str(b["id"]): str(b["selected"]) for b in banks},
+                deadline=form.deadline.data)
+        except (NeedsCorrection, Conflict) as exc:
+            error = exc.message
+        else:
+            flash(_("De volgende meting %(name)s is aangemaakt, met nieuwe links voor elke "
+                    "afdeling.", name=new.name), "success")
+            return redirect(url_for("coordinator.round_detail", round_id=new.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("series/next_round.html", form=form, previous=previous, rows=rows,
                            banks=banks, earlier=[d.name for d in previous.departments],

@@ -17,7 +17,12 @@ from quickscan import links
 from quickscan.export_schema import ExportDocument
 from quickscan.extensions import db
 from quickscan.models import Round
-from quickscan.reporting.trend import ActionStatus, TrendRow, attach_actions, format_share
+from quickscan.reporting.trend import (
+    ActionStatus,
+    TrendRow,
+    attach_actions,
+    format_share,
+)
 from quickscan.services import demo, exports, reports, series, trend
 from tests.rounds_helpers import csrf_token
 

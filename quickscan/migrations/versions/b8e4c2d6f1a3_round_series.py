@@ -5,9 +5,8 @@ Revises: 437cbc127c01
 Create Date: 2026-11-30 09:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b8e4c2d6f1a3'
