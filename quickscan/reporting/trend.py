@@ -12,16 +12,14 @@ beside the themes they target (:func:`attach_actions`).
 from __future__ import annotations
 
 import base64
-import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from quickscan import charts
 from quickscan.charts import GRID_COLOUR, TEXT_COLOUR, style, wrap_label
 
 if TYPE_CHECKING:
@@ -147,8 +145,7 @@ def format_share(value: float) -> str:
 
 def _figure(spec: SlopeSpec) -> Figure:
     count = max(2, len(spec.rounds))
-    figure = Figure(figsize=(3.0 + 1.6 * count, 4.2), layout=None)
-    FigureCanvasAgg(figure)
+    figure = charts._new_figure(3.0 + 1.6 * count, 4.2)
     axes = figure.add_axes((0.1, 0.14, 0.5, 0.72))
     positions = list(range(len(spec.rounds)))
     for index, (label, values) in enumerate(spec.lines):
@@ -177,16 +174,8 @@ def _figure(spec: SlopeSpec) -> Figure:
 
 
 def slope_chart(spec: SlopeSpec, fmt: str = "png", dpi: int = 110) -> bytes:
-    """The slope chart as PNG or SVG bytes."""
-    figure = _figure(spec)
-    buffer = io.BytesIO()
-    if fmt == "svg":
-        with matplotlib.rc_context({"svg.hashsalt": "quickscan", "svg.fonttype": "path"}):
-            figure.savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
-    else:
-        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None},
-                       facecolor="white")
-    return buffer.getvalue()
+    """The slope chart as PNG or SVG bytes (written as every chart of :mod:`quickscan.charts`)."""
+    return charts._to_bytes(_figure(spec), fmt, dpi)
 
 
 # --------------------------------------------------------------------------- the PDF chapter

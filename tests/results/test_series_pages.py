@@ -186,3 +186,14 @@ def test_trend_chapter_rows_match_the_comparison(app, demo_series):
             assert row.delta == change.delta
             assert row.compatibility == pytest.approx(change.compatibility)
             assert len(row.scores) == 2
+
+
+def test_slope_chart_is_drawn_from_plain_data():
+    from quickscan.reporting.trend import SlopeSpec, slope_chart
+
+    spec = SlopeSpec("Ruimte: scores", ("Ronde 2025", "Ronde 2026"),
+                     (("Wonen", (40.0, 55.0)), ("Vervoer", (None, 60.0))), "Score")
+    png = slope_chart(spec)
+    assert png.startswith(b"\x89PNG")
+    svg = slope_chart(spec, "svg")
+    assert svg.startswith(b"<?xml") and slope_chart(spec) == png
