@@ -199,7 +199,7 @@ def pdf_chapter(builder: Any, chapter: TrendChapter | None) -> list[Flowable]:
                              builder.p(chapter.label("intro")),
                              builder.p(chapter.label("compatibility"), "Note")]
     for section in chapter.sections:
-        story += [CondPageBreak(8 * cm), builder.heading(section.department, 1)]
+        story += [CondPageBreak(14 * cm), builder.heading(section.department, 1)]
         if section.hidden:
             story.append(builder.p(chapter.label("hidden")))
             continue
@@ -211,7 +211,7 @@ def pdf_chapter(builder: Any, chapter: TrendChapter | None) -> list[Flowable]:
         rows = []
         for row in section.rows:
             cells = [
-                row.label if row.theme_id is None else f"  {row.label}",
+                row.label if row.theme_id is None else f"– {row.label}",
                 *[builder.num(score) for score in row.scores],
                 (none if row.hidden else format_delta(row.delta, none, lang))
                 + (" *" if row.partial and row.delta is not None else ""),
