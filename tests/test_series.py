@@ -166,3 +166,17 @@ def test_cli_create_from(app):
     bad = cli.invoke(args=["rounds", "create", "--from", str(previous.id), "--name", "X",
                            "--department", "A=", "--continues", "A=Onbekend"])
     assert bad.exit_code == 1 and "bestaat niet" in bad.output
+
+
+def test_cli_demo_history(app, tmp_path):
+    app.config["DEMO_LOGIN_FILE"] = str(tmp_path / "login.txt")
+    try:
+        result = app.test_cli_runner().invoke(args=["demo", "--history"])
+    finally:
+        app.config.pop("DEMO_LOGIN_FILE")
+    assert result.exit_code == 0, result.output
+    rounds_ = db.session.scalars(select(Round).order_by(Round.created_at)).all()
+    assert len(rounds_) == 2 and rounds_[1].previous_round_id == rounds_[0].id
+    comparison = series.round_comparison(rounds_[1]).comparison
+    deltas = [c.delta for c in comparison.themes if c.delta is not None]
+    assert deltas and sum(deltas) / len(deltas) > 0  # the demo shows growth
