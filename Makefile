@@ -47,7 +47,7 @@ chromium:
 run: WEASYPRINT_STRICT := 0
 run: install weasyprint-libs
 	$(BIN)/quickscan db upgrade
-	$(BIN)/quickscan demo --if-empty
+	$(BIN)/quickscan demo --if-empty --history
 	@echo ""
 	@echo "Quickscan Inclusieve Gemeente draait op http://$(HOST):$(PORT)/"
 	@echo "Inloggen als coördinator: http://$(HOST):$(PORT)/login (zie de gegevens hierboven)."
@@ -90,7 +90,7 @@ lint: install-dev
 	echo "== lint-imports"; $(BIN)/lint-imports --no-cache || status=1; \
 	echo "== mypy"; $(BIN)/mypy quickscan/bank.py quickscan/scoring.py quickscan/coverage.py \
 	  quickscan/frameworks.py quickscan/assets.py quickscan/config.py quickscan/readability.py \
-	  quickscan/bank_diff.py quickscan/estimate.py --strict || status=1; \
+	  quickscan/bank_diff.py quickscan/estimate.py quickscan/comparison.py --strict || status=1; \
 	exit $$status
 
 bench: install-dev

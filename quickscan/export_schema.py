@@ -358,6 +358,48 @@ class ResponsePart(_Part):
         return self
 
 
+#: A change of points between two rounds (-100 to 100).
+Delta = Annotated[float, Field(ge=-100 - NOISE, le=100 + NOISE, allow_inf_nan=False)]
+#: A share 0-1 (the compatibility share of a comparison).
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class PreviousBank(_Part):
+    """``comparison.previous_round.banks[]``: a bank version the previous round pinned."""
+
+    id: Slug
+    version: Version
+
+
+class PreviousRound(_Part):
+    """``comparison.previous_round``: the round this one follows up."""
+
+    id: Id
+    name: Name
+    banks: list[PreviousBank]
+
+
+class ComparisonTheme(_Part):
+    """``comparison.themes[]``: a theme's change since the previous round, per department."""
+
+    department: Name
+    bank: Slug
+    theme: Slug
+    score: Points | None
+    previous_score: Points | None
+    delta: Delta | None
+    comparable_questions: Count
+    questions: Count
+
+
+class ComparisonPart(_Part):
+    """``comparison``: the change since the previous round on the comparable questions."""
+
+    previous_round: PreviousRound
+    compatibility: Share
+    themes: list[ComparisonTheme]
+
+
 class ExportDocument(_Part):
     """A whole ``quickscan-export/2`` file."""
 
@@ -373,6 +415,9 @@ class ExportDocument(_Part):
     municipality: MunicipalityPart
     responses: list[ResponsePart]
     draft_responses: list[ResponsePart]
+    #: The change since the previous round of the series (None: the round has no previous
+    #: round). Optional, so files written before it existed still read.
+    comparison: ComparisonPart | None = None
     #: Not part of the file: the schema a document was converted from (the importer's note).
     _upgraded_from: str | None = PrivateAttr(default=None)
 

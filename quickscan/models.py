@@ -134,6 +134,9 @@ class Round(db.Model):  # type: ignore[name-defined,misc]
     #: Minimum group size k: no figure is shown for a group with fewer submitted responses.
     min_group_size: Mapped[int] = mapped_column(Integer, default=DEFAULT_MIN_GROUP_SIZE,
                                                 server_default=str(DEFAULT_MIN_GROUP_SIZE))
+    #: The round this one follows up ("volgende meting"): the rounds form a series.
+    previous_round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("round.id", ondelete="SET NULL"), nullable=True, index=True)
 
     banks: Mapped[list[RoundBank]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="RoundBank.position")
@@ -183,6 +186,9 @@ class Department(db.Model):  # type: ignore[name-defined,misc]
                                       server_default=KIND_DEPARTMENT)
     #: How many people the coordinator expects to respond (optional): gives a response rate.
     expected_respondents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Names of the previous round's departments this one continues (None: its own name, when
+    #: the previous round had it); set when a next round is created from a previous one.
+    continues: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     round: Mapped[Round] = relationship(back_populates="departments")
     invitations: Mapped[list[Invitation]] = relationship(

@@ -90,6 +90,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("results.department_publication_pdf", "GET"): READ_GET,
     ("results.export", "GET"): ADMIN_GET,  # the JSON backup (response-level data); see below
     ("results.chart", "GET"): READ_GET,
+    ("series.next_round", "GET"): COORD_GET,
+    ("series.next_round", "POST"): COORD_POST,
+    ("series.development", "GET"): READ_GET,
     ("account.password", "GET"): READ_GET,
     ("account.password", "POST"): (LOGIN, LOGIN, LOGIN, 422, 422, 422),  # wrong current one
     ("account.results", "GET"): READ_GET,
@@ -148,6 +151,7 @@ FORMS: dict[str, dict[str, object]] = {
     "coordinator.new_round": {"name": "Nieuwe ronde", "municipality": "Gemeente",
                               "bank": "wonen"},
     "coordinator.edit_round": {"name": "Andere naam", "municipality": "Gemeente"},
+    "series.next_round": {"name": "Volgende meting"},
     "coordinator.add_department": {"name": "Nieuwe afdeling", "bank": "wonen"},
     "coordinator.rename_department": {"name": "Hernoemd"},
     "coordinator.set_department_banks": {"bank": "werk"},

@@ -77,9 +77,11 @@ def rounds() -> None:
 
 @rounds.command("create")
 @click.option("--name", required=True, help="Name of the round.")
-@click.option("--municipality", required=True, help="The municipality.")
-@click.option("--department", "departments", multiple=True, required=True,
-              help='A department and its own banks: "Naam=bank1,bank2" (repeatable).')
+@click.option("--municipality", default=None,
+              help="The municipality (required unless --from is given).")
+@click.option("--department", "departments", multiple=True,
+              help='A department and its own banks: "Naam=bank1,bank2" (repeatable; required '
+                   'unless --from is given, which repeats the previous round\'s departments).')
 @click.option("--bank", "banks", multiple=True,
               help="Pin a bank, optionally a version and scope: id, id@version, "
                    "id@version:kern or id:volledig (repeatable).")
@@ -96,12 +98,31 @@ def rounds() -> None:
                    "responses show no figures.")
 @click.option("--expected", "expected", multiple=True,
               help='Expected respondents of a department: "Naam=N" (repeatable).')
+@click.option("--from", "from_round", default=None, metavar="ROUND",
+              help="Create the next measurement of ROUND: its departments, banks (newest "
+                   "versions unless --bank says otherwise), minimum group size and targets, "
+                   "with new invitation links.")
+@click.option("--continues", "continues", multiple=True,
+              help='With --from: which earlier departments a department continues: '
+                   '"Nieuw=Oud1,Oud2" (repeatable; default: the department of the same name).')
 @with_appcontext
-def create(name: str, municipality: str, departments: tuple[str, ...], banks: tuple[str, ...],
-           scope: str | None, description: str, deadline: datetime.datetime | None,
-           min_group_size: int, expected: tuple[str, ...] = ()) -> None:
+def create(name: str, municipality: str | None, departments: tuple[str, ...],
+           banks: tuple[str, ...], scope: str | None, description: str,
+           deadline: datetime.datetime | None, min_group_size: int,
+           expected: tuple[str, ...] = (), from_round: str | None = None,
+           continues: tuple[str, ...] = ()) -> None:
     """Create a round and print its id. The common bank is always included; a municipal bank
-    (--bank gemeente) adds the group "Gemeente (algemeen)" that answers it once."""
+    (--bank gemeente) adds the group "Gemeente (algemeen)" that answers it once. With --from,
+    the next measurement of an earlier round."""
+    if from_round is not None:
+        from quickscan.cli.series import create_next
+
+        create_next(from_round, name, departments, banks, continues, description,
+                    deadline.date() if deadline else None)
+        return
+    if municipality is None or not departments:
+        _fail("--municipality and at least one --department are required (or use --from)")
+    assert municipality is not None
     parsed_banks: dict[str, str | None] = {}
     scopes: dict[str, str | None] = {}
     try:
@@ -214,8 +235,11 @@ def delete(round_ref: str, yes: bool) -> None:
               help="Do nothing (but show the stored demo login) when rounds already exist.")
 @click.option("--seed", type=int, default=demo_service.DEFAULT_SEED, show_default=True,
               help="Seed of the simulated answers.")
+@click.option("--history", is_flag=True,
+              help="Also load the same departments a year earlier (on the first versions of "
+                   "the banks), so the trend pages have a series to show.")
 @with_appcontext
-def demo(if_empty: bool, seed: int) -> None:
+def demo(if_empty: bool, seed: int, history: bool) -> None:
     """Fill an empty database with a demo round and a demo coordinator."""
     if not demo_service.database_is_empty():
         if not if_empty:
@@ -229,7 +253,7 @@ def demo(if_empty: bool, seed: int) -> None:
         return
     try:
         result = demo_service.load_demo(seed, secret_key=app_links.secret_key(),
-                                        login_file=_demo_login_file())
+                                        login_file=_demo_login_file(), history=history)
     except demo_service.DemoError as exc:
         _fail(str(exc))
     click.echo(f"Demoronde {result.round_id} geladen: {result.departments} afdelingen, "

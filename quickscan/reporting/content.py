@@ -23,6 +23,7 @@ from quickscan.charts import HeatmapSpec, RadarSpec, Series
 from quickscan.reporting.model import DepartmentInfo, ReportInput
 from quickscan.reporting.summary import Summary, build_summary
 from quickscan.reporting.texts import DEFAULT_LANGUAGE, format_date, format_number, text
+from quickscan.reporting.trend import TrendChapter
 from quickscan.scoring import DepartmentResult, Priority, RoundResult, ThemeResult
 
 __all__ = ["DEFAULT_LANGUAGE", "format_date", "format_number", "text"]
@@ -201,6 +202,8 @@ class ReportContent:
     min_group_size: int = 1
     #: Departments hidden by k (round report: all of them; department report: the one).
     hidden: tuple[str, ...] = ()
+    #: The trend of the round's series (None: no previous round, or a department report).
+    trend: TrendChapter | None = None
 
     @property
     def provisional(self) -> bool:
@@ -582,6 +585,7 @@ def build_report(data: ReportInput, *, department_id: int | None = None,
         min_group_size=data.min_group_size,
         hidden=tuple(r.name for r in selected if r.hidden),
         municipal=municipal_section(data, titles, found) if whole and sections else None,
+        trend=data.trend if whole else None,
     )
 
 

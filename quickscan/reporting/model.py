@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from quickscan.bank import Bank, Scale
+from quickscan.reporting.trend import TrendChapter
 from quickscan.scoring import RoundResult
 
 RoundStatus = Literal["open", "closed"]
@@ -88,6 +89,9 @@ class ReportInput:
     scopes: Mapping[str, str] = field(default_factory=dict)
     municipal: RoundResult | None = None
     municipal_groups: tuple[DepartmentInfo, ...] = ()
+    #: The trend of the round's series (chapter "Ontwikkeling sinds de vorige meting"), or
+    #: None for a round without a previous round.
+    trend: TrendChapter | None = None
 
     def department(self, department_id: int) -> DepartmentInfo | None:
         """A department of the round by id (None when it is not part of the round)."""

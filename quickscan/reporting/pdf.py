@@ -66,6 +66,7 @@ from quickscan.reporting.content import (
     PriorityRow,
     ReportContent,
 )
+from quickscan.reporting.trend import pdf_chapter
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -869,6 +870,7 @@ def build_story(content: ReportContent) -> list[Flowable]:
     story += builder.summary()
     if section is None:
         story += builder.municipality()
+        story += pdf_chapter(builder, content.trend)  # "Ontwikkeling sinds de vorige meting"
         story += builder.departments()
         if content.municipal is not None:
             story += builder.municipal(content.municipal)

@@ -212,14 +212,19 @@ def _simulate(rng: random.Random, department: Department, profile: DemoDepartmen
 
 
 def load_demo(seed: int = DEFAULT_SEED, *, secret_key: str | bytes, login_file: Path,
-              today: datetime.date | None = None) -> DemoResult:
+              today: datetime.date | None = None, history: bool = False) -> DemoResult:
     """Fill an empty database with the demo round and the demo coordinator.
 
     ``secret_key`` derives the invitation tokens; the login is written to ``login_file``.
     Raises :class:`DemoError` when a round already exists or the catalog has no banks.
+    ``history`` also loads the same departments a year earlier (``services/demo_history.py``).
     """
     with unit_of_work():
         result = _load_demo(seed, secret_key, login_file, today or datetime.date.today())
+        if history:  # the previous round of the series, on the first bank versions
+            from quickscan.services.demo_history import add_history
+            add_history(db.session.get(Round, result.round_id), seed=seed,
+                        secret_key=secret_key, today=today or datetime.date.today())
     _write_login_file(login_file, login_text(DEMO_EMAIL, result.password))
     return result
 

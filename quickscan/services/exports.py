@@ -50,6 +50,8 @@ from quickscan.export_schema import (
     AnswerPart,
     BankResultPart,
     CommentPart,
+    ComparisonPart,
+    ComparisonTheme,
     DepartmentPart,
     ExportDocument,
     Flag,
@@ -58,6 +60,8 @@ from quickscan.export_schema import (
     MunicipalityPart,
     MunicipalityTheme,
     PinnedBank,
+    PreviousBank,
+    PreviousRound,
     PriorityPart,
     ResponsePart,
     ResponseStatus,
@@ -91,7 +95,7 @@ CSV_SEPARATOR: Final = ";"
 #: Analysis tables: internal key -> Dutch name used in URLs (``?tabel=``).
 TABLES: Final = {"scores": "scores", "priorities": "prioriteiten", "answers": "antwoorden",
                  "importance": "belang", "comments": "opmerkingen",
-                 "municipality": "gemeente"}
+                 "municipality": "gemeente", "comparison": "vergelijking"}
 MIME_TYPES: Final = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
@@ -122,9 +126,19 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
                  "question_text", "comment", "note"),
     "municipality": ("bank", "bank_title", "theme", "theme_title", "score"),
 }
+#: The columns of the ``comparison`` table (the change since the previous round): only a round
+#: with a previous round has rows, and only its XLSX has the sheet.
+COMPARISON_COLUMNS: Final = ("department", "bank", "bank_title", "theme", "theme_title",
+                             "score", "previous_score", "delta", "comparable_questions",
+                             "questions", "compatibility", "previous_round", "note")
+
+
+def columns_of(table: str) -> tuple[str, ...]:
+    """The columns of a table key of :data:`TABLES`."""
+    return COMPARISON_COLUMNS if table == "comparison" else COLUMNS[table]
 #: Columns holding a score on the 0-100 or 1-5 scale (one decimal in CSV and XLSX).
 SCORE_COLUMNS: Final = frozenset({"score", "target", "gap", "importance", "priority",
-                                  "bank_score"})
+                                  "bank_score", "previous_score", "delta"})
 
 
 class ExportError(ValueError):
@@ -164,6 +178,9 @@ def export_labels() -> ExportLabels:
         "respondents_submitted": _("Ingevuld"), "respondents_started": _("Begonnen"),
         "note": _("Opmerking"), "rank": _("Rang"), "action": _("Volgende stap"),
         "comment": _("Toelichting van respondent"), "ratings": _("Aantal beoordelingen"),
+        "previous_score": _("Vorige score"), "delta": _("Verandering"),
+        "comparable_questions": _("Vergelijkbare vragen"), "questions": _("Vragen"),
+        "compatibility": _("Vergelijkbaar deel"), "previous_round": _("Vorige meting"),
     }
     descriptions = {
         "department": _("De afdeling."),
@@ -193,6 +210,15 @@ def export_labels() -> ExportLabels:
         "action": _("De voorgestelde volgende stap."),
         "comment": _("Een toelichting van een respondent, zonder wie of wanneer."),
         "ratings": _("Aantal respondenten dat het belang beoordeelde."),
+        "previous_score": _("Score van de vorige meting over dezelfde vergelijkbare vragen, "
+                            "met dezelfde gewichten (0-100)."),
+        "delta": _("Score min vorige score; leeg waar een van beide ontbreekt."),
+        "comparable_questions": _("Vragen van het thema die in beide metingen hetzelfde "
+                                  "betekenen (zelfde id, of één-op-één vervangen)."),
+        "questions": _("Vragen van het thema in deze meting."),
+        "compatibility": _("Vergelijkbare vragen gedeeld door vragen (0-1); onder de 0,5 "
+                           "berust de verandering op minder dan de helft van de vragen."),
+        "previous_round": _("De meting waarmee vergeleken wordt."),
     }
     for level in range(5):
         headers[f"level_{level}"] = _("Niveau %(level)d", level=level)
@@ -206,6 +232,7 @@ def export_labels() -> ExportLabels:
         "scores": _("scores"), "priorities": _("prioriteiten"), "answers": _("antwoorden"),
         "importance": _("belang"), "comments": _("opmerkingen"),
         "municipality": _("gemeente"), "explanation": _("toelichting"), "round": _("ronde"),
+        "comparison": _("vergelijking"),
     }
     texts = {
         "hidden": _("Nog geen resultaat: minder dan %(k)d ingevulde vragenlijsten"),
@@ -222,6 +249,8 @@ def export_labels() -> ExportLabels:
                      "van één persoon."),
         "table": _("Tabel"), "column": _("Kolom"), "meaning": _("Betekenis"),
         "bank": _("Vragenlijst"), "version": _("Versie"), "fingerprint": _("Vingerafdruk"),
+        "comparison_hidden": _("Geen verandering: te weinig ingevulde vragenlijsten in een van "
+                               "beide metingen"),
     }
     return ExportLabels(headers, descriptions, tables, texts)
 
@@ -404,7 +433,24 @@ def export_document(round_: Round, result: RoundResult | None = None) -> ExportD
                         score_municipal(round_)),
         responses=submitted,
         draft_responses=drafts,
+        comparison=comparison_part(round_),
     )
+
+
+def comparison_part(round_: Round) -> ComparisonPart | None:
+    """``comparison`` of the export: the change since the previous round (None: no series)."""
+    from quickscan.services.trend import comparison_export
+
+    found = comparison_export(round_)
+    if found is None:
+        return None
+    previous = found.previous_round
+    return ComparisonPart(
+        previous_round=PreviousRound(id=previous["id"], name=previous["name"], banks=[
+            PreviousBank(id=bank_id, version=version)
+            for bank_id, version in previous["banks"].items()]),
+        compatibility=found.compatibility,
+        themes=[ComparisonTheme(**row) for row in found.themes])
 
 
 def export_data(round_: Round, result: RoundResult | None = None) -> dict[str, Any]:
@@ -561,7 +607,24 @@ def build_tables(round_: Round, labels: ExportLabels | None = None,
                 rows["municipality"].append({
                     "bank": bank_id, "bank_title": titles.bank(bank_id), "theme": theme_id,
                     "theme_title": titles.theme(bank_id, theme_id), "score": theme_value})
+    rows["comparison"] = _comparison_rows(round_, titles,
+                                          labels.texts.get("comparison_hidden", note))
     return TableSet(round_, result, k, rows)
+
+
+def _comparison_rows(round_: Round, titles: _Titles, note: str) -> list[dict[str, Any]]:
+    """The change per department and theme since the previous round (empty: no series)."""
+    from quickscan.services.trend import comparison_export
+
+    found = comparison_export(round_)
+    if found is None:
+        return []
+    return [{**row, "bank_title": titles.bank(row["bank"]),
+             "theme_title": titles.theme(row["bank"], row["theme"]),
+             "compatibility": (row["comparable_questions"] / row["questions"]
+                               if row["questions"] else 0.0),
+             "previous_round": found.previous_round["name"], "note": note if hidden else ""}
+            for row, hidden in zip(found.themes, found.hidden, strict=True)]
 
 
 def table_rows(round_: Round, table: str, result: RoundResult | None = None,
@@ -572,7 +635,7 @@ def table_rows(round_: Round, table: str, result: RoundResult | None = None,
         raise ExportError(f"unknown table {table!r}")
     labels = labels or export_labels()
     tables = tables or build_tables(round_, labels, result)
-    columns = COLUMNS[table]
+    columns = columns_of(table)
     return [[labels.headers[column] for column in columns]] + [
         [row.get(column) for column in columns] for row in tables.rows[table]]
 
@@ -608,7 +671,8 @@ def to_csv(round_: Round, table: str = "scores", result: RoundResult | None = No
     """One table as CSV the way Dutch Excel opens it: UTF-8 with BOM, ``;``-separated, every
     field quoted, decimal comma, scores with one decimal, formulas neutralised in every field."""
     rows = table_rows(round_, table, result, labels)
-    decimals = [CSV_DECIMALS if column in SCORE_COLUMNS else None for column in COLUMNS[table]]
+    decimals = [CSV_DECIMALS if column in SCORE_COLUMNS else None
+                for column in columns_of(table)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=CSV_SEPARATOR, quoting=csv.QUOTE_ALL,
                         lineterminator="\r\n")
@@ -707,9 +771,11 @@ def to_xlsx(round_: Round, result: RoundResult | None = None,
         [texts["k"], tables.k],
     ], None)
     for table in TABLES:
+        if table == "comparison" and not tables.rows[table]:
+            continue  # a round without a previous round has nothing to compare
         sheet = workbook.create_sheet(labels.tables[table])
         _write_sheet(sheet, table_rows(round_, table, labels=labels, tables=tables),
-                     COLUMNS[table])
+                     columns_of(table))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -142,7 +142,8 @@ def report_input(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
     """Everything a report of ``round_`` needs, as one frozen input for the renderers.
 
     ``result`` is the engine's scoring (scored now when not given); ``department`` limits the
-    comments read to that department; ``comments=False`` reads none (pages that show none).
+    comments read to that department; ``comments=False`` reads none (pages that show none)
+    and leaves out the trend chapter (the reports of a whole round have it).
     """
     banks = tuple(round_banks(round_))
     texts = load_texts(lang)
@@ -159,7 +160,15 @@ def report_input(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
         logo=load_logo(texts), min_group_size=min_group_size(round_),
         scopes=round_scopes(round_),
         municipal=score_municipal(round_) if municipal_groups else None,
-        municipal_groups=municipal_groups)
+        municipal_groups=municipal_groups,
+        trend=_trend(round_) if department is None and comments else None)
+
+
+def _trend(round_: Round) -> Any:
+    """The chapter "Ontwikkeling sinds de vorige meting" (None: no previous round)."""
+    from quickscan.services.trend import trend_chapter
+
+    return trend_chapter(round_)
 
 
 def report_content(round_: Round, lang: str = DEFAULT_LANGUAGE, *,

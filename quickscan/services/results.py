@@ -69,7 +69,20 @@ def score_municipal(round_: Round) -> RoundResult | None:
 
 
 def _score(round_: Round, departments: list[Department], min_group_size: int) -> RoundResult:
-    names = {d.id: d.name for d in departments}
+    return score_round(
+        round_banks(round_),
+        [DepartmentInput(d.name, tuple(d.bank_ids)) for d in departments],
+        response_inputs(round_, departments),
+        target_overrides(round_),
+        min_group_size=min_group_size,
+    )
+
+
+def response_inputs(round_: Round,
+                    departments: list[Department] | None = None) -> list[ResponseInput]:
+    """The responses of the round (or of ``departments``) as the engine takes them (drafts
+    without their answers)."""
+    names = {d.id: d.name for d in (round_.departments if departments is None else departments)}
     responses = db.session.execute(
         select(Response.id, Response.department_id, Response.status)
         .join(Department).where(Department.round_id == round_.id,
@@ -98,13 +111,7 @@ def _score(round_: Round, departments: list[Department], min_group_size: int) ->
                       importance=importance.get(r.id, {}),
                       submitted=r.status == RESPONSE_SUBMITTED)
         for r in responses]
-    return score_round(
-        round_banks(round_),
-        [DepartmentInput(d.name, tuple(d.bank_ids)) for d in departments],
-        inputs,
-        target_overrides(round_),
-        min_group_size=min_group_size,
-    )
+    return inputs
 
 
 def group_size(round_: Round) -> int:

@@ -36,3 +36,7 @@ def register_blueprints(app: Flask) -> None:
     from quickscan.views import lia
 
     app.register_blueprint(lia.bp)
+
+    from quickscan.views import series
+
+    app.register_blueprint(series.bp)

@@ -50,6 +50,7 @@ BLUEPRINT_ROLES: dict[str, str] = {
     "account": ROLE_LEZER,
     "invitations": ROLE_COORDINATOR,
     "lia": ROLE_COORDINATOR,
+    "series": ROLE_LEZER,
 }
 #: Endpoints that need another role than their blueprint (``None``: public, token-protected).
 ENDPOINT_ROLES: dict[str, str | None] = {
@@ -61,6 +62,7 @@ ENDPOINT_ROLES: dict[str, str | None] = {
     "lia.vote": None,
     "lia.department_actions": None,
     "lia.progress": None,
+    "series.next_round": ROLE_COORDINATOR,
 }
 #: Pages a user with a one-time password may still open.
 ONE_TIME_PASSWORD_ALLOWED = {"account.password", "auth.logout", "main.set_language", "static",
