@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from quickscan import links as app_links
+from quickscan.cli.groups import add_groups, print_group_links, register_group_commands
 from quickscan.models import Round
 from quickscan.services import demo as demo_service
 from quickscan.services import rounds as round_service
@@ -18,6 +19,7 @@ from quickscan.services import rounds as round_service
 
 def register(app: Flask) -> None:
     """Attach ``rounds`` and ``demo`` to the app's command line."""
+    register_group_commands(rounds)
     app.cli.add_command(rounds)
     app.cli.add_command(demo)
 
@@ -72,9 +74,12 @@ def rounds() -> None:
 @click.option("--description", default="", help="Description shown to respondents.")
 @click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Deadline, YYYY-MM-DD.")
+@click.option("--residents", is_flag=True, help="Add an inwoners group (easy-read survey).")
+@click.option("--bestuur", is_flag=True, help="Add a bestuur group (ambition per theme).")
 @with_appcontext
 def create(name: str, municipality: str, departments: tuple[str, ...], banks: tuple[str, ...],
-           description: str, deadline: datetime.datetime | None) -> None:
+           description: str, deadline: datetime.datetime | None, residents: bool = False,
+           bestuur: bool = False) -> None:
     """Create a round and print its id. The common bank is always included."""
     try:
         parsed_departments = [parse_department(value) for value in departments]
@@ -88,6 +93,7 @@ def create(name: str, municipality: str, departments: tuple[str, ...], banks: tu
             departments=parsed_departments, secret_key=app_links.secret_key())
     except round_service.RoundError as exc:
         _fail(exc.message)
+    add_groups(round_, residents=residents, bestuur=bestuur)
     click.echo(str(round_.id))
 
 
@@ -108,6 +114,7 @@ def links(round_ref: str) -> None:
     round_ = _round(round_ref)
     for department in round_.departments:
         click.echo(f"{department.name}\t{app_links.invitation_url(department) or '(revoked)'}")
+    print_group_links(round_)
 
 
 @rounds.command("close")
