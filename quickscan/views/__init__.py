@@ -28,3 +28,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(users.bp)
     app.register_blueprint(users.account_bp)
+
+    from quickscan.views import perspectives
+
+    app.register_blueprint(perspectives.public)
+    app.register_blueprint(perspectives.bp)

@@ -45,6 +45,7 @@ bp = Blueprint("auth", __name__)
 #: The role each blueprint's pages need; blueprints not listed are public (survey, main, auth).
 BLUEPRINT_ROLES: dict[str, str] = {
     "coordinator": ROLE_COORDINATOR,
+    "groups": ROLE_COORDINATOR,
     "results": ROLE_LEZER,
     "users": ROLE_BEHEERDER,
     "account": ROLE_LEZER,
@@ -52,6 +53,8 @@ BLUEPRINT_ROLES: dict[str, str] = {
 #: Endpoints that need another role than their blueprint (``None``: public, token-protected).
 ENDPOINT_ROLES: dict[str, str | None] = {
     "results.respondent": None,
+    "groups.perspectives_page": ROLE_LEZER,
+    "groups.perspectives_chart": ROLE_LEZER,
 }
 #: Pages a user with a one-time password may still open.
 ONE_TIME_PASSWORD_ALLOWED = {"account.password", "auth.logout", "main.set_language", "static",
