@@ -29,7 +29,7 @@
 
   var items = Array.prototype.slice.call(form.querySelectorAll(".qs-er-item"));
   var small = window.matchMedia("(max-width: 40em)");
-  var submit = form.querySelector(".qs-er-submit");
+  var submit = form.querySelector(".qs-er-send");
   var current = 0;
   var navs = [];
 
@@ -38,7 +38,9 @@
     items.forEach(function (item, i) {
       item.classList.toggle("qs-er-step-hidden", small.matches && i !== index);
     });
-    if (submit) { submit.hidden = small.matches && index !== items.length - 1; }
+    if (submit) {
+      submit.classList.toggle("qs-er-step-hidden", small.matches && index !== items.length - 1);
+    }
     if (focus && small.matches) {
       var legend = items[index].querySelector(".qs-er-text");
       legend.setAttribute("tabindex", "-1");
@@ -70,7 +72,7 @@
   });
 
   function layout() {
-    navs.forEach(function (nav) { nav.hidden = !small.matches; });
+    navs.forEach(function (nav) { nav.classList.toggle("qs-er-step-hidden", !small.matches); });
     show(current, false);
   }
   if (small.addEventListener) { small.addEventListener("change", layout); }
