@@ -158,3 +158,31 @@ def test_perspectives_page_hides_groups_under_k(coordinator, world, client):
     assert "Inwoners: nog geen resultaat" not in body and "Geheime opmerking" in body
     chart = coordinator.get(f"/rondes/{round_id}/perspectieven.png")
     assert chart.status_code == 200 and chart.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reports_have_the_perspectives_chapter(coordinator, world, client, tmp_path):
+    import subprocess
+
+    from quickscan.services import reports
+
+    round_id = world["round"].id
+    url = f"/i/{world['i']}"
+    token = _csrf(client, url)
+    for _ in range(2):
+        client.post(url, data={"csrf_token": token, "a-inwoners.brieven": "1",
+                               "c-inwoners.brieven": "Verborgen opmerking"})
+    html = coordinator.get(f"/rondes/{round_id}/rapport").get_data(as_text=True)
+    assert 'id="perspectieven"' in html
+    assert "Inwoners: nog geen resultaat: minder dan 5 ingevulde vragenlijsten" in html
+    assert "Verborgen opmerking" not in html
+    for _ in range(3):
+        client.post(url, data={"csrf_token": token, "a-inwoners.brieven": "1",
+                               "c-inwoners.brieven": "Zichtbare <opmerking>"})
+    html = coordinator.get(f"/rondes/{round_id}/rapport").get_data(as_text=True)
+    assert "Zichtbare &lt;opmerking&gt;" in html and "Inwoners: nog geen resultaat" not in html
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(reports.pdf_report(db.session.get(type(world["round"]), round_id)))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Perspectieven" in text and "Zichtbare <opmerking>" in text
+    assert "Bestuur: nog geen resultaat" in text

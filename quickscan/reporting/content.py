@@ -208,6 +208,8 @@ class ReportContent:
     flag_legend: tuple[Flag, ...] = field(default_factory=tuple)
     #: The logo named in the report texts (PNG or JPEG bytes), if any.
     logo: bytes | None = None
+    #: The perspectives chapter (``reporting.model.PerspectivesInput``), round reports only.
+    perspectives: Any = None
 
     def t(self, dotted: str, **values: object) -> str:
         """A report text by dotted key, placeholders filled in."""
@@ -498,6 +500,7 @@ def build_report(data: ReportInput, *, department_id: int | None = None,
         department_report=None if whole else (built[0] if built else None),
         flag_legend=flag_legend(texts),
         logo=data.logo,
+        perspectives=data.perspectives if whole else None,
     )
 
 

@@ -114,3 +114,10 @@ class PerspectivesInput:
     notes: tuple[str, ...]
     texts: Mapping[str, Any]
     chart: bytes = b""
+
+    @property
+    def chart_base64(self) -> str:
+        """The chart as base64 text, for a ``data:`` image in the HTML report."""
+        import base64
+
+        return base64.b64encode(self.chart).decode("ascii")

@@ -597,6 +597,10 @@ def build_pdf(content: ReportContent, stats: dict[str, int] | None = None, *,
         story += builder.charts_section()
         story += builder.all_priorities()
         story += builder.departments()
+        if content.perspectives is not None:
+            from quickscan.reporting.perspectives import chapter_flowables
+
+            story += chapter_flowables(content.perspectives, builder)
     else:
         story += [PageBreak()] + builder.department(section, 0)
     story += builder.method()

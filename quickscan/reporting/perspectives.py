@@ -9,7 +9,6 @@ chapter of the HTML and PDF reports from :class:`quickscan.reporting.model.Persp
 
 from __future__ import annotations
 
-import html
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -92,49 +91,27 @@ def _fmt(value: float | None, hidden: str) -> str:
     return hidden if value is None else f"{value:.0f}"
 
 
-def chapter_html(data: Any) -> str:
-    """The perspectives chapter of the HTML report (``data``: a ``PerspectivesInput``)."""
-    texts = data.texts
-    out = [f"<section class=\"perspectives\"><h2>{html.escape(texts['title'])}</h2>",
-           f"<p>{html.escape(texts['intro'])}</p>"]
-    for note in data.notes:
-        out.append(f"<p><strong>{html.escape(note)}</strong></p>")
-    head = "".join(f"<th scope=\"col\">{html.escape(h)}</th>" for h in texts["columns"])
-    out.append(f"<table><caption>{html.escape(texts['caption'])}</caption><thead><tr>{head}"
-               "</tr></thead><tbody>")
-    for row in data.rows:
-        cells = [row.title, _fmt(row.civil_servants, texts["hidden"]),
-                 _fmt(row.residents, texts["hidden"]), _fmt(row.ambition, texts["hidden"]),
-                 _fmt(row.difference, texts["hidden"]),
-                 texts["blind_spot"] if row.blind_spot else ""]
-        out.append("<tr><th scope=\"row\">" + html.escape(cells[0]) + "</th>"
-                   + "".join(f"<td>{html.escape(c)}</td>" for c in cells[1:]) + "</tr>")
-        for comment in row.comments:
-            out.append(f"<tr><td></td><td colspan=\"5\">“{html.escape(comment)}”</td></tr>")
-    out.append("</tbody></table></section>")
-    return "".join(out)
-
-
-def chapter_flowables(data: Any, styles: Any) -> list[Any]:
-    """The perspectives chapter as reportlab flowables (heading, notes, chart, table)."""
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib.units import cm
-    from reportlab.platypus import Image, Paragraph, Table
+def chapter_flowables(data: Any, builder: Any) -> list[Any]:
+    """The perspectives chapter as reportlab flowables, built with the PDF report's builder
+    (its heading, paragraph and table helpers), so it looks like the other chapters."""
+    from reportlab.platypus import Image, PageBreak
 
     texts = data.texts
-    story: list[Any] = [Paragraph(escape(texts["title"]), styles["Heading1"]),
-                        Paragraph(escape(texts["intro"]), styles["BodyText"])]
-    story += [Paragraph(escape(note), styles["BodyText"]) for note in data.notes]
+    story: list[Any] = [PageBreak(), builder.heading(texts["title"], 0),
+                        builder.p(texts["intro"])]
+    story += [builder.p(note) for note in data.notes]
     if data.chart:
-        story.append(Image(io.BytesIO(data.chart), width=16 * cm,
-                           height=16 * cm * (1.0 + 0.45 * max(1, len(data.rows))) / 8))
-    rows = [list(texts["columns"])]
-    for row in data.rows:
-        rows.append([Paragraph(escape(row.title), styles["BodyText"]),
-                     _fmt(row.civil_servants, texts["hidden"]),
-                     _fmt(row.residents, texts["hidden"]), _fmt(row.ambition, texts["hidden"]),
-                     _fmt(row.difference, texts["hidden"]),
-                     texts["blind_spot"] if row.blind_spot else ""])
-    story.append(Table(rows, repeatRows=1))
+        width = builder.chart_width
+        story.append(Image(io.BytesIO(data.chart), width=width,
+                           height=width * (1.0 + 0.45 * max(1, len(data.rows))) / 8))
+    rows = [[row.title, _fmt(row.civil_servants, texts["hidden"]),
+             _fmt(row.residents, texts["hidden"]), _fmt(row.ambition, texts["hidden"]),
+             _fmt(row.difference, texts["hidden"]), texts["blind_spot"] if row.blind_spot else ""]
+            for row in data.rows]
+    story.append(builder.table(list(texts["columns"]), rows))
+    commented = [row for row in data.rows if row.comments]
+    if commented:
+        story.append(builder.heading(texts["comments"], 1))
+        for row in commented:
+            story.append(builder.p(row.title + ": " + " · ".join(row.comments)))
     return story

@@ -615,3 +615,50 @@ def role_counts(department: Department) -> Counter[str]:
     return Counter(role or "" for role in db.session.scalars(
         select(ResidentResponse.participant_role).where(
             ResidentResponse.department_id == department.id)))
+
+
+def report_chapter(round_: Round) -> Any:
+    """The report's perspectives chapter (``reporting.model.PerspectivesInput``), or None when
+    the round has no inwoners or bestuur group. Figures of groups under k are None and a note
+    says so; the comments stand beside their theme, sorted, never linked to a respondent."""
+    from quickscan.reporting.model import PerspectiveRowInput, PerspectivesInput
+    from quickscan.reporting.perspectives import PerspectiveChartInput, perspective_chart
+
+    if not round_.perspective_groups:
+        return None
+    result = perspectives(round_)
+    titles = {(b, t): title for b, t, title in round_themes(round_)}
+    comments = resident_comments(round_)
+    notes = [{TARGET_BANKS: _("De doelen komen uit de vragenlijsten."),
+              TARGET_OVERRIDES: _("De doelen zijn door de coördinator ingesteld."),
+              TARGET_BESTUUR: _("De doelen komen van de ambitie van het bestuur (mediaan).")
+              }[result.target_source]]
+    for figures, label in ((result.residents, _("Inwoners")), (result.bestuur, _("Bestuur"))):
+        if figures is not None and figures.hidden:
+            notes.append(_("%(group)s: nog geen resultaat: minder dan %(k)d ingevulde "
+                           "vragenlijsten (%(n)d ingevuld).", group=label, k=figures.min_size,
+                           n=figures.submitted))
+    rows = tuple(PerspectiveRowInput(
+        title=titles.get((r.bank_id, r.theme_id), r.theme_id), civil_servants=r.civil_servants,
+        residents=r.residents, ambition=r.ambition, difference=r.difference,
+        blind_spot=r.blind_spot, comments=tuple(comments.get((r.bank_id, r.theme_id), ())))
+        for r in result.municipality_rows())
+    chart = perspective_chart(PerspectiveChartInput.build(
+        result.municipality_rows(), titles,
+        labels=(_("Medewerkers"), _("Inwoners"), _("Ambitie bestuur")),
+        title=_("Drie perspectieven per thema (0-100)")))
+    texts = {
+        "title": _("Perspectieven"),
+        "intro": _("Per thema: hoe medewerkers het beleid zien, hoe inwoners het ervaren en "
+                   "welke ambitie het bestuur heeft. Alles op een schaal van 0 tot 100. Een "
+                   "blinde vlek: medewerkers scoren %(points)d punten of meer hoger dan "
+                   "inwoners.", points=25),
+        "caption": _("Drie perspectieven per thema (0-100)"),
+        "columns": (_("Thema"), _("Medewerkers"), _("Inwoners"), _("Ambitie bestuur"),
+                    _("Verschil"), _("Blinde vlek")),
+        "hidden": _("geen resultaat"), "blind_spot": _("Blinde vlek"),
+        "comments": _("Wat inwoners zeggen"),
+        "chart_alt": _("Staafdiagram van de drie perspectieven per thema; de cijfers staan "
+                       "in de tabel hieronder."),
+    }
+    return PerspectivesInput(rows=rows, notes=tuple(notes), texts=texts, chart=chart)

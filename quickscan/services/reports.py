@@ -147,7 +147,13 @@ def report_input(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
         round=round_header(round_), departments=departments, banks=banks,
         scale=round_scale(banks), result=result if result is not None else score(round_),
         comments=found, texts=texts, lang=lang, date=today or datetime.date.today(),
-        logo=load_logo(texts))
+        logo=load_logo(texts), perspectives=_perspectives_chapter(round_))
+
+
+def _perspectives_chapter(round_: Round) -> Any:
+    from quickscan.services.perspectives import report_chapter
+
+    return report_chapter(round_)
 
 
 def report_content(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
