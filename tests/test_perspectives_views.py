@@ -186,3 +186,30 @@ def test_reports_have_the_perspectives_chapter(coordinator, world, client, tmp_p
                           check=True).stdout
     assert "Perspectieven" in text and "Zichtbare <opmerking>" in text
     assert "Bestuur: nog geen resultaat" in text
+
+
+def test_exports_carry_groups_and_perspectives_with_k(app, world, client):
+    import json
+
+    from quickscan.services import exports
+
+    url = f"/i/{world['i']}"
+    token = _csrf(client, url)
+    for _ in range(4):
+        client.post(url, data={"csrf_token": token, "a-inwoners.brieven": "3"})
+    round_ = world["round"]
+    data = json.loads(exports.to_json(round_))
+    assert {(g["kind"], g["name"], g["submitted"]) for g in data["groups"]} == {
+        ("department", "Burgerzaken", 0), ("residents", "Inwoners", 4), ("bestuur", "Bestuur", 0)}
+    taal = [p for p in data["perspectives"] if (p["bank"], p["theme"]) == ("informatie", "taal")]
+    assert [p["department"] for p in taal] == [None, "Burgerzaken"]
+    assert all(p["residents"] is None and p["ambition"] is None for p in taal)
+    client.post(url, data={"csrf_token": token, "a-inwoners.brieven": "3"})
+    data = json.loads(exports.to_json(round_))
+    municipal = next(p for p in data["perspectives"] if (p["bank"], p["theme"]) == (
+        "informatie", "taal") and p["department"] is None)
+    assert municipal["residents"] == 50.0 and municipal["civil_servants"] is None
+    csv = exports.to_csv(round_, "perspectives").decode("utf-8-sig")
+    header, *rows = csv.strip().split("\r\n")
+    assert header.startswith('"bank";"bank_title";"theme"')
+    assert any('"taal"' in row and '"50,0"' in row for row in rows), rows[:3]

@@ -22,13 +22,18 @@ HATCHES = ("", "//", "..")
 
 
 class _Row(Protocol):
-    bank_id: str
-    theme_id: str
-    civil_servants: float | None
-    residents: float | None
-    ambition: float | None
-    difference: float | None
-    blind_spot: bool
+    @property
+    def bank_id(self) -> str: ...
+    @property
+    def theme_id(self) -> str: ...
+    @property
+    def civil_servants(self) -> float | None: ...
+    @property
+    def residents(self) -> float | None: ...
+    @property
+    def ambition(self) -> float | None: ...
+    @property
+    def blind_spot(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

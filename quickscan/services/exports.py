@@ -66,7 +66,7 @@ _FORMULA_IN_TEXT: Final = re.compile(r"(^|[;\r\n])(?=[=+\-@\t\r])")
 CSV_SEPARATOR: Final = ";"
 #: CSV tables: internal key -> Dutch name used in URLs (``?tabel=``) and sheet titles.
 TABLES: Final = {"scores": "scores", "priorities": "prioriteiten", "answers": "antwoorden",
-                 "importance": "belang"}
+                 "importance": "belang", "perspectives": "perspectieven"}
 MIME_TYPES: Final = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
@@ -214,7 +214,19 @@ def export_document(round_: Round, result: RoundResult | None = None) -> ExportD
         **results_parts(result, {d.name: (d.id, d.bank_ids) for d in round_.departments}),
         responses=_responses(round_, submitted=True),
         draft_responses=_responses(round_, submitted=False),
+        **_perspective_parts(round_),
     )
+
+
+def _perspective_parts(round_: Round) -> dict[str, Any]:
+    """``groups`` and ``perspectives`` (:mod:`quickscan.services.perspectives`)."""
+    from quickscan.export_schema import GroupPart, PerspectivePart
+    from quickscan.services.perspectives import groups_summary, perspective_rows
+
+    return {"groups": [GroupPart(**group) for group in groups_summary(round_)],
+            "perspectives": [PerspectivePart(**{key: value for key, value in row.items()
+                                                if key != "blind_spot"})
+                             for row in perspective_rows(round_)]}
 
 
 def export_data(round_: Round, result: RoundResult | None = None) -> dict[str, Any]:
@@ -288,6 +300,15 @@ def table_rows(round_: Round, table: str, result: RoundResult | None = None,
                     rows.append([response["id"], response["department"],
                                  response["submitted_at"], parts[0],
                                  parts[1] if len(parts) > 1 else "", question, None, comment])
+        return rows
+    if table == "perspectives":
+        rows = [["bank", "bank_title", "theme", "theme_title", "department", "civil_servants",
+                 "residents", "ambition", "difference"]]
+        for row in data["perspectives"]:
+            rows.append([row["bank"], bank_title(row["bank"]), row["theme"],
+                         theme_title(row["bank"], row["theme"]), row["department"],
+                         row["civil_servants"], row["residents"], row["ambition"],
+                         row["difference"]])
         return rows
     rows = [["response", "department", "bank", "theme", "value"]]
     for response in data["responses"]:

@@ -599,13 +599,10 @@ def groups_summary(round_: Round) -> list[dict[str, Any]]:
 
 
 def perspective_rows(round_: Round) -> list[dict[str, Any]]:
-    """The ``perspectives`` table of the exports (figures rounded to 2 decimals)."""
-    def r(value: float | None) -> float | None:
-        return None if value is None else round(value, 2)
-
+    """The ``perspectives`` table of the exports (unrounded, as the other export figures)."""
     return [{"bank": row.bank_id, "theme": row.theme_id, "department": row.department,
-             "civil_servants": r(row.civil_servants), "residents": r(row.residents),
-             "ambition": r(row.ambition), "difference": r(row.difference),
+             "civil_servants": row.civil_servants, "residents": row.residents,
+             "ambition": row.ambition, "difference": row.difference,
              "blind_spot": row.blind_spot}
             for row in perspectives(round_).rows]
 
@@ -622,7 +619,10 @@ def report_chapter(round_: Round) -> Any:
     the round has no inwoners or bestuur group. Figures of groups under k are None and a note
     says so; the comments stand beside their theme, sorted, never linked to a respondent."""
     from quickscan.reporting.model import PerspectiveRowInput, PerspectivesInput
-    from quickscan.reporting.perspectives import PerspectiveChartInput, perspective_chart
+    from quickscan.reporting.perspectives import (
+        PerspectiveChartInput,
+        perspective_chart,
+    )
 
     if not round_.perspective_groups:
         return None

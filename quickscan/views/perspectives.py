@@ -44,8 +44,8 @@ from quickscan.perspectives import BLIND_SPOT_POINTS
 from quickscan.reporting.perspectives import PerspectiveChartInput, perspective_chart
 from quickscan.services import perspectives as service
 from quickscan.services import rounds as round_service
-from quickscan.services.errors import Conflict, NeedsCorrection
 from quickscan.services.banks import catalog as bank_catalog
+from quickscan.services.errors import Conflict, NeedsCorrection
 from quickscan.views.token_limits import _token_rate_limit
 
 public = Blueprint("public_groups", __name__)
@@ -55,10 +55,10 @@ register_domain_errors(bp)
 
 def role_label(role: str) -> str:
     """The Dutch label of an "ik doe mee als" answer."""
-    labels = {"inwoner": _("Inwoner"), "ervaringsdeskundige": _("Ervaringsdeskundige"),
+    labels: dict[str, str] = {"inwoner": _("Inwoner"), "ervaringsdeskundige": _("Ervaringsdeskundige"),
               "lid_adviesraad": _("Lid van de adviesraad"), "mantelzorger": _("Mantelzorger"),
               "professional": _("Professional")}
-    return labels.get(role, role)
+    return str(labels.get(role, role))
 
 
 # --------------------------------------------------------------------------- rate limits
@@ -131,6 +131,13 @@ def _residents_page(link: Any, token: str, *, errors: list[str] | None = None,
         paper=False), status
 
 
+def _bank_or_404(round_: Round) -> Any:
+    bank = service.residents_bank(round_)
+    if bank is None:
+        abort(404)
+    return bank
+
+
 def _experience_scale(scale_id: str) -> Any:
     from quickscan.residents import default_scale, load_experience_scales
 
@@ -155,7 +162,7 @@ def residents(token: str) -> Response | tuple[str, int]:
         abort(400)
     if honeypot_filled(request.form):
         return redirect(url_for("public_groups.residents_thanks", token=token), code=303)
-    bank = service.residents_bank(link.department.round)
+    bank = _bank_or_404(link.department.round)
     submission = residents_submission(request.form, [s.id for s in bank.statements])
     try:
         service.submit_residents(link, submission)
@@ -332,7 +339,7 @@ def paper_print(round_id: int) -> tuple[str, int]:
     """The printable paper version of the inwoners questionnaire."""
     round_ = _round_or_404(round_id)
     _group_or_404(round_, KIND_RESIDENTS)
-    bank = service.residents_bank(round_)
+    bank = _bank_or_404(round_)
     return render_template("groups/paper_print.html", round=round_, bank=bank,
                            scale=_experience_scale(bank.scale),
                            roles=[(r, role_label(r)) for r in PARTICIPANT_ROLES]), 200
@@ -343,7 +350,7 @@ def paper_entry(round_id: int) -> Response | tuple[str, int]:
     """Type in a paper form; stored marked "papier"."""
     round_ = _round_or_404(round_id)
     group = _group_or_404(round_, KIND_RESIDENTS)
-    bank = service.residents_bank(round_)
+    bank = _bank_or_404(round_)
     page = {"bank": bank, "scale": _experience_scale(bank.scale), "round": round_,
             "roles": [(r, role_label(r)) for r in PARTICIPANT_ROLES], "honeypot": None,
             "action": url_for("groups.paper_entry", round_id=round_id), "paper": True,
