@@ -118,10 +118,18 @@ def residents_bank(round_: Round) -> ResidentsBank | None:
     row = settings(round_)
     if row is None or row.residents_content is None:
         return None
+    cached = _residents_snapshots.get(row.residents_sha256 or "")
+    if cached is not None:
+        return cached
     bank = residents_from_snapshot(row.residents_content)
     if bank.sha256 != row.residents_sha256:
         raise BankError([])
+    _residents_snapshots[bank.sha256] = bank  # frozen; keyed by its content hash
     return bank
+
+
+#: Residents banks rebuilt from round snapshots, by content hash (a frozen object per hash).
+_residents_snapshots: dict[str, ResidentsBank] = {}
 
 
 def round_themes(round_: Round) -> list[tuple[str, str, str]]:

@@ -12,6 +12,8 @@ see docs/security.md. A honeypot field catches simple bots; there is no CAPTCHA.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -25,7 +27,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from quickscan import links
@@ -125,10 +129,11 @@ def _residents_page(link: Any, token: str, *, errors: list[str] | None = None,
     scale = _experience_scale(bank.scale)
     return render_template(
         "groups/residents_survey.html", bank=bank, scale=scale, token=token, round=round_,
+        statements_html=statements_html(bank, scale, values),
         open=service.is_open(link.department), form=CsrfForm(), errors=errors or [],
         values=values, roles=[(r, role_label(r)) for r in PARTICIPANT_ROLES],
         honeypot=HONEYPOT, action=url_for("public_groups.residents", token=token),
-        paper=False), status
+        paper=False, has_bank=True), status
 
 
 def _bank_or_404(round_: Round) -> Any:
@@ -138,14 +143,48 @@ def _bank_or_404(round_: Round) -> Any:
     return bank
 
 
-def _experience_scale(scale_id: str) -> Any:
-    from quickscan.residents import default_scale, load_experience_scales
+#: The statements part of the survey page as rendered for an empty form, per bank content hash,
+#: scale and language: the same for every inwoner, so it is rendered once per worker.
+_statements_cache: dict[tuple[str, str, str], Markup] = {}
 
-    root = bank_catalog().root
+
+def statements_html(bank: Any, scale: Any, values: Any) -> Markup:
+    """The statements with their answer options (cached while nothing is filled in)."""
+    if values:
+        return Markup(render_template("groups/_statements.html", bank=bank, scale=scale,
+                                      values=values))
+    key = (bank.sha256, scale.model_dump_json(), str(get_locale()))
+    cached = _statements_cache.get(key)
+    if cached is None:
+        cached = Markup(render_template("groups/_statements.html", bank=bank, scale=scale,
+                                        values=None))
+        if len(_statements_cache) > 32:
+            _statements_cache.clear()
+        _statements_cache[key] = cached
+    return cached
+
+
+def _experience_scale(scale_id: str) -> Any:
+    from quickscan.residents import default_scale
+
+    path = Path(current_app.config["QUESTIONS_DIR"]) / "scales.yaml"
     try:
-        return load_experience_scales(root / "scales.yaml").get(scale_id) or default_scale()
-    except Exception:  # noqa: BLE001 - the stand-in labels are the same ones
+        mtime = path.stat().st_mtime
+    except OSError:
         return default_scale()
+    return _scales(str(path), mtime).get(scale_id) or default_scale()
+
+
+@lru_cache(maxsize=4)
+def _scales(path: str, mtime: float) -> dict[str, Any]:
+    """The experience scales of ``scales.yaml``, read once per file version."""
+    from quickscan.bank import BankError
+    from quickscan.residents import load_experience_scales
+
+    try:
+        return dict(load_experience_scales(Path(path)))
+    except (BankError, OSError):
+        return {}
 
 
 @public.route("/i/<token>", methods=["GET", "POST"])
@@ -357,7 +396,8 @@ def paper_entry(round_id: int) -> Response | tuple[str, int]:
             "open": round_.is_open, "token": None}
     if request.method == "GET":
         return render_template("groups/residents_survey.html", form=CsrfForm(), errors=[],
-                               values=None, **page), 200
+                               values=None, statements_html=statements_html(
+                                   bank, page["scale"], None), **page), 200
     _post_ok()
     try:
         service.enter_paper_form(group, residents_submission(
@@ -365,6 +405,8 @@ def paper_entry(round_id: int) -> Response | tuple[str, int]:
     except (NeedsCorrection, Conflict) as exc:
         return render_template("groups/residents_survey.html", form=CsrfForm(),
                                errors=[exc.message], values=request.form,
+                               statements_html=statements_html(bank, page["scale"],
+                                                               request.form),
                                **page), status_for(exc)
     flash(_("Het papieren formulier is opgeslagen (gemarkeerd als papier)."), "success")
     return redirect(url_for("groups.paper_entry", round_id=round_id), code=303)
