@@ -16,6 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer, joinedload
 
 from quickscan.bank import BankError, bank_content
 from quickscan.extensions import db
@@ -115,12 +116,15 @@ def is_open(department: Department) -> bool:
 
 def residents_bank(round_: Round) -> ResidentsBank | None:
     """The residents bank the round pinned, rebuilt from its snapshot."""
-    row = settings(round_)
-    if row is None or row.residents_content is None:
+    row = db.session.get(RoundPerspective, round_.id,
+                         options=[defer(RoundPerspective.residents_content)])
+    if row is None or row.residents_sha256 is None:
         return None
-    cached = _residents_snapshots.get(row.residents_sha256 or "")
+    cached = _residents_snapshots.get(row.residents_sha256)
     if cached is not None:
         return cached
+    if row.residents_content is None:
+        return None
     bank = residents_from_snapshot(row.residents_content)
     if bank.sha256 != row.residents_sha256:
         raise BankError([])
@@ -172,7 +176,8 @@ def find_link(token: str, kind: str) -> GroupLink | None:
     if not token or len(token) > 200:
         return None
     link: GroupLink | None = db.session.scalar(
-        select(GroupLink).where(GroupLink.token_hash == tokens.hash_token(token)))
+        select(GroupLink).where(GroupLink.token_hash == tokens.hash_token(token))
+        .options(joinedload(GroupLink.department).joinedload(Department.round)))
     if link is None or not link.active or link.department.kind != kind:
         return None
     if not tokens.same_hash(link.token_hash, token):

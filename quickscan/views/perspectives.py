@@ -110,7 +110,8 @@ def no_store(response: Response) -> Response:
 
 
 def _link_or_404(token: str, kind: str) -> Any:
-    link = service.find_link(token, kind)
+    key = "quickscan.group_link:" + token
+    link = request.environ[key] if key in request.environ else service.find_link(token, kind)
     if link is None:
         abort(404, description=_("Deze link werkt niet. Vraag de organisator om een nieuwe "
                                  "link."))
@@ -187,6 +188,35 @@ def _scales(path: str, mtime: float) -> dict[str, Any]:
         return {}
 
 
+#: The empty survey page per link, language and state, with a placeholder for the CSRF token:
+#: it is the same for every inwoner on a link, so each worker renders it once (see
+#: docs/benchmarks.md). Pages with flashed messages are never cached.
+_page_cache: dict[tuple[Any, ...], str] = {}
+_CSRF_PLACEHOLDER = "\x00csrf\x00"
+
+
+def _cached_residents_page(link: Any, token: str) -> Any:
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    if session.get("_flashes"):
+        return _residents_page(link, token)
+    round_ = link.department.round
+    bank = _bank_or_404(round_)
+    key = (link.id, bank.sha256, str(get_locale()), service.is_open(link.department),
+           round_.municipality, request.path)
+    page = _page_cache.get(key)
+    if page is None:
+        own = generate_csrf()
+        html, _status = _residents_page(link, token)
+        if len(_page_cache) > 256:
+            _page_cache.clear()
+        # The token is long and random: every place it appears is a CSRF field.
+        _page_cache[key] = html.replace(own, _CSRF_PLACEHOLDER)
+        return html, 200
+    return page.replace(_CSRF_PLACEHOLDER, generate_csrf()), 200
+
+
 @public.route("/i/<token>", methods=["GET", "POST"])
 @group_token_limit
 @link_flood_limit
@@ -195,7 +225,7 @@ def residents(token: str) -> Response | tuple[str, int]:
     """The easy-read survey for inwoners (one page; one statement per screen on phones)."""
     link = _link_or_404(token, KIND_RESIDENTS)
     if request.method == "GET":
-        return _residents_page(link, token)
+        return _cached_residents_page(link, token)
     form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
