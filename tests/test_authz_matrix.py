@@ -109,6 +109,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("groups.open_close", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
     ("groups.share_link", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
     ("groups.target_source", "POST"): COORD_POST,
+    ("groups.residents_minimum", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
     ("groups.paper_print", "GET"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
     ("groups.paper_entry", "GET"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
     ("groups.paper_entry", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),

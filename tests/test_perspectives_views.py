@@ -213,3 +213,14 @@ def test_exports_carry_groups_and_perspectives_with_k(app, world, client):
     header, *rows = csv.strip().split("\r\n")
     assert header.startswith('"bank";"bank_title";"theme"')
     assert any('"taal"' in row and '"50,0"' in row for row in rows), rows[:3]
+
+
+def test_residents_minimum_size_setting(coordinator, world):
+    round_id = world["round"].id
+    token = _csrf(coordinator, f"/rondes/{round_id}/groepen")
+    url = f"/rondes/{round_id}/groepen/inwoners/minimum"
+    assert coordinator.post(url, data={"csrf_token": token, "minimum": "8"}).status_code == 303
+    assert service.min_size(service.group(world["round"], KIND_RESIDENTS)) == 8
+    refused = coordinator.post(url, data={"csrf_token": token, "minimum": "1"})
+    assert refused.status_code == 422 and "tot en met 25" in refused.get_data(as_text=True)
+    assert service.min_size(service.group(world["round"], KIND_RESIDENTS)) == 8

@@ -390,6 +390,22 @@ def share_link(round_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("groups.manage", round_id=round_id), code=303)
 
 
+@bp.route("/rondes/<int:round_id>/groepen/inwoners/minimum", methods=["POST"])
+def residents_minimum(round_id: int) -> Response | tuple[str, int]:
+    """The inwoners group's minimum size (default 5; at least the round's k)."""
+    round_ = _round_or_404(round_id)
+    _post_ok()
+    _group_or_404(round_, KIND_RESIDENTS)
+    raw = request.form.get("minimum", "").strip()
+    try:
+        service.set_residents_min_group_size(
+            round_, int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else -1)
+    except NeedsCorrection as exc:
+        return _manage_page(round_, error=exc.message, status=status_for(exc))
+    flash(_("De minimale groepsgrootte voor inwoners is opgeslagen."), "success")
+    return redirect(url_for("groups.manage", round_id=round_id), code=303)
+
+
 @bp.route("/rondes/<int:round_id>/doelen", methods=["POST"])
 def target_source(round_id: int) -> Response | tuple[str, int]:
     """Where the round's targets come from: banks, overrides or the bestuur."""

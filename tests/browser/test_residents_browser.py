@@ -101,3 +101,29 @@ def test_wide_screen_shows_every_statement_and_is_accessible(app, live_server, p
                                  links.secret_key())
     page.goto(f"{live_server}/b/{bestuur}")
     assert_accessible(page, "bestuur survey")
+
+
+def test_coordinator_group_and_perspectives_pages_are_accessible(app, live_server, page):
+    from quickscan.services import accounts
+
+    accounts.create_user("coord@gemeente.example", "een-lang-wachtwoord", "coordinator")
+    round_ = rounds.create_round("Ronde", "Gemeente Test",
+                                 departments=[("Burgerzaken", ["informatie"])],
+                                 secret_key=links.secret_key())
+    service.add_residents_group(round_, secret_key=links.secret_key())
+    service.add_bestuur_group(round_, secret_key=links.secret_key())
+    link = service.links(service.group(round_, KIND_RESIDENTS))[0]
+    for value in ("1", "2", "2", "1", "3"):
+        service.submit_residents(link, service.ResidentSubmission(
+            answers={"inwoners.brieven": value}, comments={"inwoners.brieven": "Lastig"}))
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "coord@gemeente.example")
+    page.fill("#password", "een-lang-wachtwoord")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/rondes")
+    for path in (f"/rondes/{round_.id}/groepen", f"/rondes/{round_.id}/perspectieven",
+                 f"/rondes/{round_.id}/inwoners/papier-invoeren"):
+        page.goto(live_server + path)
+        assert_accessible(page, path)
+        if path.endswith("perspectieven"):
+            assert "Lastig" in page.content()
