@@ -224,3 +224,14 @@ def test_residents_minimum_size_setting(coordinator, world):
     refused = coordinator.post(url, data={"csrf_token": token, "minimum": "1"})
     assert refused.status_code == 422 and "tot en met 25" in refused.get_data(as_text=True)
     assert service.min_size(service.group(world["round"], KIND_RESIDENTS)) == 8
+
+
+def test_progress_and_results_pages_show_the_groups(coordinator, world, client):
+    round_id = world["round"].id
+    url = f"/i/{world['i']}"
+    token = _csrf(client, url)
+    client.post(url, data={"csrf_token": token, "a-inwoners.brieven": "3"})
+    body = coordinator.get(f"/rondes/{round_id}/voortgang").get_data(as_text=True)
+    assert "Ingevuld per gedeelde link" in body and "Algemeen" in body
+    overview = coordinator.get(f"/rondes/{round_id}/resultaten").get_data(as_text=True)
+    assert "De doelen komen uit de vragenlijsten." in overview

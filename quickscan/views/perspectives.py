@@ -494,3 +494,17 @@ def perspectives_chart(round_id: int) -> Response:
     response = make_response(perspective_chart(chart_input(round_)))
     response.headers["Content-Type"] = "image/png"
     return response
+
+
+@bp.app_context_processor
+def perspective_helpers() -> dict[str, Any]:
+    """Helpers for the progress and results pages of other blueprints (one include each)."""
+
+    def perspective_progress(round_: Round) -> list[Any]:
+        return service.group_progress(round_) if round_.perspective_groups else []
+
+    def perspective_target_source(round_: Round) -> str | None:
+        return service.target_source(round_) if service.settings(round_) else None
+
+    return {"perspective_progress": perspective_progress,
+            "perspective_target_source": perspective_target_source}
