@@ -235,3 +235,17 @@ def test_progress_and_results_pages_show_the_groups(coordinator, world, client):
     assert "Ingevuld per gedeelde link" in body and "Algemeen" in body
     overview = coordinator.get(f"/rondes/{round_id}/resultaten").get_data(as_text=True)
     assert "De doelen komen uit de vragenlijsten." in overview
+
+
+def test_cached_public_page_is_per_visitor(coordinator, world, app):
+    url = f"/i/{world['i']}"
+    assert coordinator.get(url).status_code == 200  # a team member's view is not cached
+    tokens = set()
+    for _ in range(2):
+        visitor = app.test_client()
+        body = visitor.get(url).get_data(as_text=True)
+        token = CSRF_RE.search(body).group(1)
+        tokens.add(token)
+        assert visitor.post(url, data={"csrf_token": token,
+                                       "a-inwoners.brieven": "4"}).status_code == 303
+    assert len(tokens) == 2

@@ -190,7 +190,7 @@ def _scales(path: str, mtime: float) -> dict[str, Any]:
 
 #: The empty survey page per link, language and state, with a placeholder for the CSRF token:
 #: it is the same for every inwoner on a link, so each worker renders it once (see
-#: docs/benchmarks.md). Pages with flashed messages are never cached.
+#: docs/benchmarks.md). Pages with flashed messages or for a logged-in user are never cached.
 _page_cache: dict[tuple[Any, ...], str] = {}
 _CSRF_PLACEHOLDER = "\x00csrf\x00"
 
@@ -199,8 +199,10 @@ def _cached_residents_page(link: Any, token: str) -> Any:
     from flask import session
     from flask_wtf.csrf import generate_csrf
 
-    if session.get("_flashes"):
-        return _residents_page(link, token)
+    from flask_login import current_user
+
+    if session.get("_flashes") or current_user.is_authenticated:
+        return _residents_page(link, token)  # their own messages or menu: never cached
     round_ = link.department.round
     bank = _bank_or_404(round_)
     key = (link.id, bank.sha256, str(get_locale()), service.is_open(link.department),
