@@ -197,9 +197,8 @@ _CSRF_PLACEHOLDER = "\x00csrf\x00"
 
 def _cached_residents_page(link: Any, token: str) -> Any:
     from flask import session
-    from flask_wtf.csrf import generate_csrf
-
     from flask_login import current_user
+    from flask_wtf.csrf import generate_csrf
 
     if session.get("_flashes") or current_user.is_authenticated:
         return _residents_page(link, token)  # their own messages or menu: never cached
