@@ -487,7 +487,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="mean think time in seconds before each save "
                              "(default 5 s; --quick 1 s)")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--residents", dest="residents", type=int, nargs="?", const=500,
+                        default=None, help="the inwoners benchmark on one public link "
+                        "(default 500 virtual inwoners; bench/bench_residents.py)")
     args = parser.parse_args(argv)
+    if args.residents is not None:
+        import bench_residents
+
+        return int(bench_residents.run(args))
     respondents = args.respondents or (20 if args.quick else 100)
     duration = args.duration or (8.0 if args.quick else 60.0)
     args.think = args.think if args.think is not None else (1.0 if args.quick else 5.0)

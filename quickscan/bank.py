@@ -768,6 +768,18 @@ class Catalog:
     scales: dict[str, Scale]
     banks: dict[tuple[str, str], Bank] = field(default_factory=dict)
     paths: dict[tuple[str, str], Path] = field(default_factory=dict)
+    #: Easy-read residents banks (``kind: residents``, :mod:`quickscan.residents`), kept apart
+    #: from the civil-servant banks above.
+    residents: dict[tuple[str, str], Any] = field(default_factory=dict)
+    residents_paths: dict[tuple[str, str], Path] = field(default_factory=dict)
+
+    def latest_residents(self) -> Any:
+        """The newest version of the first residents bank (by id), or None when there is none."""
+        if not self.residents:
+            return None
+        bank_id = min(b for (b, _) in self.residents)
+        version = max((v for (b, v) in self.residents if b == bank_id), key=_version_key)
+        return self.residents[(bank_id, version)]
 
     def versions(self, bank_id: str) -> list[str]:
         """Return the versions of a bank, oldest first."""
@@ -898,6 +910,8 @@ def load_catalog(root: Path, *, strict: bool = True) -> Catalog:
     problems: list[Problem] = []
     failed: set[str] = set()
     for path in bank_files([root]):
+        if _is_residents(path):
+            continue  # loaded by _load_residents, after the civil-servant banks
         try:
             bank = load_bank_file(path, scales, lock)
         except BankError as exc:
@@ -912,6 +926,7 @@ def load_catalog(root: Path, *, strict: bool = True) -> Catalog:
         catalog.banks[bank.key] = bank
         catalog.paths[bank.key] = path
     problems.extend(_cross_checks(catalog, failed))
+    problems.extend(_load_residents(catalog, root, lock))
     if problems and strict:
         raise BankError(problems)
     return catalog
@@ -931,7 +946,70 @@ def validate_paths(paths: Sequence[Path]) -> list[Problem]:
         else:
             for file in bank_files([path]):
                 try:
-                    load_bank_file(file)
+                    load_any_bank_file(file)
                 except BankError as exc:
                     problems.extend(exc.problems)
+    return problems
+
+
+# --------------------------------------------------------------------------- residents banks
+
+
+def _is_residents(path: Path) -> bool:
+    from quickscan.residents import is_residents_file
+
+    return is_residents_file(path)
+
+
+def pictograms_dir() -> Path:
+    """The folder of the pictograms residents banks may name (shipped with the app)."""
+    return Path(__file__).resolve().parent / "static" / "pictograms"
+
+
+def load_any_bank_file(path: Path) -> Any:
+    """Load a civil-servant bank or a residents bank (``kind: residents``) file."""
+    if _is_residents(path):
+        from quickscan.residents import load_residents_file
+
+        return load_residents_file(path, pictograms=pictograms_dir())
+    return load_bank_file(path)
+
+
+def _load_residents(catalog: Catalog, root: Path, lock: Mapping[str, Mapping[str, str]]
+                    ) -> list[Problem]:
+    """Load the residents banks under ``root`` and check their ``mirrors`` against the newest
+    civil-servant banks; returns the problems found."""
+    from quickscan.residents import (
+        check_mirrors,
+        load_experience_scales,
+        load_residents_file,
+    )
+
+    problems: list[Problem] = []
+    files = [path for path in bank_files([root]) if _is_residents(path)]
+    if not files:
+        return problems
+    scales_path = root / SCALES_FILE
+    try:
+        scales = load_experience_scales(scales_path) if scales_path.exists() else {}
+    except BankError as exc:
+        return list(exc.problems)
+    themes = {bank_id: [t.id for t in catalog.latest(bank_id).themes]
+              for bank_id in {b for (b, _) in catalog.banks}}
+    for path in files:
+        try:
+            bank = load_residents_file(path, scales, lock, pictograms_dir())
+        except BankError as exc:
+            problems.extend(exc.problems)
+            continue
+        if bank.key in catalog.residents or bank.key in catalog.banks:
+            problems.append(Problem(str(path), _line_of(_file_lines(path), ("version",)),
+                                    "version", f"bank {bank.id} {bank.version} is defined twice"))
+            continue
+        mirror_problems = check_mirrors(bank, themes, str(path), _file_lines(path))
+        if mirror_problems:
+            problems.extend(mirror_problems)
+            continue
+        catalog.residents[bank.key] = bank
+        catalog.residents_paths[bank.key] = path
     return problems

@@ -53,6 +53,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
         "ACCOUNT_LOGIN_RATE_LIMIT": "10 per 5 minutes",
         "TOKEN_RATE_LIMIT": "30 per minute",
+        # Inwoners' public link: one bucket per link, and a high per-address ceiling
+        # (docs/security.md, "The public inwoners link").
+        "RESIDENTS_LINK_RATE_LIMIT": "120 per minute",
+        "RESIDENTS_IP_RATE_LIMIT": "60 per 10 minutes",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -400,6 +400,31 @@ class ComparisonPart(_Part):
     themes: list[ComparisonTheme]
 
 
+Difference = Annotated[float, Field(ge=-100 - NOISE, le=100 + NOISE, allow_inf_nan=False)]
+
+
+class GroupPart(_Part):
+    """``groups[]``: every group of the round (departments, the municipality group, inwoners
+    and bestuur) with its number of submitted responses."""
+
+    kind: Literal["department", "municipality", "residents", "bestuur"]
+    name: Name
+    submitted: Count
+
+
+class PerspectivePart(_Part):
+    """``perspectives[]``: the three perspectives on one theme, municipality-wide
+    (``department`` null) or for one department; null where a group is under its minimum size."""
+
+    bank: Slug
+    theme: Slug
+    department: Name | None
+    civil_servants: Points | None
+    residents: Points | None
+    ambition: Points | None
+    difference: Difference | None
+
+
 class ExportDocument(_Part):
     """A whole ``quickscan-export/2`` file."""
 
@@ -415,6 +440,9 @@ class ExportDocument(_Part):
     municipality: MunicipalityPart
     responses: list[ResponsePart]
     draft_responses: list[ResponsePart]
+    #: Absent (empty) in files written before the perspectives existed.
+    groups: list[GroupPart] = Field(default_factory=list)
+    perspectives: list[PerspectivePart] = Field(default_factory=list)
     #: The change since the previous round of the series (None: the round has no previous
     #: round). Optional, so files written before it existed still read.
     comparison: ComparisonPart | None = None

@@ -40,7 +40,9 @@ SCOPES = (SCOPE_FULL, SCOPE_CORE)
 #: Kinds of group in a round.
 KIND_DEPARTMENT = "department"
 KIND_MUNICIPALITY = "municipality"
-GROUP_KINDS = (KIND_DEPARTMENT, KIND_MUNICIPALITY)
+KIND_RESIDENTS = "residents"
+KIND_BESTUUR = "bestuur"
+GROUP_KINDS = (KIND_DEPARTMENT, KIND_MUNICIPALITY, KIND_RESIDENTS, KIND_BESTUUR)
 RESPONSE_DRAFT = "draft"
 RESPONSE_SUBMITTED = "submitted"
 ANSWER_VALUES = ("0", "1", "2", "3", "4", "dont_know", "not_applicable")
@@ -140,8 +142,16 @@ class Round(db.Model):  # type: ignore[name-defined,misc]
 
     banks: Mapped[list[RoundBank]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="RoundBank.position")
+    #: The departments (and the municipality group); the inwoners and bestuur groups of the
+    #: perspectives are apart, in :attr:`perspective_groups`.
     departments: Mapped[list[Department]] = relationship(
-        back_populates="round", cascade="all, delete-orphan", order_by="Department.name")
+        back_populates="round", cascade="all, delete-orphan", order_by="Department.name",
+        primaryjoin="and_(Round.id == Department.round_id, "
+                    "Department.kind.notin_(('residents', 'bestuur')))")
+    perspective_groups: Mapped[list[Department]] = relationship(
+        cascade="all, delete-orphan", order_by="Department.kind", overlaps="departments,round",
+        primaryjoin="and_(Round.id == Department.round_id, "
+                    "Department.kind.in_(('residents', 'bestuur')))")
 
     @property
     def is_open(self) -> bool:
@@ -615,3 +625,7 @@ class LiaNote(db.Model):  # type: ignore[name-defined,misc]
     text: Mapped[str] = mapped_column(Text)
 
     action: Mapped[LiaAction] = relationship(back_populates="notes")
+
+
+# The perspectives' tables (inwoners and bestuur groups) live in their own module.
+from quickscan import group_models as _group_models  # noqa: F401

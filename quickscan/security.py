@@ -40,8 +40,9 @@ CSP = "; ".join([  # noqa: FLY002 - one directive per line
 ])
 
 
-#: An invitation (``/s/<token>``) or resume (``/r/<token>``) token in a path or URL.
-TOKEN_PATH_RE = re.compile(r"/([sr])/[^/?#\s\"']+")
+#: An invitation (``/s/<token>``), resume (``/r/<token>``), inwoners (``/i/<token>``) or
+#: bestuur (``/b/<token>``) token in a path or URL.
+TOKEN_PATH_RE = re.compile(r"/([srib])/[^/?#\s\"']+")
 
 
 def mask_tokens(text: str) -> str:

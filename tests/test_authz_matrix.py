@@ -135,6 +135,26 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("lia.vote", "POST"): (404,) * 6,
     ("lia.department_actions", "GET"): TOKEN_GET,  # the department's own link
     ("lia.progress", "GET"): (404,) * 6,  # not published
+    # Inwoners and bestuur: public links (the world's tokens are no group links: 404), the
+    # coordinator's groups pages (the world's round has no groups: 404 where one is needed),
+    # and the perspectives results (lezer and up).
+    ("public_groups.residents", "GET"): (404,) * 6,
+    ("public_groups.residents", "POST"): (404,) * 6,
+    ("public_groups.residents_thanks", "GET"): (404,) * 6,
+    ("public_groups.bestuur", "GET"): (404,) * 6,
+    ("public_groups.bestuur", "POST"): (404,) * 6,
+    ("public_groups.bestuur_thanks", "GET"): (404,) * 6,
+    ("groups.manage", "GET"): COORD_GET,
+    ("groups.add_group", "POST"): COORD_POST,
+    ("groups.open_close", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("groups.share_link", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("groups.target_source", "POST"): COORD_POST,
+    ("groups.residents_minimum", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("groups.paper_print", "GET"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("groups.paper_entry", "GET"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("groups.paper_entry", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("groups.perspectives_page", "GET"): READ_GET,
+    ("groups.perspectives_chart", "GET"): READ_GET,
 }
 
 #: Endpoints whose respondent cells run with the respondent's response already submitted.
@@ -175,6 +195,8 @@ FORMS: dict[str, dict[str, object]] = {
     "lia.choose": {"top": "3"},
     "lia.add_partner": {"name": "Stichting MEE"},
     "lia.publish": {"published": "1"},
+    "groups.add_group": {"kind": "bestuur"},
+    "groups.target_source": {"target_source": "banks"},
 }
 
 
@@ -246,7 +268,8 @@ def _url(app: Flask, endpoint: str, role: str, world: World) -> str:
     candidates = {"token": token, "resume_token": resume, "round_id": world.round_id,
                   "department_id": world.department_c, "user_id": world.target_user,
                   "step": 1, "fmt": "json",
-                  "name": "heatmap", "ext": "png", "filename": "css/quickscan.css"}
+                  "name": "heatmap", "ext": "png", "filename": "css/quickscan.css",
+                  "kind": "bestuur", "action": "open"}
     with app.test_request_context():
         return url_for(endpoint, **{arg: candidates[arg] for arg in rule.arguments})
 

@@ -13,7 +13,7 @@ from quickscan.bank import (
     LOCK_FILE,
     BankError,
     bank_files,
-    load_bank_file,
+    load_any_bank_file,
     load_catalog,
     read_lock,
     validate_paths,
@@ -22,6 +22,7 @@ from quickscan.bank import (
 from quickscan.bank_diff import diff_banks
 from quickscan.coverage import coverage, render_matrix
 from quickscan.readability import readability as measure
+from quickscan.residents import ResidentsBank
 
 
 def _questions_dir(path: str | None) -> Path:
@@ -65,6 +66,9 @@ def list_banks(questions: str | None) -> None:
     for (bank_id, version), bank in sorted(catalog.banks.items()):
         click.echo(f"{bank_id}\t{version}\t{bank.title}\t{len(bank.themes)} thema's\t"
                    f"{len(bank.questions)} vragen")
+    for (bank_id, version), residents in sorted(catalog.residents.items()):
+        click.echo(f"{bank_id}\t{version}\t{residents.title}\tinwoners\t"
+                   f"{len(residents.statements)} uitspraken")
 
 
 @banks.command("coverage")
@@ -105,7 +109,7 @@ def publish(questions: str | None) -> None:
         sys.exit(1)
     added = 0
     for path in bank_files([root]):
-        bank = load_bank_file(path)
+        bank = load_any_bank_file(path)
         versions = lock.setdefault(bank.id, {})
         if bank.version not in versions:
             versions[bank.version] = bank.sha256
@@ -135,14 +139,17 @@ def readability_command(paths: tuple[Path, ...], check: bool) -> None:
     click.echo("bank\tversion\tstatements\tflesch_douma\twords_mean\twords_max\tover_20")
     failed = False
     for path in bank_files(targets):
-        bank = load_bank_file(path)
-        result = measure(bank.id, bank.version, [(q.id, q.statement) for q in bank.questions])
+        bank = load_any_bank_file(path)
+        if isinstance(bank, ResidentsBank):
+            result = measure(bank.id, bank.version, [(s.id, s.statement) for s in bank.statements])
+        else:
+            result = measure(bank.id, bank.version, [(q.id, q.statement) for q in bank.questions])
         score = f"{result.score:.1f}" if result.score is not None else "-"
         click.echo(f"{bank.id}\t{bank.version}\t{result.statements}\t{score}\t"
                    f"{result.mean_words:.1f}\t{result.max_words}\t{len(result.long_statements)}")
         for long in result.long_statements:
             click.echo(f"  {long.question_id}: {long.words} words")
-        if bank.format >= 2 and not result.passes():
+        if getattr(bank, "format", 2) >= 2 and not result.passes():
             failed = True
     if check and failed:
         click.echo("A format-2 bank is below 60 or has a statement over 20 words.", err=True)

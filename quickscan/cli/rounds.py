@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from quickscan import links as app_links
+from quickscan.cli.groups import add_groups, print_group_links, register_group_commands
 from quickscan.models import DEFAULT_MIN_GROUP_SIZE, SCOPES, Round
 from quickscan.services import demo as demo_service
 from quickscan.services import group_size
@@ -19,6 +20,7 @@ from quickscan.services import rounds as round_service
 
 def register(app: Flask) -> None:
     """Attach ``rounds`` and ``demo`` to the app's command line."""
+    register_group_commands(rounds)
     app.cli.add_command(rounds)
     app.cli.add_command(demo)
 
@@ -105,12 +107,15 @@ def rounds() -> None:
 @click.option("--continues", "continues", multiple=True,
               help='With --from: which earlier departments a department continues: '
                    '"Nieuw=Oud1,Oud2" (repeatable; default: the department of the same name).')
+@click.option("--residents", is_flag=True, help="Add an inwoners group (easy-read survey).")
+@click.option("--bestuur", is_flag=True, help="Add a bestuur group (ambition per theme).")
 @with_appcontext
 def create(name: str, municipality: str | None, departments: tuple[str, ...],
            banks: tuple[str, ...], scope: str | None, description: str,
            deadline: datetime.datetime | None, min_group_size: int,
            expected: tuple[str, ...] = (), from_round: str | None = None,
-           continues: tuple[str, ...] = ()) -> None:
+           continues: tuple[str, ...] = (), residents: bool = False,
+           bestuur: bool = False) -> None:
     """Create a round and print its id. The common bank is always included; a municipal bank
     (--bank gemeente) adds the group "Gemeente (algemeen)" that answers it once. With --from,
     the next measurement of an earlier round."""
@@ -152,6 +157,7 @@ def create(name: str, municipality: str | None, departments: tuple[str, ...],
         _fail(exc.message)
     if min_group_size != round_.min_group_size:
         group_size.set_min_group_size(round_, min_group_size)
+    add_groups(round_, residents=residents, bestuur=bestuur)
     click.echo(str(round_.id))
 
 
@@ -190,6 +196,7 @@ def links(round_ref: str) -> None:
     round_ = _round(round_ref)
     for department in round_.departments:
         click.echo(f"{department.name}\t{app_links.invitation_url(department) or '(revoked)'}")
+    print_group_links(round_)
 
 
 @rounds.command("close")

@@ -92,7 +92,45 @@ class ReportInput:
     #: The trend of the round's series (chapter "Ontwikkeling sinds de vorige meting"), or
     #: None for a round without a previous round.
     trend: TrendChapter | None = None
+    #: The perspectives chapter (inwoners, bestuur, civil servants), None without those groups.
+    perspectives: PerspectivesInput | None = None
 
     def department(self, department_id: int) -> DepartmentInfo | None:
         """A department of the round by id (None when it is not part of the round)."""
         return next((d for d in self.departments if d.id == department_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PerspectiveRowInput:
+    """One theme of the perspectives chapter: the three figures (None under k) and the
+    inwoners' comments on it (sorted, never linked to a respondent)."""
+
+    title: str
+    civil_servants: float | None
+    residents: float | None
+    ambition: float | None
+    difference: float | None
+    blind_spot: bool
+    comments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PerspectivesInput:
+    """The perspectives chapter of a report (``ReportInput.perspectives``).
+
+    ``texts`` holds the translated headings (title, intro, caption, columns, hidden,
+    blind_spot); ``notes`` the sentences that say which groups are hidden under k and where the
+    targets came from; ``chart`` the PNG of :func:`quickscan.reporting.perspectives.perspective_chart`.
+    """
+
+    rows: tuple[PerspectiveRowInput, ...]
+    notes: tuple[str, ...]
+    texts: Mapping[str, Any]
+    chart: bytes = b""
+
+    @property
+    def chart_base64(self) -> str:
+        """The chart as base64 text, for a ``data:`` image in the HTML report."""
+        import base64
+
+        return base64.b64encode(self.chart).decode("ascii")

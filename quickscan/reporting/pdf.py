@@ -874,6 +874,10 @@ def build_story(content: ReportContent) -> list[Flowable]:
         story += builder.departments()
         if content.municipal is not None:
             story += builder.municipal(content.municipal)
+        if content.perspectives is not None:
+            from quickscan.reporting.perspectives import chapter_flowables
+
+            story += chapter_flowables(content.perspectives, builder)
     else:
         story += [PageBreak()] + builder.department(section, 0, radar=False)
     story += builder.appendices()

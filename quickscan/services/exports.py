@@ -434,6 +434,7 @@ def export_document(round_: Round, result: RoundResult | None = None) -> ExportD
         responses=submitted,
         draft_responses=drafts,
         comparison=comparison_part(round_),
+        **_perspective_parts(round_),
     )
 
 
@@ -451,6 +452,17 @@ def comparison_part(round_: Round) -> ComparisonPart | None:
             for bank_id, version in previous["banks"].items()]),
         compatibility=found.compatibility,
         themes=[ComparisonTheme(**row) for row in found.themes])
+
+
+def _perspective_parts(round_: Round) -> dict[str, Any]:
+    """``groups`` and ``perspectives`` (:mod:`quickscan.services.perspectives`)."""
+    from quickscan.export_schema import GroupPart, PerspectivePart
+    from quickscan.services.perspectives import groups_summary, perspective_rows
+
+    return {"groups": [GroupPart(**group) for group in groups_summary(round_)],
+            "perspectives": [PerspectivePart(**{key: value for key, value in row.items()
+                                                if key != "blind_spot"})
+                             for row in perspective_rows(round_)]}
 
 
 def export_data(round_: Round, result: RoundResult | None = None) -> dict[str, Any]:

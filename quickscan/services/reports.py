@@ -161,7 +161,8 @@ def report_input(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
         scopes=round_scopes(round_),
         municipal=score_municipal(round_) if municipal_groups else None,
         municipal_groups=municipal_groups,
-        trend=_trend(round_) if department is None and comments else None)
+        trend=_trend(round_) if department is None and comments else None,
+        perspectives=_perspectives_chapter(round_))
 
 
 def _trend(round_: Round) -> Any:
@@ -169,6 +170,12 @@ def _trend(round_: Round) -> Any:
     from quickscan.services.trend import trend_chapter
 
     return trend_chapter(round_)
+
+
+def _perspectives_chapter(round_: Round) -> Any:
+    from quickscan.services.perspectives import report_chapter
+
+    return report_chapter(round_)
 
 
 def report_content(round_: Round, lang: str = DEFAULT_LANGUAGE, *,

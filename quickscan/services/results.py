@@ -41,7 +41,10 @@ def target_overrides(round_: Round) -> dict[tuple[str, str], int]:
     for key, level in (round_.target_overrides or {}).items():
         bank_id, _, theme_id = key.partition("/")
         out[(bank_id, theme_id)] = int(level)
-    return out
+    # A round with perspective settings takes its targets from its target source.
+    from quickscan.services.perspectives import effective_overrides
+
+    return effective_overrides(round_, out)
 
 
 def score(round_: Round, min_group_size: int | None = None) -> RoundResult:
@@ -183,7 +186,14 @@ def results_version(round_: Round) -> Hashable:
         tuple((d.id, d.name, tuple(d.bank_ids or ())) for d in round_.departments),
         tuple(sorted((round_.target_overrides or {}).items())),
         tuple(str(value) for value in responses),
+        _targets_version(round_),
     )
+
+
+def _targets_version(round_: Round) -> Hashable:
+    from quickscan.services.perspectives import targets_version
+
+    return targets_version(round_)
 
 
 def cached_score(round_: Round) -> RoundResult:

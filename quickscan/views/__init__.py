@@ -40,3 +40,8 @@ def register_blueprints(app: Flask) -> None:
     from quickscan.views import series
 
     app.register_blueprint(series.bp)
+
+    from quickscan.views import perspectives
+
+    app.register_blueprint(perspectives.public)
+    app.register_blueprint(perspectives.bp)

@@ -45,6 +45,7 @@ bp = Blueprint("auth", __name__)
 #: The role each blueprint's pages need; blueprints not listed are public (survey, main, auth).
 BLUEPRINT_ROLES: dict[str, str] = {
     "coordinator": ROLE_COORDINATOR,
+    "groups": ROLE_COORDINATOR,
     "results": ROLE_LEZER,
     "users": ROLE_BEHEERDER,
     "account": ROLE_LEZER,
@@ -63,6 +64,8 @@ ENDPOINT_ROLES: dict[str, str | None] = {
     "lia.department_actions": None,
     "lia.progress": None,
     "series.next_round": ROLE_COORDINATOR,
+    "groups.perspectives_page": ROLE_LEZER,
+    "groups.perspectives_chart": ROLE_LEZER,
 }
 #: Pages a user with a one-time password may still open.
 ONE_TIME_PASSWORD_ALLOWED = {"account.password", "auth.logout", "main.set_language", "static",
