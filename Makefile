@@ -70,7 +70,7 @@ lint: install-dev
 	echo "== lint-imports"; $(BIN)/lint-imports --no-cache || status=1; \
 	echo "== mypy"; $(BIN)/mypy quickscan/bank.py quickscan/scoring.py quickscan/coverage.py \
 	  quickscan/frameworks.py quickscan/assets.py quickscan/config.py quickscan/readability.py \
-	  quickscan/bank_diff.py quickscan/estimate.py --strict || status=1; \
+	  quickscan/bank_diff.py quickscan/estimate.py quickscan/bank_xlsx.py --strict || status=1; \
 	exit $$status
 
 bench: install-dev
