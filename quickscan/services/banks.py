@@ -20,7 +20,20 @@ from quickscan.models import Round, RoundBank
 
 
 def catalog() -> Catalog:
-    """The banks in the configured questions folder (invalid files are left out)."""
+    """The banks the app offers: the shipped banks plus the published local banks.
+
+    Invalid files are left out. Local banks ("eigen vragen") live in the instance folder, see
+    :mod:`quickscan.services.local_banks`; the cache is keyed on their lock file, so a bank
+    published by another worker shows up without a restart.
+    """
+    from quickscan.services import local_banks
+
+    return _merged(str(Path(current_app.config["QUESTIONS_DIR"]).resolve()),
+                   str(local_banks.local_dir().resolve()), local_banks.lock_state())
+
+
+def shipped_catalog() -> Catalog:
+    """Only the banks in the configured questions folder (the shipped banks)."""
     return _catalog(str(Path(current_app.config["QUESTIONS_DIR"]).resolve()))
 
 
@@ -29,9 +42,26 @@ def _catalog(root: str) -> Catalog:
     return load_catalog(Path(root), strict=False)
 
 
+@lru_cache(maxsize=8)
+def _merged(root: str, local_root: str, _state: tuple[int, int]) -> Catalog:
+    from quickscan.services import local_banks
+
+    shipped = _catalog(root)
+    local = local_banks.published(shipped)
+    if not local:
+        return shipped
+    merged = Catalog(root=shipped.root, scales=shipped.scales, banks=dict(shipped.banks),
+                     paths=dict(shipped.paths))
+    for item in local:
+        merged.banks[item.bank.key] = item.bank
+        merged.paths[item.bank.key] = item.path
+    return merged
+
+
 def reload_catalog() -> None:
     """Forget the cached catalog (after bank files changed on disk)."""
     _catalog.cache_clear()
+    _merged.cache_clear()
 
 
 _snapshots: dict[str, Bank] = {}
