@@ -59,8 +59,11 @@ Status = Literal["draft", "published"]
 class LocalBankProblems(NeedsCorrection):
     """A local bank (file or form) is invalid; ``problems`` lists every one, nothing is stored."""
 
-    def __init__(self, problems: Sequence[str], message: str | None = None) -> None:
+    def __init__(self, problems: Sequence[str], message: str | None = None,
+                 located: Sequence[tuple[PathKey, str]] = ()) -> None:
         self.problems = tuple(problems)
+        #: The problems of a form edit as (bank path, message), to show them at their field.
+        self.located = tuple(located)
         super().__init__(message or _("De vragenlijst is niet opgeslagen: los eerst deze "
                                       "%(count)d fout(en) op.", count=len(self.problems)))
 
@@ -259,12 +262,23 @@ def validate_content(content: Mapping[str, Any]) -> Bank:
     try:
         bank = parse_bank(data, name="bank", scales=shipped.scales)
     except BankError as exc:
-        raise LocalBankProblems([f"{p.path}: {p.message}" for p in exc.problems]) from None
+        raise LocalBankProblems([f"{p.path}: {p.message}" for p in exc.problems],
+                                located=[(_parse_path(p.path), p.message)
+                                         for p in exc.problems]) from None
     problems = cross_checks(bank, shipped=shipped)
     if problems:
         raise LocalBankProblems([f"{format_path(path)}: {message}"
-                                 for path, message in problems])
+                                 for path, message in problems], located=problems)
     return bank
+
+
+def _parse_path(text: str) -> PathKey:
+    """``themes[0].questions[1].statement`` back into a bank path."""
+    parts: list[str | int] = []
+    for piece in text.replace("]", "").replace("[", ".").split("."):
+        if piece:
+            parts.append(int(piece) if piece.isdigit() and parts[-1:] != ["help"] else piece)
+    return tuple(parts)
 
 
 # --------------------------------------------------------------------------- writing
@@ -385,3 +399,140 @@ def xlsx_of(bank_id: str, version: str) -> bytes:
 
 def scale_ids() -> list[str]:
     return list(_shipped().scales)
+
+
+# --------------------------------------------------------------------------- browser editing
+
+NEW_THEME = {"title": "Nieuw thema", "description": "Beschrijf hier waar dit thema over gaat.",
+             "crpd": ["9"]}
+NEW_QUESTION_HELP = {2: "Er is een plan of een eerste aanpak.",
+                     3: "Het is vast beleid en gebeurt samen met ervaringsdeskundigen.",
+                     4: "We meten het geregeld en verbeteren het."}
+
+
+def _new_question(bank_id: str, theme_id: str, name: str, levensdomein: str) -> dict[str, Any]:
+    return {"id": f"{bank_id}.{theme_id}.{name}",
+            "statement": "Schrijf hier de stelling die de afdeling beoordeelt.",
+            "help": dict(NEW_QUESTION_HELP), "next_step": "Beschrijf de volgende stap.",
+            "tags": {"crpd": ["9"], "levensdomein": [levensdomein], "movisie": 6}}
+
+
+def create_bank(bank_id: str, title: str, description: str, levensdomeinen: Sequence[str]
+                ) -> LocalVersion:
+    """A new draft bank 1.0.0 with one theme and one question to edit from there."""
+    domains = list(levensdomeinen) or [""]
+    content: dict[str, Any] = {
+        "id": bank_id, "version": "1.0.0", "title": title, "description": description,
+        "scale": "volwassenheid", "levensdomeinen": list(levensdomeinen),
+        "changelog": [{"version": "1.0.0", "date": datetime.date.today(),
+                       "changes": "Eerste versie."}],
+        "themes": [dict(NEW_THEME, id="thema1",
+                        questions=[_new_question(bank_id, "thema1", "vraag1", domains[0])])],
+    }
+    if any(v.bank.id == bank_id for v in versions()):
+        raise LocalBankProblems([f"id: bank '{bank_id}' already exists"],
+                                located=[(("id",), f"bank '{bank_id}' already exists")])
+    return save_draft(content)
+
+
+def _edit(bank_id: str, version: str, change: Any) -> LocalVersion:
+    """Apply ``change(content)`` to the editable draft of this version and store it."""
+    draft = editable(bank_id, version)
+    content = content_of(draft.bank)
+    change(content)
+    return save_draft(content)
+
+
+def _theme_at(content: dict[str, Any], index: int) -> dict[str, Any]:
+    themes = content["themes"]
+    if not 0 <= index < len(themes):
+        raise NotFound(_("Dit thema bestaat niet."))
+    return dict(themes[index])
+
+
+def update_bank_fields(bank_id: str, version: str, fields: Mapping[str, Any]) -> LocalVersion:
+    """Change title, description and levensdomeinen of a local bank."""
+    def change(content: dict[str, Any]) -> None:
+        content.update({k: fields[k] for k in ("title", "description", "levensdomeinen")
+                        if k in fields})
+    return _edit(bank_id, version, change)
+
+
+def save_theme(bank_id: str, version: str, index: int, fields: Mapping[str, Any]
+               ) -> LocalVersion:
+    """Change theme ``index``, or add a theme when ``index`` is the number of themes.
+
+    A new theme gets one starter question (a theme needs at least one).
+    """
+    def change(content: dict[str, Any]) -> None:
+        themes = content["themes"]
+        if index == len(themes):
+            theme_id = str(fields.get("id") or "")
+            domain = (content.get("levensdomeinen") or ["welzijn"])[0]
+            themes.append({"id": theme_id, "title": "", "description": "", "crpd": [],
+                           "questions": [_new_question(content["id"], theme_id or "thema",
+                                                       "vraag1", domain)]})
+        theme = _theme_at(content, index)
+        if fields.get("id") not in (None, theme["id"]):
+            message = "the id of an existing theme cannot change"
+            raise LocalBankProblems([f"id: {message}"],
+                                    located=[(("themes", index, "id"), message)])
+        theme.update({k: v for k, v in fields.items() if v is not None})
+        themes[index] = theme
+    return _edit(bank_id, version, change)
+
+
+def save_question(bank_id: str, version: str, theme_index: int, index: int,
+                  fields: Mapping[str, Any], *, new_id: str | None = None) -> LocalVersion:
+    """Change question ``index`` of a theme, or add one when ``index`` is the count.
+
+    ``new_id`` gives a changed question a new id that ``replaces`` the old one (its meaning
+    changed, so results stay comparable only where they should).
+    """
+    def change(content: dict[str, Any]) -> None:
+        theme = _theme_at(content, theme_index)
+        questions = list(theme["questions"])
+        if index == len(questions):
+            questions.append({})
+        elif not 0 <= index < len(questions):
+            raise NotFound(_("Deze vraag bestaat niet."))
+        question = dict(questions[index])
+        for key, value in fields.items():
+            if value is None or value == "" or value == [] or value == {}:
+                question.pop(key, None)
+            else:
+                question[key] = value
+        if new_id is not None and new_id != question.get("id"):
+            question["replaces"] = question["id"]
+            question["id"] = new_id
+        questions[index] = question
+        theme["questions"] = questions
+        content["themes"][theme_index] = theme
+    return _edit(bank_id, version, change)
+
+
+def rearrange(bank_id: str, version: str, action: str, theme_index: int,
+              index: int | None = None) -> LocalVersion:
+    """Move a theme or question one place ``up``/``down``, or ``delete`` it.
+
+    ``index`` None acts on the theme; otherwise on that question of the theme.
+    """
+    if action not in ("up", "down", "delete"):
+        raise NotFound(_("Onbekende actie."))
+
+    def change(content: dict[str, Any]) -> None:
+        theme = _theme_at(content, theme_index)
+        items: list[Any] = content["themes"] if index is None else list(theme["questions"])
+        at = theme_index if index is None else index
+        if not 0 <= at < len(items):
+            raise NotFound(_("Deze vraag bestaat niet."))
+        if action == "delete":
+            del items[at]
+        else:
+            to = at - 1 if action == "up" else at + 1
+            if 0 <= to < len(items):
+                items[at], items[to] = items[to], items[at]
+        if index is not None:
+            theme["questions"] = items
+            content["themes"][theme_index] = theme
+    return _edit(bank_id, version, change)
