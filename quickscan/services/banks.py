@@ -87,8 +87,21 @@ def _snapshot_bank(round_bank: RoundBank) -> Bank:
 
 
 def round_banks(round_: Round) -> list[Bank]:
-    """The banks pinned to a round, rebuilt from their stored snapshots, in round order."""
-    return [_snapshot_bank(round_bank) for round_bank in round_.banks]
+    """The banks pinned to a round, rebuilt from their stored snapshots, in round order.
+
+    A local bank's title carries the mark "eigen vragen", so results, reports and exports
+    show it wherever the bank's title appears.
+    """
+    return [marked(_snapshot_bank(round_bank)) for round_bank in round_.banks]
+
+
+def marked(bank: Bank) -> Bank:
+    """A local bank with the mark "(eigen vragen)" after its title; other banks unchanged."""
+    if not bank.local:
+        return bank
+    from flask_babel import gettext
+
+    return bank.model_copy(update={"title": f"{bank.title} ({gettext('eigen vragen')})"})
 
 
 def round_bank_map(round_: Round) -> dict[str, Bank]:

@@ -498,7 +498,9 @@ def save_question(bank_id: str, version: str, theme_index: int, index: int,
             raise NotFound(_("Deze vraag bestaat niet."))
         question = dict(questions[index])
         for key, value in fields.items():
-            if value is None or value == "" or value == [] or value == {}:
+            if key == "statement":
+                question[key] = value or ""
+            elif value is None or value == "" or value == [] or value == {}:
                 question.pop(key, None)
             else:
                 question[key] = value

@@ -29,7 +29,7 @@ from quickscan.errors import register_domain_errors, status_for
 from quickscan.models import Department, Round
 from quickscan.services import rounds as round_service
 from quickscan.services.banks import catalog as bank_catalog
-from quickscan.services.banks import round_banks
+from quickscan.services.banks import marked, round_banks
 from quickscan.services.errors import Conflict, NeedsCorrection
 
 bp = Blueprint("coordinator", __name__)
@@ -142,7 +142,8 @@ def _bank_choices(catalog: Catalog, selected: dict[str, str | None]) -> list[dic
         if current and current not in versions:
             versions.append(current)
         choices.append({
-            "id": bank.id, "title": bank.title, "description": bank.description,
+            "id": bank.id, "title": marked(bank).title,
+            "description": bank.description,
             "common": bank.common, "versions": versions,
             "checked": bank.common or bank.id in selected,
             "version": selected.get(bank.id) or bank.version,
