@@ -22,16 +22,9 @@ LIBRARY = Path(__file__).resolve().parent / "data" / "xlsx"
 
 
 @pytest.fixture
-def local(app: Flask, tmp_path: Path) -> Iterator[Path]:
-    """An empty local-banks folder for one test."""
-    folder = tmp_path / "local_questions"
-    app.config["LOCAL_QUESTIONS_DIR"] = str(folder)
-    reload_catalog()
-    try:
-        yield folder
-    finally:
-        app.config.pop("LOCAL_QUESTIONS_DIR", None)
-        reload_catalog()
+def local(app: Flask) -> Iterator[Path]:
+    """The test's own, empty local-banks folder (the ``app`` fixture makes one per test)."""
+    yield Path(app.config["LOCAL_QUESTIONS_DIR"])
 
 
 def _import_valid() -> local_banks.LocalVersion:
@@ -99,8 +92,8 @@ def test_editing_a_published_bank_makes_a_new_draft_version(local: Path) -> None
     with pytest.raises(local_banks.LocalBankProblems) as caught:
         local_banks.save_draft(content)
     assert caught.value.problems == (
-        "themes[0].questions[0].replaces: replaces unknown question "
-        "'armoede.toegang.bestaat_niet' (not in an earlier version of this bank)",)
+        ("themes[0].questions[0].replaces: replaces unknown question "
+        "'armoede.toegang.bestaat_niet' (not in an earlier version of this bank)"),)
 
 
 def test_local_bank_is_pinned_and_scored_like_a_shipped_bank(local: Path) -> None:
