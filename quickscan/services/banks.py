@@ -58,6 +58,11 @@ def _merged(root: str, local_root: str, _state: tuple[int, int]) -> Catalog:
     return merged
 
 
+def forget_local() -> None:
+    """Forget the merged catalogue (after a local bank was published); the shipped one stays."""
+    _merged.cache_clear()
+
+
 def reload_catalog() -> None:
     """Forget the cached catalog (after bank files changed on disk)."""
     _catalog.cache_clear()

@@ -298,9 +298,9 @@ def _store(bank: Bank) -> LocalVersion:
 
 
 def _reload() -> None:
-    from quickscan.services.banks import reload_catalog
+    from quickscan.services.banks import forget_local
 
-    reload_catalog()
+    forget_local()
 
 
 def import_xlsx(data: bytes, filename: str | None) -> LocalVersion:
