@@ -412,7 +412,8 @@ NEW_QUESTION_HELP = {2: "Er is een plan of een eerste aanpak.",
 
 def _new_question(bank_id: str, theme_id: str, name: str, levensdomein: str) -> dict[str, Any]:
     return {"id": f"{bank_id}.{theme_id}.{name}",
-            "statement": "Schrijf hier de stelling die de afdeling beoordeelt.",
+            "statement": f"Schrijf hier de stelling voor thema {theme_id} die de afdeling "
+                         "beoordeelt.",
             "help": dict(NEW_QUESTION_HELP), "next_step": "Beschrijf de volgende stap.",
             "tags": {"crpd": ["9"], "levensdomein": [levensdomein], "movisie": 6}}
 

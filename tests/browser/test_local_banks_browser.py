@@ -145,3 +145,86 @@ def test_spreadsheet_to_round_to_results(app, live_server, page, browser, tmp_pa
     pdf_flat = " ".join(pdf_text.split())
     assert "eigen vragen" in pdf_flat
     assert "onerror" in pdf_flat  # the markup shows as text, it is not interpreted
+
+
+def _press(page, locator) -> None:
+    """Activate a link or button from the keyboard only."""
+    locator.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_author_in_the_browser_with_the_keyboard(app, live_server, page):
+    create_user(EMAIL, PASSWORD, "coordinator")
+    base = live_server
+    page.goto(base + "/login")
+    page.get_by_label("E-mailadres").fill(EMAIL)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/rondes")
+    page.goto(base + "/eigen-vragen")
+
+    # A new bank: a refused id first (error summary with a link to the field), then valid.
+    page.get_by_label("Id van de vragenlijst").fill("Fout Id")
+    page.get_by_label("Titel").fill("Sport in de wijk")
+    page.get_by_label("Beschrijving").fill("Eigen vragen over sport.")
+    _press(page, page.get_by_role("button", name="Vragenlijst maken"))
+    summary = page.locator("#fouten-nieuw")
+    assert "Gebruik kleine letters" in summary.inner_text()
+    assert summary.locator("a").first.get_attribute("href") == "#nieuw-id"
+    assert_accessible(page, "new bank refused")
+    page.get_by_label("Id van de vragenlijst").fill("sport_wijk")
+    _press(page, page.get_by_role("button", name="Vragenlijst maken"))
+    page.wait_for_url(base + "/eigen-vragen/sport_wijk/1.0.0")
+
+    # Add a second theme.
+    _press(page, page.get_by_role("link", name="Thema toevoegen"))
+    assert_accessible(page, "theme form")
+    page.get_by_label("Id van het thema").fill("verenigingen")
+    page.get_by_label("Titel").fill("Verenigingen")
+    page.get_by_label("Beschrijving").fill("Of verenigingen iedereen welkom heten.")
+    page.get_by_label("Artikelen van het VN-verdrag Handicap").fill("30")
+    _press(page, page.get_by_role("button", name="Thema opslaan"))
+    page.wait_for_url(re.compile(r"/eigen-vragen/sport_wijk/1\.0\.0#"))
+    titles = page.locator("section.qs-local-theme h3").all_inner_texts()
+    assert titles == ["Thema 1: Nieuw thema", "Thema 2: Verenigingen"]
+
+    # Edit the first question: an empty statement is refused at its field.
+    _press(page, page.get_by_role("link", name="Vraag 1 bewerken").first)
+    page.get_by_label("Stelling").fill("")
+    _press(page, page.get_by_role("button", name="Vraag opslaan"))
+    summary = page.locator(".qs-error-summary")
+    assert "must not be empty" in summary.inner_text()
+    assert summary.locator("a").first.get_attribute("href") == "#vraag-statement"
+    assert page.locator("#vraag-statement").get_attribute("aria-invalid") == "true"
+    assert_accessible(page, "question refused")
+    page.get_by_label("Stelling").fill("De sportvelden zijn bereikbaar voor rolstoelgebruikers.")
+    _press(page, page.get_by_role("button", name="Vraag opslaan"))
+    page.wait_for_url(re.compile(r"/eigen-vragen/sport_wijk/1\.0\.0"))
+
+    # Reorder: the second theme moves up.
+    _press(page, page.get_by_role("button", name="Omhoog: thema Verenigingen"))
+    titles = page.locator("section.qs-local-theme h3").all_inner_texts()
+    assert titles == ["Thema 1: Verenigingen", "Thema 2: Nieuw thema"]
+    assert_accessible(page, "bank page")
+
+    # Publish; an edit afterwards goes into a new draft version, a meaning change gets a new id.
+    _press(page, page.get_by_role("button", name="Publiceren"))
+    assert "Gepubliceerd" in page.locator("main").inner_text()
+    section = page.locator("#inhoud-thema-1")
+    _press(page, section.get_by_role("link", name="Vraag 1 bewerken"))
+    page.get_by_label("De betekenis van de vraag verandert").check()
+    page.get_by_label("Naam van de vraag").fill("velden_bereikbaar")
+    page.get_by_label("Stelling").fill("Alle sportvelden zijn zonder hulp bereikbaar.")
+    _press(page, page.get_by_role("button", name="Vraag opslaan"))
+    page.wait_for_url(re.compile(r"/eigen-vragen/sport_wijk/1\.1\.0"))
+    main = page.locator("main").inner_text()
+    assert "sport_wijk.thema1.velden_bereikbaar" in main
+    assert "vervangt sport_wijk.thema1.vraag1" in main
+    from quickscan.services import local_banks
+
+    assert [(v.bank.version, v.status) for v in local_banks.versions()] == [
+        ("1.0.0", "published"), ("1.1.0", "draft")]
+    old = local_banks.get("sport_wijk", "1.0.0").bank
+    assert old.questions[-1].statement == ("De sportvelden zijn bereikbaar voor "
+                                           "rolstoelgebruikers.")
