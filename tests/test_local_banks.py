@@ -152,3 +152,50 @@ def test_cli_import_export_publish(app: Flask, local: Path, tmp_path: Path) -> N
     assert shipped.exit_code == 0, shipped.output
     listed = runner.invoke(args=["banks", "local"])
     assert "armoede\t1.0.0\tpublished" in listed.output
+
+
+FORMULA = '=HYPERLINK("http://evil.example","klik")'
+
+
+def test_exports_mark_local_banks_and_keep_formulas_inert(local: Path) -> None:
+    import csv
+    import io
+    import json
+
+    from openpyxl import load_workbook
+
+    from quickscan.extensions import db
+    from quickscan.services import exports
+
+    draft = _import_valid()
+    content = local_banks.content_of(draft.bank)
+    content["version"] = "1.0.1"
+    content["changelog"].insert(0, {"version": "1.0.1", "date": "2026-12-01",
+                                    "changes": "Titel."})
+    content["themes"][0]["title"] = FORMULA
+    local_banks.save_draft(content)
+    local_banks.publish("armoede", "1.0.1")
+    round_ = round_service.create_round(
+        "Ronde", "Gemeente", banks={"armoede": "1.0.1"},
+        departments=[("Sociaal domein", ["armoede"])], secret_key="k")
+    from quickscan.models import utcnow
+
+    response = Response(department_id=round_.departments[0].id, resume_token_hash="y" * 64,
+                        status="submitted", submitted_at=utcnow())
+    db.session.add(response)
+    db.session.flush()
+    for question in draft.bank.questions:
+        db.session.add(Answer(response_id=response.id, question_id=question.id, value="3"))
+    db.session.commit()
+    text = exports.to_csv(round_, "scores").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    mine = [row for row in rows if row["bank"] == "armoede"]
+    assert mine and mine[0]["bank_title"] == "Armoede in onze gemeente (eigen vragen)"
+    assert mine[0]["theme_title"] == "'" + FORMULA
+    sheet_cells = [cell for sheet in load_workbook(io.BytesIO(exports.to_xlsx(round_)))
+                   for row in sheet.iter_rows() for cell in row]
+    assert not any(cell.data_type == "f" for cell in sheet_cells)
+    document = json.loads(exports.to_json(round_))
+    pinned = next(bank for bank in document["round"]["banks"] if bank["id"] == "armoede")
+    assert pinned["content"]["local"] is True
+    assert pinned["content"]["themes"][0]["title"] == FORMULA  # the snapshot stays exact

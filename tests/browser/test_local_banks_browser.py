@@ -135,7 +135,7 @@ def test_spreadsheet_to_round_to_results(app, live_server, page, browser, tmp_pa
     assert pinned_json["content"]["local"] is True
     csv = page.request.get(f"{base}/rondes/{round_id}/export.csv").body().decode("utf-8")
     assert "armoede" in csv
-    assert "\n=" not in csv and ",=" not in csv and ";=" not in csv  # no live formula
+    assert '"=' not in csv and "\n=" not in csv and ";=" not in csv  # no live formula
     pdf = page.request.get(f"{base}/rondes/{round_id}/rapport.pdf")
     assert pdf.status == 200
     pdf_path = tmp_path / "rapport.pdf"
