@@ -199,3 +199,60 @@ def test_exports_mark_local_banks_and_keep_formulas_inert(local: Path) -> None:
     pinned = next(bank for bank in document["round"]["banks"] if bank["id"] == "armoede")
     assert pinned["content"]["local"] is True
     assert pinned["content"]["themes"][0]["title"] == FORMULA  # the snapshot stays exact
+
+
+def _coordinator_client(app: Flask):  # type: ignore[no-untyped-def]
+    from quickscan.services.accounts import create_user
+    from tests.results.conftest import login
+
+    client = app.test_client()
+    login(client, create_user("coordinator@gemeente.example", "een-lang-wachtwoord",
+                              "coordinator"))
+    return client
+
+
+def _csrf(client) -> str:  # type: ignore[no-untyped-def]
+    from flask import g
+
+    from tests.rounds_helpers import CSRF_RE
+
+    g.pop("csrf_token", None)
+    match = CSRF_RE.search(client.get("/eigen-vragen").get_data(as_text=True))
+    assert match
+    return match.group(1)
+
+
+@pytest.mark.parametrize(("name", "status", "expected"), [
+    ("macro.xlsm", 422, "a macro-enabled workbook (.xlsm) is refused"),
+    ("macro_renamed.xlsx", 422, "the file holds macros"),
+    ("formula_cell.xlsx", 422, "vragen!C2: statement: formules zijn niet toegestaan"),
+    ("missing_sheet.xlsx", 422, "themas!A1: (sheet): sheet &#39;themas&#39; is missing"),
+    ("oversized.xlsx", 413, ""),
+])
+def test_web_upload_refuses_and_stores_nothing(app: Flask, local: Path, name: str,
+                                               status: int, expected: str) -> None:
+    import io
+
+    client = _coordinator_client(app)
+    response = client.post("/eigen-vragen/upload", data={
+        "csrf_token": _csrf(client),
+        "file": (io.BytesIO((LIBRARY / name).read_bytes()), name)},
+        content_type="multipart/form-data")
+    assert response.status_code == status
+    assert expected in response.get_data(as_text=True)
+    assert not list(local.rglob("*.yaml"))
+
+
+def test_web_yaml_download_and_publish(app: Flask, local: Path) -> None:
+    _import_valid()
+    client = _coordinator_client(app)
+    page = client.get("/eigen-vragen/armoede/1.0.0")
+    assert page.status_code == 200 and "Concept" in page.get_data(as_text=True)
+    published = client.post("/eigen-vragen/armoede/1.0.0/publiceren",
+                            data={"csrf_token": _csrf(client)})
+    assert published.status_code == 303
+    download = client.get("/eigen-vragen/armoede/1.0.0/download.yaml")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert yaml.safe_load(download.data)["id"] == "armoede"
+    assert client.get("/eigen-vragen/armoede/1.0.0/download.pdf").status_code == 404

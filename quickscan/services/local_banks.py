@@ -379,16 +379,6 @@ def editable(bank_id: str, version: str) -> LocalVersion:
     return save_draft(content)
 
 
-def delete_draft(bank_id: str, version: str) -> None:
-    """Remove a draft version (a published version stays)."""
-    item = get(bank_id, version)
-    if item.published:
-        raise Conflict(_("Een gepubliceerde versie kan niet worden verwijderd."))
-    with _locked():
-        item.path.unlink(missing_ok=True)
-    _reload()
-
-
 def xlsx_of(bank_id: str, version: str) -> bytes:
     """Any bank, shipped or local (draft or published), written to the XLSX template."""
     shipped = _shipped()

@@ -80,7 +80,7 @@ def local_bank_upload() -> Page:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _index_page((_("Kies een bestand (.xlsx) om te uploaden."),), 422)
-    data = upload.read(service.max_upload_bytes() + 1)
+    data = upload.read()
     try:
         item = service.import_xlsx(data, upload.filename)
     except service.LocalBankProblems as exc:
