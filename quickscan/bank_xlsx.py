@@ -558,23 +558,27 @@ def read_bank_xlsx(data: bytes, *, filename: str | None = None,
     return XlsxBank(bank=bank, content=content, cells=cells)
 
 
+def _tail(path: str) -> str:
+    """The last field name of a formatted bank path (``themes[0].title`` -> ``title``)."""
+    parts = [part for part in re.split(r"[.\[\]]", path) if part and not part.isdigit()]
+    return parts[-1] if parts else "(document)"
+
+
 def _mapped(cells: CellMap, line: int, path: str, message: str) -> CellProblem:
     """A bank problem (its ``line`` is an index into ``cells``) as a cell problem."""
     keys = {index: key for key, index in cells.index.items()}
     key = keys.get(line)
+    if key is None:
+        return CellProblem(f"{SHEET_BANK}!A1", _tail(path), message)
     missing_level = re.search(r"missing: (\d)", message)
-    if key is not None and key[-1:] == ("help",) and missing_level:
+    if key[-1:] == ("help",) and missing_level:
         key = key + (missing_level.group(1),)
-    if key is not None:
-        problem = cells.problem(key, message)
-        if problem.field != (key[-1] if key and isinstance(key[-1], str) else None) and \
-                cells.cells[line][1] is None:
-            parts = [p for p in re.split(r"[.\[\]]", path) if p and not p.isdigit()]
-            if parts and problem.cell == cells.cells[line][0]:
-                return CellProblem(problem.cell, parts[-1], message)
-        return problem
-    parts = [p for p in re.split(r"[.\[\]]", path) if p and not p.isdigit()]
-    return CellProblem("bank!A1", parts[-1] if parts else "(document)", message)
+    problem = cells.problem(key, message)
+    anchor, label = cells.cells[line]
+    if label is None and problem.cell == anchor:
+        # The field has no cell of its own (e.g. a missing row of sheet bank): name it.
+        return CellProblem(problem.cell, _tail(path), message)
+    return problem
 
 
 # --------------------------------------------------------------------------- writing

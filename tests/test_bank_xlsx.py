@@ -181,3 +181,29 @@ def test_format_2_missing_evidence_points_at_the_evidence_cell() -> None:
 
 def test_scales_come_from_scales_yaml() -> None:
     assert set(load_scales(ROOT / "questions" / "scales.yaml")) == set(SCALES)
+
+
+def _edited(edit) -> bytes:  # type: ignore[no-untyped-def]
+    workbook = load_workbook(LIBRARY / "valid.xlsx")
+    edit(workbook)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda wb: wb["bank"].delete_rows(4), ["bank!A1: title: required field is missing"]),
+    (lambda wb: wb["bank"].cell(row=20, column=1, value="weging"),
+     ["bank!A20: field: unknown field 'weging' (expected: id, version, title, description, "
+      "scale, format, common, municipal, local, levensdomeinen)"]),
+    (lambda wb: wb["vragen"].cell(row=3, column=1, value="onbekend"),
+     ["vragen!A3: theme: unknown theme 'onbekend' (not in sheet themas)"]),
+    (lambda wb: wb["vragen"].cell(row=2, column=18, value=9),
+     ["vragen!R2: movisie: 9 is out of range: must be at most 7"]),
+    (lambda wb: wb["wijzigingen"].cell(row=2, column=2, value="30-11-2026"),
+     ["wijzigingen!B2: date: expected a date (YYYY-MM-DD), got '30-11-2026'"]),
+    (lambda wb: wb["themas"].cell(row=2, column=4, value="99"),
+     ["themas!D2: crpd: '99' is not a CRPD article number (1-50, e.g. '9' or '4.3')"]),
+])
+def test_more_problems_point_at_their_cell(edit, expected) -> None:  # type: ignore[no-untyped-def]
+    assert _problems(_edited(edit)) == expected
