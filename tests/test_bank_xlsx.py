@@ -194,8 +194,8 @@ def _edited(edit) -> bytes:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(("edit", "expected"), [
     (lambda wb: wb["bank"].delete_rows(4), ["bank!A1: title: required field is missing"]),
     (lambda wb: wb["bank"].cell(row=20, column=1, value="weging"),
-     ["bank!A20: field: unknown field 'weging' (expected: id, version, title, description, "
-      "scale, format, common, municipal, local, levensdomeinen)"]),
+     [("bank!A20: field: unknown field 'weging' (expected: id, version, title, description, "
+      "scale, format, common, municipal, local, levensdomeinen)")]),
     (lambda wb: wb["vragen"].cell(row=3, column=1, value="onbekend"),
      ["vragen!A3: theme: unknown theme 'onbekend' (not in sheet themas)"]),
     (lambda wb: wb["vragen"].cell(row=2, column=18, value=9),
