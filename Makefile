@@ -91,7 +91,7 @@ lint: install-dev
 	echo "== mypy"; $(BIN)/mypy quickscan/bank.py quickscan/scoring.py quickscan/coverage.py \
 	  quickscan/frameworks.py quickscan/assets.py quickscan/config.py quickscan/readability.py \
 	  quickscan/bank_diff.py quickscan/estimate.py quickscan/comparison.py quickscan/residents.py \
-	  quickscan/perspectives.py --strict || status=1; \
+	  quickscan/perspectives.py quickscan/bank_xlsx.py --strict || status=1; \
 	exit $$status
 
 bench: install-dev

@@ -258,6 +258,7 @@ class Bank(_Frozen):
     format: Literal[1, 2] = 1
     common: bool = False
     municipal: bool = False
+    local: bool = False
     levensdomeinen: Annotated[tuple[Levensdomein, ...], Field(min_length=1)]
     changelog: Annotated[tuple[ChangelogEntry, ...], Field(min_length=1)]
     themes: Annotated[tuple[Theme, ...], Field(min_length=1)]

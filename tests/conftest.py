@@ -87,11 +87,15 @@ def _session_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture
-def app(_session_app: Flask) -> Iterator[Flask]:
-    """The app inside an app context; every table is emptied after the test."""
+def app(_session_app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app inside an app context; every table is emptied after the test.
+
+    Every test gets an empty local-banks folder ("eigen vragen"), never the instance's own.
+    """
     from quickscan.extensions import limiter
 
     limiter.reset()
+    _session_app.config["LOCAL_QUESTIONS_DIR"] = str(tmp_path_factory.mktemp("local_questions"))
     with _session_app.app_context():
         yield _session_app
         db.session.rollback()

@@ -81,6 +81,20 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("coordinator.revoke_link", "POST"): COORD_POST,
     ("coordinator.set_expected", "POST"): COORD_POST,
     ("coordinator.delete_round", "POST"): (LOGIN, LOGIN, LOGIN, NO, 409, 409),  # still open
+    ("coordinator.local_banks", "GET"): COORD_GET,
+    ("coordinator.local_bank_template", "GET"): COORD_GET,
+    ("coordinator.local_bank_upload", "POST"): (LOGIN, LOGIN, LOGIN, NO, 422, 422),  # no file
+    ("coordinator.local_bank_new", "POST"): COORD_POST,
+    # A bank version that does not exist (the world has no local banks): 404 for the team.
+    ("coordinator.local_bank", "GET"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("coordinator.local_bank_publish", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("coordinator.local_bank_download", "GET"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("coordinator.local_bank_arrange", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("coordinator.local_bank_theme", "GET"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("coordinator.local_bank_theme", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("coordinator.local_bank_question", "GET"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("coordinator.local_bank_question", "POST"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
+    ("coordinator.local_bank_preview", "GET"): (LOGIN, LOGIN, LOGIN, NO, 404, 404),
     ("results.overview", "GET"): READ_GET,
     ("results.department", "GET"): READ_GET,
     ("results.report", "GET"): READ_GET,
@@ -177,6 +191,9 @@ FORMS: dict[str, dict[str, object]] = {
     "coordinator.set_department_banks": {"bank": "werk"},
     "coordinator.set_expected": {"expected": "5"},
     "coordinator.delete_round": {"confirm": "yes"},
+    "coordinator.local_bank_new": {"id": "matrix_eigen", "title": "Eigen",
+                                   "description": "Eigen vragen.", "levensdomeinen": "welzijn"},
+    "coordinator.local_bank_arrange": {"action": "up", "theme": "0", "question": ""},
     "account.password": {"current_password": "niet-het-wachtwoord",
                          "new_password": "nieuw-wachtwoord-123",
                          "confirm_password": "nieuw-wachtwoord-123"},
@@ -270,6 +287,7 @@ def _url(app: Flask, endpoint: str, role: str, world: World) -> str:
                   "step": 1, "fmt": "json",
                   "name": "heatmap", "ext": "png", "filename": "css/quickscan.css",
                   "kind": "bestuur", "action": "open"}
+                  "bank_id": "geen_bank", "version": "1.0.0", "theme": 0, "index": 0}
     with app.test_request_context():
         return url_for(endpoint, **{arg: candidates[arg] for arg in rule.arguments})
 

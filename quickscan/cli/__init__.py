@@ -9,8 +9,9 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    from quickscan.cli import banks, users
+    from quickscan.cli import banks, local_banks, users
 
+    local_banks.attach(banks.banks)
     app.cli.add_command(banks.banks)
     app.cli.add_command(users.users)
     for module_name in ("rounds", "reports", "transfer", "mail", "lia"):

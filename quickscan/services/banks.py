@@ -23,7 +23,20 @@ from quickscan.models import SCOPE_CORE, SCOPE_FULL, Round, RoundBank
 
 
 def catalog() -> Catalog:
-    """The banks in the configured questions folder (invalid files are left out)."""
+    """The banks the app offers: the shipped banks plus the published local banks.
+
+    Invalid files are left out. Local banks ("eigen vragen") live in the instance folder, see
+    :mod:`quickscan.services.local_banks`; the cache is keyed on their lock file, so a bank
+    published by another worker shows up without a restart.
+    """
+    from quickscan.services import local_banks
+
+    return _merged(str(Path(current_app.config["QUESTIONS_DIR"]).resolve()),
+                   str(local_banks.local_dir().resolve()), local_banks.lock_state())
+
+
+def shipped_catalog() -> Catalog:
+    """Only the banks in the configured questions folder (the shipped banks)."""
     return _catalog(str(Path(current_app.config["QUESTIONS_DIR"]).resolve()))
 
 
@@ -32,9 +45,31 @@ def _catalog(root: str) -> Catalog:
     return load_catalog(Path(root), strict=False)
 
 
+@lru_cache(maxsize=8)
+def _merged(root: str, local_root: str, _state: tuple[int, int]) -> Catalog:
+    from quickscan.services import local_banks
+
+    shipped = _catalog(root)
+    local = local_banks.published(shipped)
+    if not local:
+        return shipped
+    merged = Catalog(root=shipped.root, scales=shipped.scales, banks=dict(shipped.banks),
+                     paths=dict(shipped.paths))
+    for item in local:
+        merged.banks[item.bank.key] = item.bank
+        merged.paths[item.bank.key] = item.path
+    return merged
+
+
+def forget_local() -> None:
+    """Forget the merged catalogue (after a local bank was published); the shipped one stays."""
+    _merged.cache_clear()
+
+
 def reload_catalog() -> None:
     """Forget the cached catalog (after bank files changed on disk)."""
     _catalog.cache_clear()
+    _merged.cache_clear()
 
 
 _snapshots: dict[str, Bank] = {}
@@ -96,14 +131,25 @@ def round_banks(round_: Round) -> list[Bank]:
     """The banks pinned to a round as it asks them, in round order.
 
     Rebuilt from their stored snapshots; a bank pinned ``kern`` holds only its core questions,
-    so the survey, scoring, results, reports and exports all see the same questions.
+    so the survey, scoring, results, reports and exports all see the same questions. A local
+    bank's title carries the mark "eigen vragen", so results, reports and exports show it
+    wherever the bank's title appears.
     """
-    return [round_bank(row) for row in round_.banks]
+    return [marked(round_bank(row)) for row in round_.banks]
+
+
+def marked(bank: Bank) -> Bank:
+    """A local bank with the mark "(eigen vragen)" after its title; other banks unchanged."""
+    if not bank.local:
+        return bank
+    from flask_babel import gettext
+
+    return bank.model_copy(update={"title": f"{bank.title} ({gettext('eigen vragen')})"})
 
 
 def full_round_banks(round_: Round) -> list[Bank]:
     """The banks pinned to a round with every question, whatever scope the round asks."""
-    return [_snapshot_bank(row) for row in round_.banks]
+    return [marked(_snapshot_bank(row)) for row in round_.banks]
 
 
 def round_scopes(round_: Round) -> dict[str, str]:

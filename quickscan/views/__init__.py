@@ -15,7 +15,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(survey.bp)
 
-    from quickscan.views import auth, coordinator
+    from quickscan.views import auth, coordinator, local_banks
+
+    local_banks.register()  # its routes hang on coordinator.bp, before that is registered
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(coordinator.bp)

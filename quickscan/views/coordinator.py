@@ -40,6 +40,7 @@ from quickscan.services.banks import (
     default_scope,
     full_round_banks,
     has_core,
+    marked,
     round_banks,
     round_scopes,
 )
@@ -200,7 +201,7 @@ def _bank_choices(catalog: Catalog, selected: dict[str, str | None],
             shown = catalog.banks[(bank.id, current)]
         core = shown.core_only()
         choices.append({
-            "id": bank.id, "title": bank.title, "description": bank.description,
+            "id": bank.id, "title": marked(bank).title, "description": bank.description,
             "common": bank.common, "municipal": bank.municipal, "versions": versions,
             "checked": bank.common or bank.id in selected,
             "version": selected.get(bank.id) or bank.version,
