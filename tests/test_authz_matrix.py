@@ -286,7 +286,7 @@ def _url(app: Flask, endpoint: str, role: str, world: World) -> str:
                   "department_id": world.department_c, "user_id": world.target_user,
                   "step": 1, "fmt": "json",
                   "name": "heatmap", "ext": "png", "filename": "css/quickscan.css",
-                  "kind": "bestuur", "action": "open"}
+                  "kind": "bestuur", "action": "open",
                   "bank_id": "geen_bank", "version": "1.0.0", "theme": 0, "index": 0}
     with app.test_request_context():
         return url_for(endpoint, **{arg: candidates[arg] for arg in rule.arguments})
