@@ -89,7 +89,7 @@ def create_round(page, base: str) -> int:
     page.get_by_role("link", name="Nieuwe ronde maken").click()
     page.wait_for_url(base + "/rondes/nieuw")
     page.get_by_label("Naam van de ronde").fill("Quickscan 2026")
-    page.get_by_label("Gemeente", exact=True).fill("Gemeente Proefstad")
+    page.get_by_role("textbox", name="Gemeente", exact=True).fill("Gemeente Proefstad")
     page.get_by_label("Deadline").fill("2026-06-30")
     for bank_id in DEPARTMENTS.values():
         page.check(f"#bank-{bank_id}")
