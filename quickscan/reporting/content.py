@@ -240,9 +240,12 @@ class ReportContent:
         return self.t("labels.provisional_note", deadline=deadline)
 
     def bank_number(self, bank_id: str) -> int:
-        """The number of a bank in the matrix legend (1-based, round order)."""
-        return next(index for index, bank in enumerate(self.banks, start=1)
-                    if bank.id == bank_id)
+        """The number of a bank in the matrix legend (1-based, in the order of the overview:
+        the banks the departments answer, so a municipal bank does not leave a gap)."""
+        ids = [row.bank_id for row in self.overall] or [bank.id for bank in self.banks]
+        if bank_id not in ids:
+            ids = ids + [bank.id for bank in self.banks if bank.id not in ids]
+        return ids.index(bank_id) + 1
 
     def t(self, dotted: str, **values: object) -> str:
         """A report text by dotted key, placeholders filled in."""

@@ -16,7 +16,6 @@ import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
 
 import pytest
 from pypdf import PdfReader
@@ -81,12 +80,7 @@ def demo(_session_app, tmp_path_factory) -> Iterator[Demo]:
             for name in (by_size[-1], by_size[0]):
                 built.department_pdfs[name] = build_pdf(built.departments[name], processes=1)
             # A minimum group size of 5 hides the departments with fewer submissions.
-            real = results_service.score_round
-            results_service.score_round = partial(real, min_group_size=5)
-            try:
-                hidden: RoundResult = results_service.score(round_)
-            finally:
-                results_service.score_round = real
+            hidden: RoundResult = results_service.score(round_, 5)
             built.hidden_names = tuple(d.name for d in hidden.departments if d.hidden)
             hidden_data = dataclasses.replace(data, result=hidden, min_group_size=5)
             built.hidden_pdf = build_pdf(build_report(hidden_data), processes=1)
