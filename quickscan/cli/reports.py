@@ -81,8 +81,10 @@ def report(round_ref: str, department_name: str | None, out: Path | None, lang: 
         charts_total = sum(1 for _ in reporting.report_charts(content))
         with tqdm(total=charts_total, desc="charts", unit="chart", leave=False,
                   disable=quiet, file=sys.stderr) as chart_bar:
-            reporting.render_charts(content, lambda _chart: chart_bar.update(1),
-                                    processes=reports.chart_processes())
+            def advance(_chart: reporting.Chart) -> None:
+                chart_bar.update(1)
+
+            reporting.render_charts(content, advance, processes=reports.chart_processes())
         bar.update(1)
         bar.set_postfix_str("pdf")
         data = reports.render_pdf(content)

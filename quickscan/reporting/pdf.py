@@ -27,7 +27,7 @@ from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, StyleSheet1
+from reportlab.lib.styles import ParagraphStyle, PropertySet, StyleSheet1
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -119,17 +119,17 @@ def stylesheet(content: ReportContent) -> StyleSheet1:
     return sheet
 
 
-class Heading(Paragraph):  # type: ignore[misc]  # reportlab ships no type hints
+class Heading(Paragraph):
     """A heading paragraph that also becomes a PDF outline entry."""
 
-    def __init__(self, title: str, style: ParagraphStyle, level: int, key: str) -> None:
+    def __init__(self, title: str, style: PropertySet, level: int, key: str) -> None:
         super().__init__(esc(title), style)
         self.outline_title = title
         self.outline_level = level
         self.outline_key = key
 
 
-class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab ships no type hints
+class NumberedCanvas(rl_canvas.Canvas):
     """A canvas that remembers every page and writes "Pagina X van Y" when the total is known."""
 
     page_label = "Pagina {page} van {pages}"
@@ -142,7 +142,7 @@ class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab ships
     def showPage(self) -> None:
         """Keep the page's state instead of emitting it straight away."""
         self._saved_page_states.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # private, not in the stubs
 
     def save(self) -> None:
         """Emit every page with its page number and the total."""
@@ -154,11 +154,11 @@ class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab ships
         super().save()
 
     def _draw_page_number(self, total: int) -> None:
-        width, _ = self._pagesize
+        width, _ = self._pagesize  # type: ignore[attr-defined]  # private, not in the stubs
         self.saveState()
         self.setFont(self.footer_font, 8)
         self.setFillColor(colors.HexColor("#3d3d3d"))
-        label = self.page_label.replace("{page}", str(self._pageNumber)).replace(
+        label = self.page_label.replace("{page}", str(self.getPageNumber())).replace(
             "{pages}", str(total))
         self.drawRightString(width - 2 * cm, 1.2 * cm, label)
         self.restoreState()
@@ -171,7 +171,7 @@ def _canvas_maker(label: str) -> Callable[..., NumberedCanvas]:
     return _Canvas
 
 
-class ReportDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab ships no type hints
+class ReportDocument(BaseDocTemplate):
     """A4 document with a cover and body page template; headings become bookmarks."""
 
     def __init__(self, buffer: io.BytesIO, content: ReportContent, title: str,

@@ -21,9 +21,12 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from sqlalchemy import select
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 from quickscan.export_schema import (
     SCHEMA,
@@ -337,7 +340,7 @@ def to_xlsx(round_: Round, result: RoundResult | None = None) -> bytes:
 
     data = export_data(round_, result)
     workbook = Workbook()
-    info = workbook.active
+    info = cast("Worksheet", workbook.active)  # a new workbook always has its first sheet
     info.title = "ronde"
     info.append(["schema", SCHEMA])
     for key in ("id", "name", "municipality", "status", "deadline"):
