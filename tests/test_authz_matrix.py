@@ -13,20 +13,18 @@ without deciding who may use it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pytest
-from flask import Flask, g, url_for
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 
 from quickscan import links
 from quickscan.extensions import db
-from quickscan.services import accounts, responses, rounds
-from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
+from quickscan.services import accounts, responses
+from tests.factories import csrf_token, log_in, service_round
 
 ROLES = ("anonymous", "respondent_a", "respondent_b", "lezer", "coordinator", "beheerder")
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 UNKNOWN_TOKEN = "onbekend-token-dat-niet-bestaat-0123456789abcdef"
 COORDINATOR = ("coordinator@gemeente.example", "een-lang-wachtwoord")
 ACCOUNTS = {"lezer": "lezer@gemeente.example", "coordinator": COORDINATOR[0],
@@ -131,23 +129,10 @@ class World:
     clients: dict[str, FlaskClient]
 
 
-def _csrf(client: FlaskClient) -> str:
-    """A CSRF token of ``client``'s own session.
-
-    The ``app`` fixture keeps one app context for the whole test, and Flask-WTF caches the
-    token in ``g``; forget it so every client gets the token of its own session.
-    """
-    g.pop("csrf_token", None)
-    match = CSRF_RE.search(client.get("/").get_data(as_text=True))
-    assert match
-    return match.group(1)
-
-
 def _world(app: Flask, role: str, submitted: bool) -> World:
-    round_ = rounds.create_round(
+    round_ = service_round(
         "Matrixronde", "Gemeente Matrix",
-        departments=[("Afdeling A", ["wonen"]), ("Afdeling B", ["werk"]), ("Afdeling C", [])],
-        secret_key=links.secret_key())
+        departments=[("Afdeling A", ["wonen"]), ("Afdeling B", ["werk"]), ("Afdeling C", [])])
     by_name = {d.name: d for d in round_.departments}
     invitation = {key: links.invitation_token(by_name[f"Afdeling {key.upper()}"]) or ""
                   for key in ("a", "b")}
@@ -156,7 +141,7 @@ def _world(app: Flask, role: str, submitted: bool) -> World:
     for key in ("a", "b"):
         client = app.test_client()
         started = client.post(f"/s/{invitation[key]}/start",
-                              data={"csrf_token": _csrf(client)})
+                              data={"csrf_token": csrf_token(client)})
         assert started.status_code == 303
         resume[key] = started.headers["Location"].rstrip("/").split("/r/")[1]
         if submitted:
@@ -168,12 +153,7 @@ def _world(app: Flask, role: str, submitted: bool) -> World:
     target = accounts.create_user(TARGET, COORDINATOR[1], "coordinator")
     if role in ACCOUNTS:
         accounts.create_user(ACCOUNTS[role], COORDINATOR[1], role)
-        client = app.test_client()
-        logged_in = client.post("/login", data={"csrf_token": _csrf(client),
-                                                "email": ACCOUNTS[role],
-                                                "password": COORDINATOR[1]})
-        assert logged_in.status_code == 303
-        clients[role] = client
+        clients[role] = log_in(app.test_client(), ACCOUNTS[role], COORDINATOR[1])
     return World(round_.id, by_name["Afdeling C"].id, target.id, invitation, resume, clients)
 
 
@@ -205,7 +185,7 @@ def test_every_route_has_an_entry(app):
 
 
 @pytest.mark.parametrize(("endpoint", "method", "role"), _cells())
-def test_authorisation_matrix(app, test_banks, endpoint, method, role):  # noqa: F811
+def test_authorisation_matrix(app, test_banks, endpoint, method, role):
     world = _world(app, role, submitted=endpoint in SUBMITTED_FIRST)
     client = world.clients[role]
     url = _url(app, endpoint, role, world)
@@ -213,7 +193,7 @@ def test_authorisation_matrix(app, test_banks, endpoint, method, role):  # noqa:
         response = client.get(url)
     else:
         data = {key: value for key, value in FORMS.get(endpoint, {}).items()}
-        data["csrf_token"] = _csrf(client)
+        data["csrf_token"] = csrf_token(client)
         response = client.post(url, data=data)
     expected = EXPECTED[(endpoint, method)][ROLES.index(role)]
     assert response.status_code == expected, (
@@ -225,7 +205,7 @@ def test_authorisation_matrix(app, test_banks, endpoint, method, role):  # noqa:
     db.session.rollback()
 
 
-def test_respondent_sees_only_own_department_results(app, test_banks):  # noqa: F811
+def test_respondent_sees_only_own_department_results(app, test_banks):
     world = _world(app, "respondent_a", submitted=True)
     for own, other in (("a", "b"), ("b", "a")):
         page = world.clients[f"respondent_{own}"].get(f"/r/{world.resume[own]}/resultaten")
@@ -235,14 +215,14 @@ def test_respondent_sees_only_own_department_results(app, test_banks):  # noqa: 
         assert f"Afdeling {other.upper()}" not in body
 
 
-def test_respondent_results_forbidden_before_submitting(app, test_banks):  # noqa: F811
+def test_respondent_results_forbidden_before_submitting(app, test_banks):
     world = _world(app, "respondent_a", submitted=False)
     page = world.clients["respondent_a"].get(f"/r/{world.resume['a']}/resultaten")
     assert page.status_code == 403
     assert '<html lang="nl"' in page.get_data(as_text=True)
 
 
-def test_coordinator_cannot_resume_a_respondent_without_the_token(app, test_banks):  # noqa: F811
+def test_coordinator_cannot_resume_a_respondent_without_the_token(app, test_banks):
     world = _world(app, "coordinator", submitted=False)
     client = world.clients["coordinator"]
     body = client.get(f"/rondes/{world.round_id}").get_data(as_text=True)
@@ -255,7 +235,7 @@ def _token_routes(app: Flask) -> list[tuple[str, str]]:
                   if {"token", "resume_token"} & set(rule.arguments))
 
 
-def test_every_token_route_rate_limits_unknown_tokens(app, test_banks):  # noqa: F811
+def test_every_token_route_rate_limits_unknown_tokens(app, test_banks):
     """Guessing links is limited per address on every route that takes a token."""
     from quickscan.extensions import limiter
 
@@ -265,7 +245,7 @@ def test_every_token_route_rate_limits_unknown_tokens(app, test_banks):  # noqa:
     for endpoint, method in routes:
         limiter.reset()
         client = app.test_client()
-        csrf = _csrf(client)
+        csrf = csrf_token(client)
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
         statuses = []
         for attempt in range(attempts):
@@ -281,7 +261,7 @@ def test_every_token_route_rate_limits_unknown_tokens(app, test_banks):  # noqa:
     limiter.reset()
 
 
-def test_known_tokens_are_never_rate_limited(app, test_banks):  # noqa: F811
+def test_known_tokens_are_never_rate_limited(app, test_banks):
     """A whole department behind one office address keeps working."""
     world = _world(app, "respondent_a", submitted=True)
     client = world.clients["respondent_a"]

@@ -20,15 +20,13 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from flask import Flask, g
-from flask.testing import FlaskClient
+from flask import Flask
 
 from quickscan import links
 from quickscan.extensions import db
-from quickscan.services import accounts, responses, rounds
-from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
+from quickscan.services import accounts, responses
+from tests.factories import log_in, service_round
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 FORMULAS = ['=HYPERLINK("http://x","y")', '+cmd|" /C calc"!A0', "-1+1", "@SUM(1+1)",
             "=1+1"]
 MARKUP = ['<script>alert("x")</script>', "<img src=x onerror=alert(1)>",
@@ -42,23 +40,16 @@ DANGEROUS_HTML = ['<script>alert("x")</script>', "<img src=x onerror=alert(1)>",
 COORDINATOR = ("injectie@gemeente.example", "een-lang-wachtwoord")
 
 
-def _csrf(client: FlaskClient) -> str:
-    g.pop("csrf_token", None)
-    match = CSRF_RE.search(client.get("/").get_data(as_text=True))
-    assert match
-    return match.group(1)
-
-
 @pytest.fixture
-def injected(app: Flask, test_banks):  # noqa: F811
+def injected(app: Flask, test_banks):
     """A round whose every free-text field carries the corpus; one submitted response per
     department, commenting every question with a payload."""
     departments = [(name, ["wonen"]) for name in CORPUS]
-    round_ = rounds.create_round(
+    round_ = service_round(
         '<script>alert("ronde")</script> =HYPERLINK("http://x","y")',
         '=cmd|" /C calc"!A0 <font name="x">',
         description='<img src=x onerror=alert(1)> <b>niet gesloten\n=1+1',
-        departments=departments, secret_key=links.secret_key())
+        departments=departments)
     resume: dict[str, str] = {}
     for index, department in enumerate(round_.departments):
         response, resume_token = responses.start_response(
@@ -71,11 +62,7 @@ def injected(app: Flask, test_banks):  # noqa: F811
         responses.submit(response)
         resume[department.name] = resume_token
     accounts.create_user(*COORDINATOR)
-    client = app.test_client()
-    logged_in = client.post("/login", data={"csrf_token": _csrf(client),
-                                            "email": COORDINATOR[0],
-                                            "password": COORDINATOR[1]})
-    assert logged_in.status_code == 303
+    client = log_in(app.test_client(), *COORDINATOR)
     return round_, client, resume
 
 

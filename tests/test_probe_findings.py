@@ -24,25 +24,21 @@ from quickscan.models import Department, Round
 from quickscan.names import InvalidName, clean_name, name_key
 from quickscan.services import accounts, responses, rounds
 from quickscan.services.rounds import RoundError
-from tests.rounds_helpers import csrf_token, post, test_banks  # noqa: F401  (fixture)
+from tests.factories import csrf_token, log_in, post, service_round
 
 PASSWORD = "een-lang-wachtwoord"
 EMAIL = "coord@gemeente.example"
 
 
 @pytest.fixture
-def coordinator(app, test_banks):  # noqa: F811
+def coordinator(app, test_banks):
     accounts.create_user(EMAIL, PASSWORD, "coordinator")
-    client = app.test_client()
-    assert post(client, "/login", {"email": EMAIL, "password": PASSWORD},
-                form_page="/login").status_code == 303
-    return client
+    return log_in(app.test_client(), EMAIL, PASSWORD)
 
 
 @pytest.fixture
-def round_(app, test_banks):  # noqa: F811
-    return rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"]),
-                                                                 ("Werk", ["werk"])])
+def round_(app, test_banks):
+    return service_round("Ronde", "Gemeente", [("Wonen", ["wonen"]), ("Werk", ["werk"])])
 
 
 # --------------------------------------------------------------------------- 500s
@@ -83,7 +79,7 @@ def test_language_switch_redirects_only_on_site(client, app, target, location):
 # --------------------------------------------------------------------------- sessions
 
 
-def test_login_renews_the_session_and_csrf_token(app, test_banks):  # noqa: F811
+def test_login_renews_the_session_and_csrf_token(app, test_banks):
     accounts.create_user(EMAIL, PASSWORD, "coordinator")
     client = app.test_client()
     before = csrf_token(client, "/login")
@@ -104,7 +100,7 @@ def test_login_renews_the_session_and_csrf_token(app, test_banks):  # noqa: F811
     assert attacker.get("/rondes").status_code == 302
 
 
-def test_per_account_limit_stops_guessing_from_many_addresses(app, test_banks):  # noqa: F811
+def test_per_account_limit_stops_guessing_from_many_addresses(app, test_banks):
     accounts.create_user(EMAIL, PASSWORD, "coordinator")
     accounts.create_user("ander@gemeente.example", PASSWORD, "coordinator")
     app.config["ACCOUNT_LOGIN_RATE_LIMIT"] = "5 per 2 seconds"
@@ -135,7 +131,7 @@ def test_per_account_limit_stops_guessing_from_many_addresses(app, test_banks): 
         limiter.reset()
 
 
-def test_successful_logins_do_not_count_towards_the_account_limit(app, test_banks):  # noqa: F811
+def test_successful_logins_do_not_count_towards_the_account_limit(app, test_banks):
     accounts.create_user(EMAIL, PASSWORD, "coordinator")
     for _ in range(15):
         client = app.test_client()

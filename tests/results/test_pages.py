@@ -9,7 +9,7 @@ from markupsafe import escape
 
 from quickscan.reporting.content import format_number
 from quickscan.services.results import score
-from tests.results.conftest import INJECTIONS, build_round
+from tests.factories import INJECTIONS, build_round
 
 
 def assert_inert(text: str) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from quickscan.extensions import db
 from quickscan.models import ROUND_CLOSED, Answer, Comment, ImportanceRating, Response
 from quickscan.services import responses as service
-from tests.survey.conftest import csrf, csrf_from, start_survey
+from tests.factories import csrf_from, csrf_token, start_survey
 
 Q1 = "proef_bestuur.visie.vastgelegd"
 Q2 = "proef_bestuur.visie.ervaringsdeskundigen"
@@ -47,7 +47,7 @@ def post_step(client, resume_token: str, step: int, data: dict, *, with_csrf: bo
     url = f"/r/{resume_token}/stap/{step}"
     payload = dict(data)
     if with_csrf:
-        payload["csrf_token"] = csrf(client, url)
+        payload["csrf_token"] = csrf_token(client, url, status=200)
     return client.post(url, data=payload)
 
 
@@ -102,7 +102,7 @@ def test_unknown_token_is_a_dutch_404(client, small_round, token):
 
 def test_revoked_token_is_a_404_and_cannot_start(client, small_round):
     token = small_round.token("Sport")
-    start_token = csrf(client, f"/s/{token}")
+    start_token = csrf_token(client, f"/s/{token}", status=200)
     invitation = small_round.departments["Sport"].invitations[0]
     invitation.revoked_at = invitation.created_at
     db.session.commit()
@@ -295,7 +295,7 @@ def test_unknown_resume_token_and_step_are_404(client, zorg):
         page = client.get(url)
         assert page.status_code == 404, url
         assert "niet" in unescaped(page)
-    token = csrf(client, f"/r/{zorg}/stap/1")
+    token = csrf_token(client, f"/r/{zorg}/stap/1", status=200)
     assert client.post("/r/onbekend/indienen", data={"csrf_token": token}).status_code == 404
     assert client.post("/r/onbekend/stap/1", data={"csrf_token": token}).status_code == 404
 
@@ -316,7 +316,7 @@ def test_review_lists_unanswered_questions_with_links(client, zorg):
 
 def test_submit_then_everything_is_read_only(client, zorg):
     post_step(client, zorg, 1, {f"q-{Q1}": "2", f"c-{Q1}": "toelichting", "action": "save"})
-    token = csrf(client, f"/r/{zorg}/overzicht")
+    token = csrf_token(client, f"/r/{zorg}/overzicht", status=200)
     done = client.post(f"/r/{zorg}/indienen", data={"csrf_token": token})
     assert done.status_code == 303 and done.headers["Location"].endswith(f"/r/{zorg}/bedankt")
     thanks = unescaped(client.get(f"/r/{zorg}/bedankt"))
@@ -348,7 +348,7 @@ def test_thanks_before_submitting_goes_to_review(client, zorg):
 
 def test_closed_round_pages_say_so_and_posts_are_409(client, small_round, zorg):
     post_step(client, zorg, 1, {f"q-{Q1}": "2", "action": "save"})
-    token = csrf(client, f"/r/{zorg}/stap/1")
+    token = csrf_token(client, f"/r/{zorg}/stap/1", status=200)
     small_round.round.status = ROUND_CLOSED
     db.session.commit()
     for url in (f"/r/{zorg}", f"/r/{zorg}/stap/1", f"/r/{zorg}/overzicht"):
@@ -423,7 +423,7 @@ def _labels(resume_token: str) -> dict[str, str]:
 
 def test_save_refused_because_the_round_closed_meanwhile_shows_the_answers(
         client, small_round, zorg):
-    token = csrf(client, f"/r/{zorg}/stap/1")  # the respondent opened the page ...
+    token = csrf_token(client, f"/r/{zorg}/stap/1", status=200)  # the respondent opened the page ...
     small_round.round.status = ROUND_CLOSED  # ... and the coordinator closed the round
     db.session.commit()
     before = counts()
@@ -448,7 +448,7 @@ def test_save_refused_because_the_round_closed_meanwhile_shows_the_answers(
 
 
 def test_save_refused_because_submitted_in_another_tab_shows_the_answers(client, zorg):
-    token = csrf(client, f"/r/{zorg}/stap/1")
+    token = csrf_token(client, f"/r/{zorg}/stap/1", status=200)
     assert client.post(f"/r/{zorg}/indienen", data={"csrf_token": token}).status_code == 303
     before = counts()
     refused = client.post(f"/r/{zorg}/stap/1", data={
