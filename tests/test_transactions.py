@@ -22,7 +22,7 @@ from quickscan.extensions import db
 from quickscan.models import Department, Invitation, Round
 from quickscan.services import accounts, demo, responses, rounds
 from quickscan.services.errors import DomainError
-from tests.factories import csrf_token, log_in, post
+from tests.factories import csrf_token, log_in
 
 pytestmark = pytest.mark.usefixtures("test_banks")
 

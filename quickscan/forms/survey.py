@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import wtforms.fields.choices
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-import wtforms.fields.choices
 from wtforms import Field, RadioField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
