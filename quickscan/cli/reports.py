@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from quickscan import reporting
-from quickscan.extensions import db
+from quickscan.cli.common import fail, round_or_fail
 from quickscan.models import Department, Round
 from quickscan.services import exports
 
@@ -22,26 +22,12 @@ def register(app: Flask) -> None:
     app.cli.add_command(export)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
-def _round(reference: str) -> Round:
-    round_ = db.session.get(Round, int(reference)) if reference.strip().isdigit() else None
-    if round_ is None:
-        _fail(f"round {reference} not found")
-    assert round_ is not None
-    return round_
-
-
 def _department(round_: Round, name: str) -> Department:
     for department in round_.departments:
         if department.name == name or department.name.casefold() == name.casefold():
             return department
     names = ", ".join(d.name for d in round_.departments)
-    _fail(f"department {name!r} not found in round {round_.id} (departments: {names})")
-    raise AssertionError  # unreachable
+    fail(f"department {name!r} not found in round {round_.id} (departments: {names})")
 
 
 def _write(out: Path, data: bytes) -> None:
@@ -68,7 +54,7 @@ def report(round_ref: str, department_name: str | None, out: Path | None, lang: 
     from quickscan.services import reports
     from quickscan.services.results import score
 
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     department = _department(round_, department_name) if department_name else None
     with tqdm(total=4, desc="report", unit="step", disable=quiet, file=sys.stderr) as bar:
         bar.set_postfix_str("scoring")
@@ -108,7 +94,7 @@ def report(round_ref: str, department_name: str | None, out: Path | None, lang: 
 @with_appcontext
 def export(round_ref: str, fmt: str, table: str, out: Path) -> None:
     """Export ROUND as JSON, CSV or XLSX (see docs/export.md)."""
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     data = exports.export(round_, fmt, table)
     if str(out) == "-":
         sys.stdout.buffer.write(data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import sys
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from quickscan import links as app_links
-from quickscan.models import Round
+from quickscan.cli.common import fail, refusals, round_or_fail
 from quickscan.services import demo as demo_service
 from quickscan.services import rounds as round_service
 
@@ -22,23 +21,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
 def _demo_login_file() -> Path:
     """Where the demo login is kept (config ``DEMO_LOGIN_FILE``, else the instance folder)."""
     return demo_service.login_file_in(current_app.instance_path,
                                       current_app.config.get("DEMO_LOGIN_FILE"))
-
-
-def _round(reference: str) -> Round:
-    round_ = round_service.find_round(reference)
-    if round_ is None:
-        _fail(f"round {reference} not found")
-    assert round_ is not None
-    return round_
 
 
 def parse_department(value: str) -> tuple[str, list[str]]:
@@ -80,14 +66,12 @@ def create(name: str, municipality: str, departments: tuple[str, ...], banks: tu
         parsed_departments = [parse_department(value) for value in departments]
         parsed_banks = dict(parse_bank(value) for value in banks)
     except click.BadParameter as exc:
-        _fail(exc.format_message())
-    try:
+        fail(exc.format_message())
+    with refusals(round_service.RoundError):
         round_ = round_service.create_round(
             name=name, municipality=municipality, description=description,
             deadline=deadline.date() if deadline else None, banks=parsed_banks,
             departments=parsed_departments, secret_key=app_links.secret_key())
-    except round_service.RoundError as exc:
-        _fail(exc.message)
     click.echo(str(round_.id))
 
 
@@ -105,7 +89,7 @@ def list_rounds() -> None:
 @with_appcontext
 def links(round_ref: str) -> None:
     """Print one line per department: name<TAB>invitation link (revoked links say so)."""
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     for department in round_.departments:
         click.echo(f"{department.name}\t{app_links.invitation_url(department) or '(revoked)'}")
 
@@ -115,7 +99,7 @@ def links(round_ref: str) -> None:
 @with_appcontext
 def close(round_ref: str) -> None:
     """Close a round: respondents can no longer change anything."""
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     round_service.close_round(round_)
     click.echo(f"Round {round_.id} closed.")
 
@@ -125,7 +109,7 @@ def close(round_ref: str) -> None:
 @with_appcontext
 def reopen(round_ref: str) -> None:
     """Reopen a closed round."""
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     round_service.reopen_round(round_)
     click.echo(f"Round {round_.id} reopened.")
 
@@ -140,7 +124,7 @@ def demo(if_empty: bool, seed: int) -> None:
     """Fill an empty database with a demo round and a demo coordinator."""
     if not demo_service.database_is_empty():
         if not if_empty:
-            _fail("the database already holds rounds; the demo only loads into an empty one")
+            fail("the database already holds rounds; the demo only loads into an empty one")
         info = demo_service.read_login_info(_demo_login_file())
         if info:
             click.echo("Er staan al rondes in de database; de demo is niet opnieuw geladen.")
@@ -148,11 +132,9 @@ def demo(if_empty: bool, seed: int) -> None:
         else:
             click.echo("Er staan al rondes in de database; de demo is niet geladen.")
         return
-    try:
+    with refusals(demo_service.DemoError):
         result = demo_service.load_demo(seed, secret_key=app_links.secret_key(),
                                         login_file=_demo_login_file())
-    except demo_service.DemoError as exc:
-        _fail(str(exc))
     click.echo(f"Demoronde {result.round_id} geladen: {result.departments} afdelingen, "
                f"{result.submitted} ingediende en {result.drafts} onafgemaakte antwoorden.")
     click.echo(demo_service.login_text(result.email, result.password).rstrip("\n"))
