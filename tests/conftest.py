@@ -24,7 +24,9 @@ from quickscan.extensions import db
 from quickscan.models import ROUND_CLOSED
 from tests.factories import (
     PASSWORD,
+    QUESTIONS,
     ROLE_EMAILS,
+    ROOT,
     SurveyRound,
     create_account,
     log_in,
@@ -33,9 +35,8 @@ from tests.factories import (
     write_questions,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ROOT / "questions"
 TEST_DATA = Path(__file__).resolve().parent / "data"
+__all__ = ["QUESTIONS", "ROOT", "TEST_DATA", "assert_accessible"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
