@@ -82,7 +82,8 @@ test: WEASYPRINT_STRICT := 1
 test: install-dev chromium test-programs weasyprint-libs
 	$(BIN)/pytest
 
-# Ruff (ruff.toml), the architecture contracts (import-linter, setup.cfg [importlinter]) and mypy;
+# Ruff (ruff.toml), the architecture contracts (import-linter, setup.cfg [importlinter]) and mypy
+# --strict over the whole package (setup.cfg [mypy]; stubs/ types Flask-Login/-WTF/-Babel);
 # all three run, and the target fails when any of them does.
 lint: install-dev
 	@status=0; \

@@ -6,7 +6,10 @@ The app factory is imported lazily, so the pure domain core (``quickscan.bank``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for the type checker only; at run time __getattr__ imports it on first use
+    from quickscan.app import create_app
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "create_app"]

@@ -27,11 +27,12 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, TypedDict
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.typing import LineStyleType
 
 Format = Literal["png", "svg"]
 FORMATS: Final = ("png", "svg")
@@ -190,7 +191,15 @@ def clear_cache() -> None:
         _stats["misses"] = 0
 
 
-def style(index: int) -> dict[str, object]:
+class SeriesStyle(TypedDict):
+    """How one series is drawn (keyword arguments of ``Axes.plot``)."""
+
+    color: str
+    linestyle: LineStyleType
+    marker: str
+
+
+def style(index: int) -> SeriesStyle:
     """Colour, line style and marker of the ``index``-th series (all three differ per series)."""
     return {"color": PALETTE[index % len(PALETTE)],
             "linestyle": LINE_STYLES[index % len(LINE_STYLES)],
@@ -271,7 +280,7 @@ def _radar_figure(spec: RadarSpec) -> Figure:
         xs.append(xs[0])
         ys.append(ys[0])
         (line,) = ax.plot(xs, ys, label=series.label, linewidth=1.8, markersize=5,
-                          zorder=3 + index, **look)  # type: ignore[arg-type]
+                          zorder=3 + index, **look)
         handles.append(line)
         if series.fill and not any(math.isnan(x) for x in xs):
             ax.fill(xs, ys, color=str(look["color"]), alpha=0.12, zorder=2)

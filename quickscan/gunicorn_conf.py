@@ -15,11 +15,16 @@ line wins over this file.
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import MutableMapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from gunicorn.glogging import Logger
 
 from quickscan.security import install_log_masking, mask_tokens
+
+if TYPE_CHECKING:
+    from gunicorn.glogging import _AtomsDict
 
 accesslog = "-"
 errorlog = "-"
@@ -29,7 +34,7 @@ logger_class = "quickscan.gunicorn_conf.TokenMaskingLogger"
 umask = 0o077
 
 
-class TokenMaskingLogger(Logger):  # type: ignore[misc]
+class TokenMaskingLogger(Logger):
     """gunicorn's logger with invitation and resume tokens masked in every line."""
 
     def setup(self, cfg: Any) -> None:
@@ -39,12 +44,12 @@ class TokenMaskingLogger(Logger):  # type: ignore[misc]
             for handler in log.handlers:
                 install_log_masking(handler)
 
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any],
-              request_time: Any) -> dict[str, Any]:
+    def atoms(self, resp: Any, req: Any, environ: MutableMapping[str, Any],
+              request_time: timedelta) -> _AtomsDict:
         """The access-log atoms with every token in every text atom masked."""
         atoms = super().atoms(resp, req, environ, request_time)
-        return {key: mask_tokens(value) if isinstance(value, str) else value
-                for key, value in atoms.items()}
+        return cast("_AtomsDict", {key: mask_tokens(value) if isinstance(value, str) else value
+                                   for key, value in atoms.items()})
 
 
 def on_starting(server: Any) -> None:

@@ -65,7 +65,7 @@ def new_session_token() -> str:
     return secrets.token_hex(16)
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]  # db.Model: a runtime attribute
     """A team account: a beheerder, a coordinator or a lezer (see :data:`ROLES`).
 
     ``session_token`` is part of the id stored in the session and remember-me cookies
@@ -90,7 +90,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Flask-Login: a deactivated account cannot log in or keep a session."""
         return bool(self.active)
 
@@ -117,7 +117,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return check_password_hash(self.password_hash, password)
 
 
-class Round(db.Model):  # type: ignore[name-defined,misc]
+class Round(db.Model):  # type: ignore[name-defined,misc]  # db.Model is a runtime attribute
     """One run of the quickscan in a municipality, with the bank versions it pinned."""
 
     __tablename__ = "round"
@@ -159,7 +159,7 @@ class Round(db.Model):  # type: ignore[name-defined,misc]
         return self.status == ROUND_OPEN
 
 
-class RoundBank(db.Model):  # type: ignore[name-defined,misc]
+class RoundBank(db.Model):  # type: ignore[name-defined,misc]  # db.Model is a runtime attribute
     """A bank version pinned to a round, with its content hash and a snapshot of its content."""
 
     __tablename__ = "round_bank"
@@ -179,7 +179,7 @@ class RoundBank(db.Model):  # type: ignore[name-defined,misc]
     round: Mapped[Round] = relationship(back_populates="banks")
 
 
-class Department(db.Model):  # type: ignore[name-defined,misc]
+class Department(db.Model):  # type: ignore[name-defined,misc]  # db.Model is a runtime attribute
     """A department taking part in a round, with the banks it answers."""
 
     __tablename__ = "department"
@@ -207,7 +207,7 @@ class Department(db.Model):  # type: ignore[name-defined,misc]
         back_populates="department", cascade="all, delete-orphan")
 
 
-class Invitation(db.Model):  # type: ignore[name-defined,misc]
+class Invitation(db.Model):  # type: ignore[name-defined,misc]  # db.Model is a runtime attribute
     """A department's invitation link; only the SHA-256 of its token is stored."""
 
     __tablename__ = "invitation"
@@ -232,7 +232,7 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
         return self.revoked_at is None
 
 
-class Response(db.Model):  # type: ignore[name-defined,misc]
+class Response(db.Model):  # type: ignore[name-defined,misc]  # db.Model is a runtime attribute
     """One respondent's filling-in of the survey; anonymous, reached by its resume token."""
 
     __tablename__ = "response"
@@ -264,7 +264,7 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
         return self.status == RESPONSE_SUBMITTED
 
 
-class Answer(db.Model):  # type: ignore[name-defined,misc]
+class Answer(db.Model):  # type: ignore[name-defined,misc]  # db.Model is a runtime attribute
     """One answer: a level 0-4, ``dont_know`` or ``not_applicable``."""
 
     __tablename__ = "answer"
@@ -290,7 +290,7 @@ class Answer(db.Model):  # type: ignore[name-defined,misc]
         return int(self.value) if self.value.isdigit() else self.value
 
 
-class ImportanceRating(db.Model):  # type: ignore[name-defined,misc]
+class ImportanceRating(db.Model):  # type: ignore[name-defined,misc]  # db.Model is a runtime attribute
     """How important a respondent finds a theme (1-5)."""
 
     __tablename__ = "importance_rating"
@@ -309,7 +309,7 @@ class ImportanceRating(db.Model):  # type: ignore[name-defined,misc]
     response: Mapped[Response] = relationship(back_populates="importance_ratings")
 
 
-class Comment(db.Model):  # type: ignore[name-defined,misc]
+class Comment(db.Model):  # type: ignore[name-defined,misc]  # db.Model is a runtime attribute
     """A respondent's comment or evidence on a question (at most 2,000 characters)."""
 
     __tablename__ = "comment"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, abort, request
 from flask.logging import default_handler
@@ -25,6 +25,9 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 CSP = "; ".join([  # noqa: FLY002 - one directive per line
     "default-src 'self'",
@@ -87,13 +90,14 @@ class SecureCookieMiddleware:
     which hook set it, and keeps no state between requests.
     """
 
-    def __init__(self, wsgi_app: Any) -> None:
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
         """Run the wrapped app, rewriting the cookie headers of HTTPS responses."""
         if environ.get("wsgi.url_scheme") != "https":
-            return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+            return self.wsgi_app(environ, start_response)
 
         def secure_start_response(status: str, headers: list[tuple[str, str]],
                                   exc_info: Any = None) -> Any:
@@ -101,7 +105,7 @@ class SecureCookieMiddleware:
                      else (name, value) for name, value in headers]
             return start_response(status, fixed, exc_info)
 
-        return self.wsgi_app(environ, secure_start_response)  # type: ignore[no-any-return]
+        return self.wsgi_app(environ, secure_start_response)
 
 
 def _has_control_characters(values: Iterable[str]) -> bool:
@@ -178,10 +182,11 @@ def init_app(app: Flask) -> None:
     if _truthy(app.config.get("SECURE_COOKIES")):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+    # Flask's documented way to add WSGI middleware is to replace the wsgi_app method.
     app.wsgi_app = SecureCookieMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if _truthy(app.config.get("PROXY_FIX")):
         hops = int(app.config.get("PROXY_FIX_HOPS", 1))
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # middleware, as above
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     app.url_map.converters["int"] = BoundedIntConverter

@@ -1,5 +1,8 @@
 """Shared fixtures: an app on a real database (SQLite by default, PostgreSQL in CI).
 
+The factories behind the round, account and CSRF fixtures are plain functions in
+``tests/factories.py``; use them directly when a test needs another shape.
+
 Set ``QUICKSCAN_TEST_DATABASE_URL`` to run the database-backed tests against another server;
 ``.ci/run`` does so for PostgreSQL. Every test that uses the ``app`` fixture is marked ``db``.
 An unreachable test database is a failure, never a skip.
@@ -8,7 +11,7 @@ An unreachable test database is a failure, never a skip.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +21,22 @@ from sqlalchemy import create_engine, text
 
 from quickscan import create_app
 from quickscan.extensions import db
+from quickscan.models import ROUND_CLOSED
+from tests.factories import (
+    PASSWORD,
+    QUESTIONS,
+    ROLE_EMAILS,
+    ROOT,
+    SurveyRound,
+    create_account,
+    log_in,
+    real_round_for,
+    small_round_for,
+    write_questions,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ROOT / "questions"
 TEST_DATA = Path(__file__).resolve().parent / "data"
+__all__ = ["QUESTIONS", "ROOT", "TEST_DATA", "assert_accessible"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -109,6 +124,56 @@ def app(_session_app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def client(app: Flask) -> FlaskClient:
     """A test client of the app (CSRF protection stays on)."""
     return app.test_client()
+
+
+# --------------------------------------------------------------------------- factories
+
+
+@pytest.fixture
+def test_banks(app: Flask, tmp_path: Path) -> Iterator[Path]:
+    """Point the app at the small test questions folder (``factories.write_questions``): a
+    common bank ``bestuur``, ``wonen`` in two versions, ``werk`` and one invalid file."""
+    from quickscan.services.banks import reload_catalog
+
+    previous = app.config["QUESTIONS_DIR"]
+    folder = write_questions(tmp_path)
+    app.config["QUESTIONS_DIR"] = str(folder)
+    reload_catalog()
+    try:
+        yield folder
+    finally:
+        app.config["QUESTIONS_DIR"] = previous
+        reload_catalog()
+
+
+@pytest.fixture
+def small_round(app: Flask) -> SurveyRound:
+    """An open round on the small test banks (``tests/survey/banks``), departments "Zorg"
+    (proef_bestuur + proef_zorg) and "Sport" (proef_bestuur + proef_sport)."""
+    return small_round_for(app)
+
+
+@pytest.fixture
+def closed_round(app: Flask) -> SurveyRound:
+    """A closed round on the small test banks."""
+    return small_round_for(app, status=ROUND_CLOSED, name="Gesloten ronde")
+
+
+@pytest.fixture
+def real_round(app: Flask) -> SurveyRound:
+    """An open round on the real ``bestuur`` and ``zorg`` banks (small banks if invalid)."""
+    return real_round_for(app)
+
+
+@pytest.fixture
+def login_as(app: Flask) -> Callable[[str], FlaskClient]:
+    """``login_as(role)``: a new client logged in (through the login form) as a new account
+    with that role (lezer, coordinator or beheerder; e-mail from ``ROLE_EMAILS``)."""
+    def login(role: str) -> FlaskClient:
+        create_account(role)
+        return log_in(app.test_client(), ROLE_EMAILS[role], PASSWORD)
+
+    return login
 
 
 # --------------------------------------------------------------------------- browser tests

@@ -13,7 +13,7 @@ from quickscan import links
 from quickscan.extensions import db
 from quickscan.models import User
 from quickscan.services import accounts
-from tests.rounds_helpers import post, test_banks  # noqa: F401  (fixture)
+from tests.factories import post
 
 PASSWORD = "een-lang-wachtwoord"
 BEHEERDER = "beheer@gemeente.example"
@@ -74,7 +74,7 @@ def test_lezer_reads_results_but_changes_nothing(app, team):
     assert rounds.list_rounds() == []
 
 
-def test_json_backup_is_for_the_beheerder_only_csv_for_every_role(app, team, test_banks):  # noqa: F811
+def test_json_backup_is_for_the_beheerder_only_csv_for_every_role(app, team, test_banks):
     from quickscan.services import rounds
 
     round_ = rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"])],

@@ -23,8 +23,7 @@ from flask_babel import refresh
 
 from quickscan.assets import TRANSLATIONS, compile_translations
 from quickscan.services.accounts import create_user
-from tests.results.conftest import build_round, login
-from tests.rounds_helpers import CSRF_RE
+from tests.factories import CSRF_RE, build_round, login_session
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
@@ -160,7 +159,7 @@ def test_pages_in_english(app, client) -> None:
         pages = {"/login": ("Log in as coordinator", "Email address", "Password")}
         body = client.get("/login").get_data(as_text=True)
         bodies = {"/login": body}
-        login(client, create_user("coordinator@example.org", "een-heel-lang-wachtwoord"))
+        login_session(client, create_user("coordinator@example.org", "een-heel-lang-wachtwoord"))
         pages[f"/rondes/{round_id}"] = ("Departments and their links", "Add department",
                                         "Make a new link", "All rounds", "Progress")
         pages[f"/rondes/{round_id}/resultaten"] = (

@@ -22,7 +22,6 @@ from quickscan.models import (
 from quickscan.services import accounts, rounds
 from quickscan.services.demo import DEMO_EMAIL
 from quickscan.services.results import score
-from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("test_banks")
 

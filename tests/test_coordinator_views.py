@@ -11,7 +11,7 @@ from quickscan import links
 from quickscan.extensions import db
 from quickscan.models import Department, Invitation, Response, Round, RoundBank
 from quickscan.services import accounts, rounds, tokens
-from tests.rounds_helpers import csrf_token, post, test_banks  # noqa: F401  (fixture)
+from tests.factories import csrf_token, log_in, post, service_round
 
 EMAIL = "coordinator@gemeente.nl"
 PASSWORD = "een-lang-wachtwoord"
@@ -30,16 +30,11 @@ def user(app):
 
 @pytest.fixture
 def logged_in(client, user):
-    response = post(client, "/login", {"email": EMAIL, "password": PASSWORD}, form_page="/login")
-    assert response.status_code == 303
-    return client
+    return log_in(client, EMAIL, PASSWORD)
 
 
 def _round(**kwargs) -> Round:
-    args = {"name": "Ronde", "municipality": "Gemeente Test",
-            "departments": [("Sociaal domein", ["werk"])]}
-    args.update(kwargs)
-    return rounds.create_round(**args, secret_key=links.secret_key())
+    return service_round(**kwargs)
 
 
 # --------------------------------------------------------------------------- login

@@ -30,7 +30,7 @@ from quickscan.models import (
 )
 from quickscan.services.demo import DEMO_EMAIL, DEMO_MUNICIPALITY
 from quickscan.services.results import score
-from tests.rounds_helpers import post
+from tests.factories import post
 
 
 @pytest.fixture

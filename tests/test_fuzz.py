@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,8 @@ from quickscan.bank import BankError, load_bank_file, parse_bank, validate_paths
 from quickscan.extensions import db
 from quickscan.models import Answer, Comment, ImportanceRating, Response
 from quickscan.services import rounds
-from tests.rounds_helpers import ROOT, bank_data, test_banks  # noqa: F401  (fixture)
+from tests.factories import CSRF_RE, ROOT, bank_data
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 STEP_QUESTIONS = ["bestuur.thema1.vraag1", "bestuur.thema1.vraag2"]
 OTHER_QUESTIONS = ["bestuur.thema2.vraag1", "wonen.thema1.vraag1", "x", "", "bestuur.thema1"]
 VALID_VALUES = ["0", "1", "2", "3", "4", "dont_know", "not_applicable"]
@@ -75,7 +73,7 @@ def _snapshot(response_id: int) -> tuple[Any, ...]:
     )
 
 
-def test_fuzzed_survey_posts(app, test_banks):  # noqa: F811
+def test_fuzzed_survey_posts(app, test_banks):
     round_ = rounds.create_round("Fuzzronde", "Gemeente",
                                  departments=[("Wonen", ["wonen"])], secret_key=links.secret_key())
     token = links.invitation_token(round_.departments[0]) or ""

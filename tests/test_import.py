@@ -34,7 +34,6 @@ from quickscan.scoring import DepartmentInput, ResponseInput, score_round
 from quickscan.services.banks import catalog
 from quickscan.services.exports import results_parts
 from quickscan.services.importer import ImportFileError, import_round
-from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
 SECRET = "test-secret-key-not-for-production"
 
@@ -129,7 +128,7 @@ def _export() -> dict:
     })
 
 
-def test_import_restores_everything(app, test_banks):  # noqa: F811
+def test_import_restores_everything(app, test_banks):
     result = import_round(_export(), SECRET)
     assert result.kept_ids
     round_ = db.session.get(Round, 41)
@@ -159,7 +158,7 @@ def test_import_restores_everything(app, test_banks):  # noqa: F811
     assert all(len(d.invitations) == 1 for d in round_.departments)
 
 
-def test_new_invitation_links_work(app, test_banks):  # noqa: F811
+def test_new_invitation_links_work(app, test_banks):
     export = _export()
     export["round"]["status"] = "open"
     result = import_round(export, SECRET)
@@ -168,7 +167,7 @@ def test_new_invitation_links_work(app, test_banks):  # noqa: F811
         assert client.get(path).status_code == 200
 
 
-def test_second_import_gets_new_ids(app, test_banks):  # noqa: F811
+def test_second_import_gets_new_ids(app, test_banks):
     import_round(_export(), SECRET)
     again = import_round(_export(), SECRET)
     assert not again.kept_ids
@@ -177,7 +176,7 @@ def test_second_import_gets_new_ids(app, test_banks):  # noqa: F811
     assert _counts()["response"] == 2 * 4
 
 
-def test_keep_ids_refused_when_taken(app, test_banks):  # noqa: F811
+def test_keep_ids_refused_when_taken(app, test_banks):
     import_round(_export(), SECRET)
     before = _counts()
     with pytest.raises(ImportFileError, match="already in use"):
@@ -219,14 +218,14 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_invalid_file_writes_nothing(app, test_banks, case):  # noqa: F811
+def test_invalid_file_writes_nothing(app, test_banks, case):
     before = _counts()
     with pytest.raises(ImportFileError):
         import_round(_broken(BROKEN[case]), SECRET)
     assert _counts() == before
 
 
-def test_cli_import(app, test_banks, tmp_path: Path):  # noqa: F811
+def test_cli_import(app, test_banks, tmp_path: Path):
     path = tmp_path / "export.json"
     path.write_text(json.dumps(_export()), encoding="utf-8")
     runner = app.test_cli_runner()
@@ -236,7 +235,7 @@ def test_cli_import(app, test_banks, tmp_path: Path):  # noqa: F811
     assert db.session.get(Round, 41) is not None
 
 
-def test_cli_import_refuses_bad_file(app, test_banks, tmp_path: Path):  # noqa: F811
+def test_cli_import_refuses_bad_file(app, test_banks, tmp_path: Path):
     path = tmp_path / "export.json"
     path.write_text("{not json", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["import", str(path)])
@@ -339,7 +338,7 @@ def _cli_import(app, path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
-def test_crafted_file_refused_by_path(app, test_banks, tmp_path: Path, case):  # noqa: F811
+def test_crafted_file_refused_by_path(app, test_banks, tmp_path: Path, case):
     change, message = REFUSED[case]
     data = _broken(change)
     path = tmp_path / "crafted.json"
@@ -362,14 +361,14 @@ DATA = Path(__file__).parent / "data" / "import"
     ("schema-99.json", "schema: not a quickscan-export/2 (or quickscan-export/1) export"),
     ("duplicate-key.json", "the key 'id' appears twice in one object"),
 ])
-def test_crafted_bytes_refused(app, test_banks, name, message):  # noqa: F811
+def test_crafted_bytes_refused(app, test_banks, name, message):
     before = _counts()
     assert message in _cli_import(app, DATA / name)
     assert _counts() == before
 
 
 @pytest.mark.parametrize("depth", [33, 5000, 200_000])
-def test_deeply_nested_file_refused(app, test_banks, tmp_path: Path, depth):  # noqa: F811
+def test_deeply_nested_file_refused(app, test_banks, tmp_path: Path, depth):
     data = _export()
     data["round"]["banks"][0]["content"]["deep"] = "X"
     text = json.dumps(data).replace('"X"', "[" * depth + "]" * depth)
@@ -380,7 +379,7 @@ def test_deeply_nested_file_refused(app, test_banks, tmp_path: Path, depth):  # 
     assert _counts() == before
 
 
-def test_huge_file_refused(app, test_banks, tmp_path: Path):  # noqa: F811
+def test_huge_file_refused(app, test_banks, tmp_path: Path):
     path = tmp_path / "huge.json"
     with path.open("wb") as handle:  # larger than the default cap, without writing 64 MB
         handle.truncate(64 * 1024 * 1024 + 1)
@@ -392,7 +391,7 @@ def test_huge_file_refused(app, test_banks, tmp_path: Path):  # noqa: F811
     assert _counts() == before
 
 
-def test_import_accepts_its_own_export_byte_for_byte(app, test_banks):  # noqa: F811
+def test_import_accepts_its_own_export_byte_for_byte(app, test_banks):
     from quickscan.services.exports import to_json
 
     result = import_round(_export(), SECRET)
@@ -436,7 +435,7 @@ ODD_VALUES = st.sampled_from([None, "", " ", -1, 0, 2**64, 1.5, float("1e308"), 
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(picks=st.lists(st.tuples(st.integers(min_value=0), ODD_VALUES), min_size=1,
                       max_size=3))
-def test_mutated_exports_are_refused_cleanly(app, test_banks, picks):  # noqa: F811
+def test_mutated_exports_are_refused_cleanly(app, test_banks, picks):
     """Any value anywhere replaced by an odd one: refused with ImportFileError and nothing
     written, or (when the value happens to be valid there) imported; never another error."""
     data = _export()
@@ -479,7 +478,7 @@ def _export_v1() -> dict:
     return data
 
 
-def test_version_1_file_is_converted_and_gets_the_default_k(app, test_banks):  # noqa: F811
+def test_version_1_file_is_converted_and_gets_the_default_k(app, test_banks):
     from quickscan.models import DEFAULT_MIN_GROUP_SIZE
 
     result = import_round(_export_v1(), SECRET)
@@ -496,7 +495,7 @@ def test_version_1_file_is_converted_and_gets_the_default_k(app, test_banks):  #
     assert {r.id for r in round_.departments[0].responses}.isdisjoint({100, 101, 102, 103})
 
 
-def test_version_1_file_through_the_cli(app, test_banks, tmp_path: Path,  # noqa: F811
+def test_version_1_file_through_the_cli(app, test_banks, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delitem(app.config, "IMPORT_MAX_BYTES", raising=False)  # another test's cap
     path = tmp_path / "v1.json"
@@ -513,7 +512,7 @@ def test_version_1_file_through_the_cli(app, test_banks, tmp_path: Path,  # noqa
      "departments[0].banks[0].themes[0].score: the file says 0.5"),
     (lambda d: d.update(contains="x"), "contains: Input should be 'response-level data'"),
 ])
-def test_broken_version_1_file_refused(app, test_banks, change, message):  # noqa: F811
+def test_broken_version_1_file_refused(app, test_banks, change, message):
     data = _export_v1()
     change(data)
     before = _counts()

@@ -26,11 +26,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import CSRF_RE
+
 pytestmark = pytest.mark.slow
 
 QUICKSCAN = Path(sys.executable).parent / "quickscan"
 ROOT = Path(__file__).resolve().parent.parent
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def free_port() -> int:

@@ -25,7 +25,6 @@ from quickscan.models import (
 from quickscan.services import rounds, tokens
 from quickscan.services.banks import reload_catalog, round_banks
 from quickscan.services.rounds import RoundError
-from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("test_banks")
 
@@ -57,7 +56,7 @@ def _start_response(department: Department, *, submitted: bool = False,
 # --------------------------------------------------------------------------- pinning
 
 
-def test_create_round_pins_banks_with_hash_and_snapshot(test_banks):  # noqa: F811
+def test_create_round_pins_banks_with_hash_and_snapshot(test_banks):
     round_ = _make_round(description="Toelichting", deadline=datetime.date(2026, 3, 31))
     pinned = {rb.bank_id: rb for rb in round_.banks}
     assert list(pinned) == ["bestuur", "werk", "wonen"]  # common bank first, always included
@@ -70,7 +69,7 @@ def test_create_round_pins_banks_with_hash_and_snapshot(test_banks):  # noqa: F8
     assert round_.is_open
 
 
-def test_snapshot_survives_changes_to_the_file(test_banks):  # noqa: F811
+def test_snapshot_survives_changes_to_the_file(test_banks):
     round_ = _make_round()
     path = test_banks / "werk" / "1.0.0.yaml"
     data = yaml.safe_load(path.read_text())
@@ -107,7 +106,7 @@ def test_an_invalid_bank_can_never_be_pinned(banks, departments):
     ("Werk thema 1", "Ongeldig: {", 400),          # now broken YAML
     ("Werk thema 1", "Stiekem gewijzigd", 409),     # valid, but not what was validated
 ])
-def test_a_file_changed_after_validation_is_not_pinned(test_banks, old, new, status):  # noqa: F811
+def test_a_file_changed_after_validation_is_not_pinned(test_banks, old, new, status):
     rounds.bank_catalog()  # cache the validated catalog
     path = test_banks / "werk" / "1.0.0.yaml"
     path.write_text(path.read_text().replace(old, new))

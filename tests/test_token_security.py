@@ -15,7 +15,6 @@ from quickscan import links
 from quickscan.extensions import db
 from quickscan.models import Invitation, User
 from quickscan.services import accounts, responses, rounds, tokens
-from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -32,7 +31,7 @@ def compare_calls(monkeypatch):
     return calls
 
 
-def test_resume_and_invitation_tokens_are_compared_in_constant_time(app, test_banks,  # noqa: F811
+def test_resume_and_invitation_tokens_are_compared_in_constant_time(app, test_banks,
                                                                      compare_calls):
     round_ = rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"])],
                                  secret_key=links.secret_key())
@@ -45,7 +44,7 @@ def test_resume_and_invitation_tokens_are_compared_in_constant_time(app, test_ba
     assert compare_calls, "the resume token was not compared with compare_digest"
 
 
-def test_no_token_or_password_is_stored_in_clear(app, test_banks):  # noqa: F811
+def test_no_token_or_password_is_stored_in_clear(app, test_banks):
     round_ = rounds.create_round("Ronde", "Gemeente", departments=[("Wonen", ["wonen"])],
                                  secret_key=links.secret_key())
     invitation = links.invitation_token(round_.departments[0]) or ""
@@ -64,7 +63,7 @@ def test_no_token_or_password_is_stored_in_clear(app, test_banks):  # noqa: F811
     assert user is not None and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
 
 
-def test_tokens_have_at_least_128_random_bits(app, test_banks):  # noqa: F811
+def test_tokens_have_at_least_128_random_bits(app, test_banks):
     resume = tokens.new_resume_token()
     assert len(resume) >= 43  # 256 bits in URL-safe base64
     assert len({tokens.new_resume_token() for _ in range(100)}) == 100

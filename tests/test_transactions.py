@@ -22,7 +22,7 @@ from quickscan.extensions import db
 from quickscan.models import Department, Invitation, Round
 from quickscan.services import accounts, demo, responses, rounds
 from quickscan.services.errors import DomainError
-from tests.rounds_helpers import csrf_token, post, test_banks  # noqa: F401  (fixture)
+from tests.factories import csrf_token, log_in
 
 pytestmark = pytest.mark.usefixtures("test_banks")
 
@@ -116,9 +116,7 @@ def _race(app, monkeypatch, form_page: str,  # type: ignore[no-untyped-def]
     """
     sessions = []
     for _ in requests:
-        client = app.test_client()
-        assert post(client, "/login", {"email": EMAIL, "password": PASSWORD},
-                    form_page="/login").status_code == 303
+        client = log_in(app.test_client(), EMAIL, PASSWORD)
         sessions.append((client, csrf_token(client, form_page)))
     both_checked = threading.Barrier(len(requests), timeout=30)
     check = rounds._check_department_name

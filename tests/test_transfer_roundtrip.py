@@ -24,7 +24,7 @@ from flask_migrate import upgrade
 from quickscan import create_app, links
 from quickscan.extensions import db
 from quickscan.services.banks import reload_catalog
-from tests.rounds_helpers import write_questions
+from tests.factories import write_questions
 
 SECRET = "roundtrip-secret"
 COMMENTS = [

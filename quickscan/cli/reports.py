@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from quickscan import reporting
-from quickscan.extensions import db
+from quickscan.cli.common import fail, round_or_fail
 from quickscan.models import Department, Round
 from quickscan.services import exports
 
@@ -22,26 +22,12 @@ def register(app: Flask) -> None:
     app.cli.add_command(export)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
-def _round(reference: str) -> Round:
-    round_ = db.session.get(Round, int(reference)) if reference.strip().isdigit() else None
-    if round_ is None:
-        _fail(f"round {reference} not found")
-    assert round_ is not None
-    return round_
-
-
 def _department(round_: Round, name: str) -> Department:
     for department in round_.departments:
         if department.name == name or department.name.casefold() == name.casefold():
             return department
     names = ", ".join(d.name for d in round_.departments)
-    _fail(f"department {name!r} not found in round {round_.id} (departments: {names})")
-    raise AssertionError  # unreachable
+    fail(f"department {name!r} not found in round {round_.id} (departments: {names})")
 
 
 def _write(out: Path, data: bytes) -> None:
@@ -74,7 +60,7 @@ def report(round_ref: str, department_name: str | None, out: Path | None, lang: 
     from quickscan.services import reports
     from quickscan.services.results import score
 
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     department = _department(round_, department_name) if department_name else None
     with tqdm(total=4, desc="report", unit="step", disable=quiet, file=sys.stderr) as bar:
         bar.set_postfix_str("scoring")
@@ -87,8 +73,10 @@ def report(round_ref: str, department_name: str | None, out: Path | None, lang: 
         charts_total = sum(1 for _ in reporting.report_charts(content))
         with tqdm(total=charts_total, desc="charts", unit="chart", leave=False,
                   disable=quiet, file=sys.stderr) as chart_bar:
-            reporting.render_charts(content, lambda _chart: chart_bar.update(1),
-                                    processes=reports.chart_processes())
+            def advance(_chart: reporting.Chart) -> None:
+                chart_bar.update(1)
+
+            reporting.render_charts(content, advance, processes=reports.chart_processes())
         bar.update(1)
         bar.set_postfix_str("pdf")
         data = (reports.render_publication(content) if publication
@@ -118,7 +106,7 @@ def export(round_ref: str, fmt: str, table: str, lang: str, out: Path) -> None:
     """Export ROUND as the JSON backup, a CSV table or XLSX (see docs/export.md)."""
     from flask_babel import force_locale
 
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     with force_locale(lang):
         labels = exports.export_labels()
     data = exports.export(round_, fmt, table, labels=labels)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import sys
 from pathlib import Path
 
 import click
@@ -11,8 +10,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from quickscan import links as app_links
+from quickscan.cli.common import fail, refusals, round_or_fail
 from quickscan.cli.groups import add_groups, print_group_links, register_group_commands
-from quickscan.models import DEFAULT_MIN_GROUP_SIZE, SCOPES, Round
+from quickscan.models import DEFAULT_MIN_GROUP_SIZE, SCOPES
 from quickscan.services import demo as demo_service
 from quickscan.services import group_size
 from quickscan.services import rounds as round_service
@@ -25,23 +25,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
 def _demo_login_file() -> Path:
     """Where the demo login is kept (config ``DEMO_LOGIN_FILE``, else the instance folder)."""
     return demo_service.login_file_in(current_app.instance_path,
                                       current_app.config.get("DEMO_LOGIN_FILE"))
-
-
-def _round(reference: str) -> Round:
-    round_ = round_service.find_round(reference)
-    if round_ is None:
-        _fail(f"round {reference} not found")
-    assert round_ is not None
-    return round_
 
 
 def parse_department(value: str) -> tuple[str, list[str]]:
@@ -126,14 +113,14 @@ def create(name: str, municipality: str | None, departments: tuple[str, ...],
                     deadline.date() if deadline else None)
         return
     if municipality is None or not departments:
-        _fail("--municipality and at least one --department are required (or use --from)")
+        fail("--municipality and at least one --department are required (or use --from)")
     assert municipality is not None
     parsed_banks: dict[str, str | None] = {}
     scopes: dict[str, str | None] = {}
     try:
         group_size.check_min_group_size(min_group_size)
     except group_size.InvalidGroupSize as exc:
-        _fail(exc.message)
+        fail(exc.message)
     try:
         parsed_departments = [parse_department(value) for value in departments]
         for value in banks:
@@ -143,8 +130,8 @@ def create(name: str, municipality: str | None, departments: tuple[str, ...],
                 scopes[bank_id] = bank_scope
         parsed_expected = parse_expected(expected, [n for n, _banks in parsed_departments])
     except click.BadParameter as exc:
-        _fail(exc.format_message())
-    try:
+        fail(exc.format_message())
+    with refusals(round_service.RoundError):
         round_ = round_service.create_round(
             name=name, municipality=municipality, description=description,
             deadline=deadline.date() if deadline else None, banks=parsed_banks,
@@ -153,8 +140,6 @@ def create(name: str, municipality: str | None, departments: tuple[str, ...],
         by_name = {d.name: d for d in round_.departments}
         for dept_name, count in parsed_expected.items():
             round_service.set_expected_respondents(by_name[dept_name], count)
-    except round_service.RoundError as exc:
-        _fail(exc.message)
     if min_group_size != round_.min_group_size:
         group_size.set_min_group_size(round_, min_group_size)
     add_groups(round_, residents=residents, bestuur=bestuur)
@@ -193,7 +178,7 @@ def list_rounds() -> None:
 @with_appcontext
 def links(round_ref: str) -> None:
     """Print one line per department: name<TAB>invitation link (revoked links say so)."""
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     for department in round_.departments:
         click.echo(f"{department.name}\t{app_links.invitation_url(department) or '(revoked)'}")
     print_group_links(round_)
@@ -204,7 +189,7 @@ def links(round_ref: str) -> None:
 @with_appcontext
 def close(round_ref: str) -> None:
     """Close a round: respondents can no longer change anything."""
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     round_service.close_round(round_)
     click.echo(f"Round {round_.id} closed.")
 
@@ -214,7 +199,7 @@ def close(round_ref: str) -> None:
 @with_appcontext
 def reopen(round_ref: str) -> None:
     """Reopen a closed round."""
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     round_service.reopen_round(round_)
     click.echo(f"Round {round_.id} reopened.")
 
@@ -225,15 +210,15 @@ def reopen(round_ref: str) -> None:
 @with_appcontext
 def delete(round_ref: str, yes: bool) -> None:
     """Delete a closed round with its departments, links, responses and saved reports."""
-    round_ = _round(round_ref)
+    round_ = round_or_fail(round_ref)
     if not yes:
-        _fail(f"this deletes round {round_.id} ({round_.name}) with every response for good; "
+        fail(f"this deletes round {round_.id} ({round_.name}) with every response for good; "
               "add --yes to confirm")
     round_id = round_.id
     try:
         round_service.delete_round(round_)
     except round_service.RoundError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     click.echo(f"Round {round_id} deleted.")
 
 
@@ -250,7 +235,7 @@ def demo(if_empty: bool, seed: int, history: bool) -> None:
     """Fill an empty database with a demo round and a demo coordinator."""
     if not demo_service.database_is_empty():
         if not if_empty:
-            _fail("the database already holds rounds; the demo only loads into an empty one")
+            fail("the database already holds rounds; the demo only loads into an empty one")
         info = demo_service.read_login_info(_demo_login_file())
         if info:
             click.echo("Er staan al rondes in de database; de demo is niet opnieuw geladen.")
@@ -258,11 +243,9 @@ def demo(if_empty: bool, seed: int, history: bool) -> None:
         else:
             click.echo("Er staan al rondes in de database; de demo is niet geladen.")
         return
-    try:
+    with refusals(demo_service.DemoError):
         result = demo_service.load_demo(seed, secret_key=app_links.secret_key(),
                                         login_file=_demo_login_file(), history=history)
-    except demo_service.DemoError as exc:
-        _fail(str(exc))
     click.echo(f"Demoronde {result.round_id} geladen: {result.departments} afdelingen, "
                f"{result.submitted} ingediende en {result.drafts} onafgemaakte antwoorden.")
     click.echo(demo_service.login_text(result.email, result.password).rstrip("\n"))

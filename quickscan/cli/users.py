@@ -7,11 +7,11 @@ from the command line (it would end up in the shell history and the process list
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
 
 import click
 from flask.cli import with_appcontext
 
+from quickscan.cli.common import fail, refusals
 from quickscan.models import ROLE_BEHEERDER, ROLES, User
 from quickscan.services import accounts
 
@@ -27,15 +27,10 @@ def _read_password(password_stdin: bool) -> str:
     return str(click.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True))
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
 def _user(email: str) -> User:
     user = accounts.find_user(email)
     if user is None:
-        _fail(f"no account with e-mail address {email}")
+        fail(f"no account with e-mail address {email}")
     return user
 
 
@@ -49,10 +44,8 @@ def _user(email: str) -> User:
 def create(email: str, password_stdin: bool, role: str) -> None:
     """Create an account; the password is read from stdin or prompted for."""
     password = _read_password(password_stdin)
-    try:
+    with refusals(accounts.AccountError):
         user = accounts.create_user(email, password, role)
-    except accounts.AccountError as exc:
-        _fail(exc.message)
     click.echo(f"Account {user.email} created with role {user.role} (id {user.id}).")
 
 
@@ -72,10 +65,8 @@ def list_() -> None:
 def role(email: str, role: str) -> None:
     """Give the account EMAIL the role ROLE."""
     user = _user(email)
-    try:
+    with refusals(accounts.AccountError):
         accounts.set_role(user, role)
-    except accounts.AccountError as exc:
-        _fail(exc.message)
     click.echo(f"{user.email} now has role {user.role}.")
 
 
@@ -85,10 +76,8 @@ def role(email: str, role: str) -> None:
 def deactivate(email: str) -> None:
     """Deactivate the account EMAIL and end all its sessions."""
     user = _user(email)
-    try:
+    with refusals(accounts.AccountError):
         accounts.deactivate(user)
-    except accounts.AccountError as exc:
-        _fail(exc.message)
     click.echo(f"{user.email} is deactivated; its sessions have ended.")
 
 
@@ -100,8 +89,6 @@ def reset_password(email: str, password_stdin: bool) -> None:
     """Set a new password for EMAIL and end all its sessions."""
     user = _user(email)
     password = _read_password(password_stdin)
-    try:
+    with refusals(accounts.AccountError):
         accounts.reset_password(user, password)
-    except accounts.AccountError as exc:
-        _fail(exc.message)
     click.echo(f"Password of {user.email} reset; its sessions have ended.")

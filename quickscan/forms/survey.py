@@ -8,9 +8,10 @@ the form itself only validates and re-renders what was posted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import wtforms.fields.choices
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,10 +19,10 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Field, RadioField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-try:  # WTForms >= 3.3 describes options as SelectChoice; plain tuples are deprecated there
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # pragma: no cover - older WTForms
-    SelectChoice = None
+#: WTForms >= 3.3 describes options as SelectChoice (plain tuples are deprecated there); older
+#: versions have none. Looked up by name because the types-WTForms stubs predate the class.
+SelectChoice: Callable[[str, str], Any] | None = getattr(wtforms.fields.choices, "SelectChoice",
+                                                        None)
 
 from quickscan.bank import Question, Scale
 from quickscan.models import COMMENT_MAX_LENGTH

@@ -37,7 +37,7 @@ from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, StyleSheet1
+from reportlab.lib.styles import ParagraphStyle, PropertySet, StyleSheet1
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -147,10 +147,10 @@ def stylesheet(content: ReportContent) -> StyleSheet1:
     return sheet
 
 
-class Heading(Paragraph):  # type: ignore[misc]  # reportlab ships no type hints
+class Heading(Paragraph):
     """A heading paragraph that also becomes a PDF outline entry."""
 
-    def __init__(self, title: str, style: ParagraphStyle, level: int, key: str) -> None:
+    def __init__(self, title: str, style: PropertySet, level: int, key: str) -> None:
         super().__init__(esc(title), style)
         self.outline_title = title
         self.outline_level = level

@@ -152,7 +152,7 @@ def _write_login_file(path: Path, text: str) -> None:
 
 def _demo_user(password: str) -> User:
     with unit_of_work() as session:
-        user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
+        user: User | None = session.scalar(select(User).where(User.email == DEMO_EMAIL))
         if user is None:
             return accounts.create_user(DEMO_EMAIL, password)
         user.set_password(password)

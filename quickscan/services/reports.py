@@ -60,7 +60,8 @@ def _load_yaml(path: str, mtime: float) -> Mapping[str, Any]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise TypeError(f"{path}: the report texts must be a mapping")
-    return freeze(data)  # type: ignore[no-any-return]
+    frozen: Mapping[str, Any] = freeze(data)  # a read-only copy of the mapping
+    return frozen
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -158,11 +158,11 @@ class _ScoreCache:
 
 
 def _score_cache() -> _ScoreCache:
-    cache = current_app.extensions.get("quickscan.scores")
+    cache: _ScoreCache | None = current_app.extensions.get("quickscan.scores")
     if cache is None:
-        cache = current_app.extensions.setdefault("quickscan.scores",
-                                                  _ScoreCache(SCORE_CACHE_SIZE))
-    return cache  # type: ignore[no-any-return]
+        cache = cast(_ScoreCache, current_app.extensions.setdefault(
+            "quickscan.scores", _ScoreCache(SCORE_CACHE_SIZE)))
+    return cache
 
 
 def results_version(round_: Round) -> Hashable:

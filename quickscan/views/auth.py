@@ -101,7 +101,7 @@ def enforce_roles() -> Response | None:
     if role is None:
         return None
     if not user.is_authenticated:
-        return login_manager.unauthorized()  # type: ignore[no-any-return]
+        return login_manager.unauthorized()
     if not user.has_role(role):
         abort(403, description=_("Uw account heeft geen toegang tot deze pagina."))
     return None

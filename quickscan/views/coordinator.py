@@ -99,7 +99,7 @@ class RoundForm(FlaskForm):
     def validate_deadline(self, field: DateField) -> None:
         """Replace WTForms' English date message with a Dutch one."""
         if field.raw_data and field.raw_data[0] and field.data is None:
-            field.errors[:] = []
+            field.errors = []
             raise ValidationError(_("Vul een datum in als jjjj-mm-dd, bijvoorbeeld 2026-03-31."))
 
 

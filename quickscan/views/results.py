@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -148,7 +149,7 @@ def overview(round_id: int) -> tuple[str, int]:
     priorities = [row for row in content.priorities
                   if (department_id is None or row.department_id == department_id)
                   and (not bank_id or row.priority.bank == bank_id)]
-    comparison_query = {"vergelijk": [d.id for d in chosen], "as": dimension}
+    comparison_query: dict[str, Any] = {"vergelijk": [d.id for d in chosen], "as": dimension}
     return render_template(
         "results/overview.html", round=round_, content=content, comparison=comparison,
         comparison_url=url_for("results.chart", round_id=round_.id, name="vergelijking",

@@ -48,9 +48,10 @@ def _page(status: int = 200, *, error: str | None = None, created: User | None =
         error=error, created=created, password=password, email=email, role=role), status
 
 
-def _refused(exc: accounts.AccountError, **kwargs: object) -> Page:
+def _refused(exc: accounts.AccountError, email: str = "",
+             role: str = ROLE_COORDINATOR) -> Page:
     status = 409 if isinstance(exc, accounts.LastBeheerder) else 422
-    return _page(status, error=exc.message, **kwargs)  # type: ignore[arg-type]
+    return _page(status, error=exc.message, email=email, role=role)
 
 
 @bp.get("/gebruikers")

@@ -8,7 +8,7 @@ import pytest
 
 from quickscan.services import accounts
 from tests.conftest import assert_accessible
-from tests.results.conftest import build_round
+from tests.factories import build_round
 
 pytestmark = pytest.mark.browser
 

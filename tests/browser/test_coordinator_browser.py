@@ -12,7 +12,6 @@ from quickscan.extensions import db
 from quickscan.models import Round
 from quickscan.services import accounts, rounds
 from tests.conftest import assert_accessible
-from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
 EMAIL = "coordinator@gemeente.nl"
 PASSWORD = "een-lang-wachtwoord"

@@ -8,7 +8,7 @@ import pytest
 from quickscan.extensions import db
 from quickscan.models import ROUND_CLOSED
 from tests.conftest import assert_accessible
-from tests.survey.conftest import small_round_for
+from tests.factories import small_round_for
 
 pytestmark = pytest.mark.browser
 

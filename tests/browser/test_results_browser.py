@@ -6,7 +6,7 @@ import pytest
 
 from quickscan.services.accounts import create_user
 from tests.conftest import assert_accessible
-from tests.results.conftest import build_round
+from tests.factories import build_round
 
 pytestmark = pytest.mark.browser
 

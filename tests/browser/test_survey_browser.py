@@ -14,7 +14,6 @@ from quickscan.extensions import db
 from quickscan.models import Response
 from quickscan.services import responses as service
 from tests.conftest import assert_accessible
-from tests.survey.conftest import SurveyRound, real_round_for, small_round_for
 
 pytestmark = pytest.mark.browser
 
@@ -74,18 +73,6 @@ def resume_token_of(page) -> str:
     assert match, page.url
     return match.group(1)
 
-
-
-@pytest.fixture
-def small_round(app) -> SurveyRound:
-    """An open round on the small test banks (see ``tests/survey/conftest.py``)."""
-    return small_round_for(app)
-
-
-@pytest.fixture
-def real_round(app) -> SurveyRound:
-    """An open round on the real ``bestuur`` and ``zorg`` banks."""
-    return real_round_for(app)
 
 
 # --------------------------------------------------------------------------- keyboard only

@@ -20,7 +20,7 @@ from quickscan import export_schema
 from quickscan.extensions import db
 from quickscan.services import exports
 from quickscan.services.results import score
-from tests.results.conftest import INJECTIONS
+from tests.factories import INJECTIONS
 
 ROUND_KEYS = {"id", "name", "municipality", "status", "banks"}
 DEPARTMENT_KEYS = {"id", "name", "respondents_started", "respondents_submitted", "hidden",
@@ -92,7 +92,7 @@ def test_json_matches_schema_and_engine(app, built_round) -> None:
 
 
 def test_json_nulls_where_nothing_is_scored(app) -> None:
-    from tests.results.conftest import build_round
+    from tests.factories import build_round
 
     built = build_round([("Leeg", ["bestuur"])], respondents=0, drafts=1)
     built.round.min_group_size = 1  # k = 1: nothing hidden, a department without figures
@@ -146,7 +146,7 @@ def test_csv_neutralises_formulas_after_every_separator(app) -> None:
     """``zie beleid;=HYPERLINK(…)`` must not become a live formula however the line is split:
     not by a CSV reader, and not by a reader that splits on ``;`` and line breaks, ignoring
     the quotes."""
-    from tests.results.conftest import build_round
+    from tests.factories import build_round
 
     tricky = ['zie beleid;=HYPERLINK("http://evil.example","klik")', "a;+1;-2;@x",
               "regel\n=1+1", "regel\r\n@SUM(A1)", "x;\t=1"]
@@ -351,7 +351,7 @@ def test_export_of_older_data_never_fails_and_the_import_refuses_it(app) -> None
     """A name stored before names refused bidi overrides still exports; the import, which
     validates names as the web forms do today, refuses it with its path."""
     from quickscan.services.importer import ImportFileError, import_round
-    from tests.results.conftest import build_round
+    from tests.factories import build_round
 
     built = build_round([("Wonen\u202egnineeg", ["bestuur"])], respondents=1, drafts=0)
     data = json.loads(exports.to_json(built.round))

@@ -10,7 +10,7 @@ from markupsafe import escape
 from quickscan.extensions import db
 from quickscan.reporting.content import format_number
 from quickscan.services.results import score
-from tests.results.conftest import INJECTIONS, build_round
+from tests.factories import INJECTIONS, build_round
 
 
 def assert_inert(text: str) -> None:

@@ -14,7 +14,7 @@ from quickscan.reporting.content import build_report, format_number
 from quickscan.reporting.pdf import build_pdf
 from quickscan.services import reports
 from quickscan.services.results import score
-from tests.results.conftest import INJECTIONS
+from tests.factories import INJECTIONS
 
 
 def pdf_text(data: bytes, layout: bool = True) -> str:

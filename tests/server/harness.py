@@ -27,10 +27,11 @@ from typing import Any
 
 import yaml
 
+from tests.factories import CSRF_RE
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 SECRET_KEY = "server-test-secret-key"
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 QUESTION_RE = re.compile(r'name="q-([a-z0-9_.]+)"')
 _counter = itertools.count(1)
 
@@ -105,7 +106,7 @@ def create_private_database(tmp_path: Path) -> PrivateDatabase:
 
 def write_server_questions(root: Path) -> Path:
     """A small fixed questions folder: common bank ``bestuur`` and domain bank ``wonen``."""
-    from tests.rounds_helpers import bank_data
+    from tests.factories import bank_data
 
     folder = root / "questions"
     folder.mkdir(parents=True, exist_ok=True)
@@ -154,17 +155,16 @@ def seed_round(database_url: str, questions: Path, departments: tuple[str, ...] 
     """Create an open round through the services; every department answers both banks."""
     from quickscan import create_app, links
     from quickscan.extensions import db
-    from quickscan.services import rounds
     from quickscan.services.banks import reload_catalog
+    from tests.factories import service_round
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY,
                       "QUESTIONS_DIR": str(questions)})
     with app.app_context():
         reload_catalog()
-        round_ = rounds.create_round(
+        round_ = service_round(
             "Servertest", "Gemeente Teststad",
-            departments=[(name, ["bestuur", "wonen"]) for name in departments],
-            secret_key=links.secret_key())
+            departments=[(name, ["bestuur", "wonen"]) for name in departments])
         tokens = {d.name: links.invitation_token(d) or "" for d in round_.departments}
         seeded = SeededRound(round_.id, tokens)
         db.session.remove()

@@ -9,8 +9,8 @@ from werkzeug.datastructures import MultiDict
 
 from quickscan.forms.survey import make_step_form
 from quickscan.services import responses as service
+from tests.factories import start_survey
 from tests.markup import parse, problems
-from tests.survey.conftest import start_survey
 from tests.survey.test_survey_views import Q1, Q2, post_step, the_response
 
 

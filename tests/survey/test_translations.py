@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 from flask_babel import refresh
 
 from quickscan.assets import TRANSLATIONS, compile_translations
-from tests.survey.conftest import csrf
+from tests.factories import csrf_token
 
 PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
@@ -41,7 +41,7 @@ def test_build_compiles_the_catalogue(tmp_path: Path):
 def test_survey_in_english(client, small_round):
     compile_translations()
     token = small_round.token("Zorg")
-    switch = client.post("/taal", data={"csrf_token": csrf(client, f"/s/{token}"),
+    switch = client.post("/taal", data={"csrf_token": csrf_token(client, f"/s/{token}", status=200),
                                         "lang": "en", "next": f"/s/{token}"})
     assert switch.status_code == 302
     refresh()  # the test's app context outlives requests: forget the cached locale

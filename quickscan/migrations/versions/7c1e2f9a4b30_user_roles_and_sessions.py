@@ -20,7 +20,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('role', sa.String(length=16), nullable=False,
                                       server_default='beheerder'))
@@ -41,7 +41,7 @@ def upgrade():
             'role', "role IN ('lezer', 'coordinator', 'beheerder')")
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_user_role'), type_='check')
         batch_op.drop_column('session_token')

@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('round', schema=None) as batch_op:
         batch_op.add_column(sa.Column('min_group_size', sa.Integer(), nullable=False,
                                       server_default='3'))
@@ -32,7 +32,7 @@ def upgrade():
         batch_op.add_column(sa.Column('expected_respondents', sa.Integer(), nullable=True))
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('department', schema=None) as batch_op:
         batch_op.drop_column('expected_respondents')
         batch_op.drop_column('kind')
