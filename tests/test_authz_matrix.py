@@ -13,7 +13,6 @@ without deciding who may use it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -23,10 +22,10 @@ from flask.testing import FlaskClient
 from quickscan import links
 from quickscan.extensions import db
 from quickscan.services import accounts, responses, rounds
+from tests.factories import CSRF_RE
 from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
 ROLES = ("anonymous", "respondent_a", "respondent_b", "lezer", "coordinator", "beheerder")
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 UNKNOWN_TOKEN = "onbekend-token-dat-niet-bestaat-0123456789abcdef"
 COORDINATOR = ("coordinator@gemeente.example", "een-lang-wachtwoord")
 ACCOUNTS = {"lezer": "lezer@gemeente.example", "coordinator": COORDINATOR[0],

@@ -26,9 +26,9 @@ from flask.testing import FlaskClient
 from quickscan import links
 from quickscan.extensions import db
 from quickscan.services import accounts, group_size, responses, rounds
+from tests.factories import CSRF_RE
 from tests.rounds_helpers import test_banks  # noqa: F401  (fixture)
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 FORMULAS = ['=HYPERLINK("http://x","y")', '+cmd|" /C calc"!A0', "-1+1", "@SUM(1+1)",
             "=1+1"]
 MARKUP = ['<script>alert("x")</script>', "<img src=x onerror=alert(1)>",

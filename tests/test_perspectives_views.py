@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 
@@ -15,8 +13,8 @@ from quickscan.security import mask_tokens
 from quickscan.services import accounts, rounds
 from quickscan.services import perspectives as service
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PASSWORD = "een-lang-wachtwoord"
+from tests.factories import CSRF_RE
 
 
 def _csrf(client, url):
