@@ -24,7 +24,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from quickscan.bank import (
     DEFAULT_SCALE,
@@ -184,8 +184,8 @@ def check_container(data: bytes, filename: str | None = None, *,
         raise refuse("the file holds macros (vbaProject.bin); save it as .xlsx without macros")
     if "[content_types].xml" not in names:
         raise refuse("not a valid .xlsx file ([Content_Types].xml is missing)")
-    from defusedxml import ElementTree
-    from defusedxml.common import DefusedXmlException
+    from defusedxml import ElementTree  # type: ignore[import-untyped]  # no stubs installed
+    from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]  # no stubs
 
     for info in infos:
         if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
@@ -665,9 +665,10 @@ _WIDTHS: Final = {"statement": 60, "description": 50, "title": 30, "value": 60, 
 
 def _workbook(scale_ids: Sequence[str]) -> Any:
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     workbook = Workbook()
-    bank_sheet = workbook.active
+    bank_sheet = cast(Worksheet, workbook.active)  # a new workbook's active sheet is a worksheet
     bank_sheet.title = SHEET_BANK
     sheets = {SHEET_BANK: bank_sheet}
     for name in (SHEET_THEMES, SHEET_QUESTIONS, SHEET_CHANGELOG):

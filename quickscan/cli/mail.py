@@ -75,7 +75,8 @@ def progress(round_ref: str) -> None:
 def register(app: Flask) -> None:
     """Attach ``mail``, ``worker`` and ``rounds progress`` to the app's command line."""
     app.cli.add_command(mail)
-    worker_command = with_appcontext(worker.callback)  # type: ignore[arg-type]
+    assert worker.callback is not None  # a @click.command always has its function
+    worker_command = with_appcontext(worker.callback)
     worker.callback = worker_command
     app.cli.add_command(worker)
     rounds_group = app.cli.commands.get("rounds")

@@ -91,8 +91,8 @@ def _t(texts: Mapping[str, Any], key: str, **values: object) -> str:
 
 
 def _set_language(document: Any, language: str) -> None:
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.oxml.shared import OxmlElement
 
     document.core_properties.language = language
     styles = document.styles.element
@@ -113,8 +113,8 @@ def _set_language(document: Any, language: str) -> None:
 def _table(document: Any, caption: str, headers: Sequence[str],
            rows: Sequence[Sequence[object]]) -> Any:
     """A captioned table whose first row is a header row repeated on every page."""
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.oxml.shared import OxmlElement
 
     document.add_paragraph(caption, style="Caption")
     table = document.add_table(rows=1, cols=len(headers))

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from xml.sax.saxutils import escape
 
 import matplotlib
@@ -157,7 +157,7 @@ class Heading(Paragraph):
         self.outline_key = key
 
 
-class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab ships no type hints
+class NumberedCanvas(rl_canvas.Canvas):
     """A canvas that writes "Pagina X van Y" on every page, Y filled in once it is known.
 
     The total is a form XObject drawn on every page and defined when the document is saved,
@@ -167,6 +167,9 @@ class NumberedCanvas(rl_canvas.Canvas):  # type: ignore[misc]  # reportlab ships
     page_label = "Pagina {page} van {pages}"
     footer_font = FONT
     total_form = "qsPageTotal"
+    # Canvas internals this class reads; types-reportlab leaves them out (annotations only).
+    _pageNumber: int
+    _pagesize: tuple[float, float]
 
     def showPage(self) -> None:
         """Draw the page number (and a reference to the total), then emit the page."""
@@ -202,7 +205,7 @@ def _canvas_maker(label: str) -> Callable[..., NumberedCanvas]:
     return _Canvas
 
 
-class ReportDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab ships no type hints
+class ReportDocument(BaseDocTemplate):
     """A4 document with a cover and body page template; headings become bookmarks.
 
     While the round is open every page, the cover included, carries the provisional mark.
@@ -355,7 +358,7 @@ class _Builder:
         return self.c.num(value)
 
     def _style(self, name: str, size: float | None) -> ParagraphStyle:
-        style = self.s[name]
+        style = cast(ParagraphStyle, self.s[name])  # stylesheet() adds ParagraphStyles only
         if size is None or size >= style.fontSize:
             return style
         scale = size / style.fontSize
@@ -839,7 +842,7 @@ def _cell(value: str | Cell, *, header: bool = False, numeric: bool = False) -> 
 def _plain(cell: Cell) -> str:
     if not cell.markup:
         return cell.text
-    return Paragraph(cell.text, ParagraphStyle("plain")).getPlainText()  # type: ignore[no-any-return]
+    return Paragraph(cell.text, ParagraphStyle("plain")).getPlainText()
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -922,7 +925,7 @@ def _count(story: Sequence[Flowable], kind: type) -> int:
     total = 0
     for flowable in story:
         if isinstance(flowable, KeepTogether):
-            total += _count(flowable._content, kind)
+            total += _count(flowable._content, kind)  # type: ignore[attr-defined]  # not in stubs
         elif isinstance(flowable, kind):
             total += 1
     return total

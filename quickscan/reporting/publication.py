@@ -70,7 +70,8 @@ def publication_html(content: ReportContent, templates: Path) -> str:
 
 def build_publication_pdf(content: ReportContent, templates: Path) -> bytes:
     """The tagged PDF/UA-1 report, rendered from the accessible HTML by WeasyPrint."""
-    import weasyprint  # imported here: it loads pango and friends, which only this needs
+    # imported here: it loads pango and friends, which only this needs; it ships no type hints
+    import weasyprint  # type: ignore[import-untyped]
 
     html = publication_html(content, templates)
     document = weasyprint.HTML(string=html, base_url=str(templates))

@@ -223,7 +223,9 @@ def load_demo(seed: int = DEFAULT_SEED, *, secret_key: str | bytes, login_file: 
         result = _load_demo(seed, secret_key, login_file, today or datetime.date.today())
         if history:  # the previous round of the series, on the first bank versions
             from quickscan.services.demo_history import add_history
-            add_history(db.session.get(Round, result.round_id), seed=seed,
+            round_ = db.session.get(Round, result.round_id)
+            assert round_ is not None  # _load_demo just added it
+            add_history(round_, seed=seed,
                         secret_key=secret_key, today=today or datetime.date.today())
     _write_login_file(login_file, login_text(DEMO_EMAIL, result.password))
     return result

@@ -757,13 +757,14 @@ def to_xlsx(round_: Round, result: RoundResult | None = None,
     """A workbook: the explanation, the round with its bank versions, one sheet per table."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     labels = labels or export_labels()
     tables = build_tables(round_, labels, result)
     titles = _Titles(round_banks(round_))
     texts = labels.texts
     workbook = Workbook()
-    explanation = workbook.active
+    explanation = cast(Worksheet, workbook.active)  # a new workbook's active sheet is a worksheet
     explanation.title = labels.tables["explanation"]
     rows = _explanation(labels, tables)
     _write_sheet(explanation, rows, None, header_row=None)

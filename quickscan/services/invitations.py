@@ -585,6 +585,7 @@ def send_batch(batch_id: int) -> BatchOutcome:
             if not _claim(message_id):
                 continue
             message = db.session.get(MailMessage, message_id)
+            assert message is not None  # claimed just above, so it exists
             invitee = db.session.get(Invitee, message.invitee_id) if message.invitee_id else None
             if (invitee is None or invitee.email is None or round_ is None
                     or settings is None or not round_.is_open):

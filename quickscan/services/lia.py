@@ -18,7 +18,7 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -773,11 +773,12 @@ def actions_xlsx(round_: Round) -> bytes:
     import io
 
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from quickscan.services.exports import _write_sheet
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = cast(Worksheet, workbook.active)  # a new workbook's active sheet is a worksheet
     sheet.title = _("Acties")
     _write_sheet(sheet, action_rows(round_), None)
     votes = workbook.create_sheet(_("Stemming"))

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from flask import current_app
@@ -196,7 +196,8 @@ def is_pinned(bank_id: str, version: str) -> bool:
 
 def content_of(bank: Bank) -> dict[str, Any]:
     """A bank's content as stored (only the fields its source set), YAML-safe."""
-    return _plain(bank.model_dump(exclude_unset=True, exclude={"sha256"}, mode="python"))
+    return cast(dict[str, Any],  # _plain keeps a mapping a dict
+                _plain(bank.model_dump(exclude_unset=True, exclude={"sha256"}, mode="python")))
 
 
 def _plain(value: Any) -> Any:

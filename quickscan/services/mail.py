@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from flask_mailman import EmailMultiAlternatives, Mail
+from flask_mailman import EmailMultiAlternatives, Mail  # type: ignore[import-untyped]  # untyped
 
 from quickscan.services.errors import Conflict, InvalidInput
 

@@ -312,10 +312,10 @@ def edit_round(round_id: int) -> Page:
 def _round_page(round_: Round, status: int = 200, error: str | None = None,
                 add_name: str = "", add_banks: list[str] | None = None,
                 add_error: str | None = None) -> tuple[str, int]:
-    departments = []
-    municipal = []
+    departments: list[dict[str, Any]] = []
+    municipal: list[dict[str, Any]] = []
     for department in round_.departments:
-        item = {
+        item: dict[str, Any] = {
             "department": department,
             "url": links.invitation_url(department),
             "locked": round_service.has_responses(department),

@@ -195,7 +195,7 @@ _page_cache: dict[tuple[Any, ...], str] = {}
 _CSRF_PLACEHOLDER = "\x00csrf\x00"
 
 
-def _cached_residents_page(link: Any, token: str) -> Any:
+def _cached_residents_page(link: Any, token: str) -> tuple[str, int]:
     from flask import session
     from flask_login import current_user
     from flask_wtf.csrf import generate_csrf

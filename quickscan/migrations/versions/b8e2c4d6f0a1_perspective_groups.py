@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table(
         'round_perspective',
         sa.Column('round_id', sa.Integer(), nullable=False),
@@ -121,7 +121,7 @@ def upgrade():
     op.create_index('ix_ambition_rating_response_id', 'ambition_rating', ['response_id'])
 
 
-def downgrade():
+def downgrade() -> None:
     for table in ('ambition_rating', 'bestuur_response', 'resident_comment', 'resident_answer',
                   'resident_response', 'group_link', 'group_state', 'round_perspective'):
         op.drop_table(table)

@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('round', schema=None) as batch_op:
         batch_op.add_column(sa.Column('previous_round_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_round_previous_round_id'), ['previous_round_id'],
@@ -26,7 +26,7 @@ def upgrade():
         batch_op.add_column(sa.Column('continues', sa.JSON(), nullable=True))
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('department', schema=None) as batch_op:
         batch_op.drop_column('continues')
     with op.batch_alter_table('round', schema=None) as batch_op:
