@@ -77,7 +77,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("coordinator.rename_department", "POST"): COORD_POST,
     ("coordinator.set_department_banks", "POST"): COORD_POST,
     ("coordinator.remove_department", "POST"): COORD_POST,
-    ("coordinator.renew_link", "POST"): COORD_POST,
+    ("coordinator.renew_link", "GET"): COORD_GET,  # the confirmation page
+    ("coordinator.renew_link", "POST"): COORD_POST,  # confirmed (FORMS)
+    ("coordinator.revoke_link", "GET"): COORD_GET,
     ("coordinator.revoke_link", "POST"): COORD_POST,
     ("results.overview", "GET"): READ_GET,
     ("results.department", "GET"): READ_GET,
@@ -124,6 +126,8 @@ FORMS: dict[str, dict[str, object]] = {
     "coordinator.add_department": {"name": "Nieuwe afdeling", "bank": "wonen"},
     "coordinator.rename_department": {"name": "Hernoemd"},
     "coordinator.set_department_banks": {"bank": "werk"},
+    "coordinator.renew_link": {"confirmed": "1"},
+    "coordinator.revoke_link": {"confirmed": "1"},
     "account.password": {"current_password": "niet-het-wachtwoord",
                          "new_password": "nieuw-wachtwoord-123",
                          "confirm_password": "nieuw-wachtwoord-123"},
