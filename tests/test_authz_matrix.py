@@ -90,6 +90,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("results.department_publication_pdf", "GET"): READ_GET,
     ("results.export", "GET"): ADMIN_GET,  # the JSON backup (response-level data); see below
     ("results.chart", "GET"): READ_GET,
+    # the whole-round PDF of a large round as a background job (an unknown job id: 404)
+    ("report_jobs.start", "GET"): READ_GET,
+    ("report_jobs.start", "POST"): (LOGIN, LOGIN, LOGIN, 303, 303, 303),
+    ("report_jobs.status", "GET"): (LOGIN, LOGIN, LOGIN, 404, 404, 404),
+    ("report_jobs.download", "GET"): (LOGIN, LOGIN, LOGIN, 404, 404, 404),
     ("account.password", "GET"): READ_GET,
     ("account.password", "POST"): (LOGIN, LOGIN, LOGIN, 422, 422, 422),  # wrong current one
     ("account.results", "GET"): READ_GET,
@@ -209,7 +214,8 @@ def _url(app: Flask, endpoint: str, role: str, world: World) -> str:
     candidates = {"token": token, "resume_token": resume, "round_id": world.round_id,
                   "department_id": world.department_c, "user_id": world.target_user,
                   "step": 1, "fmt": "json",
-                  "name": "heatmap", "ext": "png", "filename": "css/quickscan.css"}
+                  "name": "heatmap", "ext": "png", "filename": "css/quickscan.css",
+                  "job_id": "onbekende-rapporttaak"}
     with app.test_request_context():
         return url_for(endpoint, **{arg: candidates[arg] for arg in rule.arguments})
 

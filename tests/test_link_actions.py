@@ -65,7 +65,7 @@ def test_confirmation_page_counts_who_started_and_changes_nothing(logged_in, act
     assert "5 van hen hebben de antwoorden al ingediend." in html
     # The page's own form: POST, CSRF token, confirmed=1, to the same address.
     form = re.search(r'<form[^>]*method="post"[^>]*action="' + re.escape(path) + r'"[^>]*>(.*?)</form>',
-                     html, re.S)
+                     html, re.DOTALL)
     assert form is not None
     assert 'name="csrf_token"' in form.group(1) and 'name="confirmed" value="1"' in form.group(1)
     # A POST without the confirmation (e.g. an old form) only shows the page again.

@@ -42,7 +42,7 @@ from quickscan.models import (
     Round,
     utcnow,
 )
-from quickscan.services import tokens
+from quickscan.services import chart_jobs, tokens
 from quickscan.services.banks import catalog, round_banks
 from quickscan.services.errors import (
     Conflict,
@@ -444,3 +444,4 @@ def submit(response: Response, *, now: datetime.datetime | None = None) -> None:
         if getattr(result, "rowcount", 0) != 1:
             raise _refused_meanwhile(response)
     db.session.refresh(response)
+    chart_jobs.results_changed(response.department.round_id)

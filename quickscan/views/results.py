@@ -16,6 +16,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    redirect,
     render_template,
     request,
     send_file,
@@ -40,7 +41,7 @@ from quickscan.reporting.content import (
     format_number,
     report_chart,
 )
-from quickscan.services import exports, reports
+from quickscan.services import exports, report_jobs, reports
 from quickscan.services.results import cached_score
 from quickscan.views.args import parse_id
 from quickscan.views.token_limits import known_response, token_limit
@@ -186,6 +187,8 @@ def _send_pdf(data: bytes, round_: Round, department: Department | None,
 def report_pdf(round_id: int) -> Response:
     """The round's PDF report (saved in the instance folder, then sent)."""
     round_ = _round_or_404(round_id)
+    if not report_jobs.direct_download(round_):  # large: a background job with progress
+        return redirect(url_for("report_jobs.start", round_id=round_.id), 303)
     return _send_pdf(reports.pdf_report(round_, lang=_lang()), round_, None)
 
 
