@@ -58,11 +58,11 @@ def test_store_shares_charts_between_processes(store):
     # A fresh process (an empty in-process cache) reads the chart instead of drawing it.
     charts.clear_cache()
     assert charts.render(_spec(20.0)) == png
-    info = charts.cache_info()
+    info = charts.store_info()
     assert info["stored"] == 1 and info["misses"] == 0
     charts.clear_cache()
     assert charts.render_many([_spec(20.0), _spec(30.0)], processes=1)[0] == png
-    assert charts.cache_info()["stored"] == 1 and charts.cache_info()["misses"] == 1
+    assert charts.store_info()["stored"] == 1 and charts.cache_info()["misses"] == 1
 
 
 def test_store_keep_removes_the_charts_of_earlier_results(store):
@@ -116,7 +116,7 @@ def test_results_change_renders_the_rounds_charts_into_the_store(app, store, imm
 
     charts.clear_cache()
     assert pdf_report(round_).startswith(b"%PDF")
-    assert charts.cache_info()["misses"] == 0 and charts.cache_info()["stored"] > 0
+    assert charts.cache_info()["misses"] == 0 and charts.store_info()["stored"] > 0
 
 
 def test_prerender_is_coalesced_and_never_fails_the_caller(app, store):
