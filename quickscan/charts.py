@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import textwrap
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -160,6 +161,26 @@ class ChartStore:
         for key, fmt in stale:
             self.path(key, fmt).unlink(missing_ok=True)
         return len(stale)
+
+    def prune(self, max_age: float, now: float | None = None) -> int:
+        """Delete the charts no set lists that were written more than ``max_age`` seconds
+        ago; returns how many were deleted."""
+        listed: set[str] = set()
+        for manifest in (self.folder / "sets").glob("*.json"):
+            try:
+                listed |= {f"{key}.{fmt}" for key, fmt in json.loads(manifest.read_text("utf-8"))}
+            except (OSError, ValueError):
+                return 0  # a set being rewritten: prune another time
+        limit = (now if now is not None else time.time()) - max_age
+        removed = 0
+        for path in self.folder.glob("??/*.*"):
+            try:
+                if path.name not in listed and path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed
 
 
 _store: ChartStore | None = None

@@ -34,6 +34,9 @@ from quickscan.reporting.content import report_chart
 log = logging.getLogger("quickscan.chart_jobs")
 
 TASK = "render_round_charts"
+#: Charts no round's set lists (a comparison chosen on a results page, a report in another
+#: language) are deleted this many seconds after they were last written.
+UNLISTED_MAX_AGE = 7 * 24 * 3600
 
 
 def _flag(value: object, default: bool) -> bool:
@@ -92,8 +95,13 @@ def results_changed(round_id: int) -> bool:
             return True
         if not huey.put_if_empty(_pending_key(round_id), "1"):
             return False  # a job for this round is waiting and will see this change
-        render.schedule((round_id,), delay=int(current_app.config["CHART_PRERENDER_DELAY"]))
-    except Exception:
+        try:
+            render.schedule((round_id,),
+                            delay=int(current_app.config["CHART_PRERENDER_DELAY"]))
+        except Exception:
+            huey.delete(_pending_key(round_id))  # not queued: the next change tries again
+            raise
+    except Exception:  # never fail a submit over a chart
         log.exception("chart jobs: could not queue the charts of round %s", round_id)
         return False
     return True
@@ -139,6 +147,7 @@ def render_round_charts(round_id: int) -> dict[str, Any]:
         drawn = charts.cache_info()["misses"] - before
         removed = store.keep(f"round-{round_id}",
                              [(charts.chart_key(spec, "png"), "png") for spec in specs])
+        removed += store.prune(UNLISTED_MAX_AGE)
     finally:
         db.session.remove()
     log.info("chart jobs: round %s: %d charts ready (%d drawn, %d stale removed)",

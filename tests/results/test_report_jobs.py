@@ -7,6 +7,7 @@ with a progress page and a download."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -76,6 +77,16 @@ def test_store_keep_removes_the_charts_of_earlier_results(store):
     assert store.get(old, "png") is not None
     assert store.keep("round-2", [(new, "png")]) == 1
     assert store.get(old, "png") is None and store.get(new, "png") is not None
+
+
+def test_store_prunes_old_charts_no_set_lists(store):
+    listed, unlisted = charts.chart_key(_spec(10.0), "png"), charts.chart_key(_spec(90.0), "png")
+    charts.render(_spec(10.0))
+    charts.render(_spec(90.0))
+    store.keep("round-1", [(listed, "png")])
+    assert store.prune(3600) == 0  # just written
+    assert store.prune(3600, now=time.time() + 7200) == 1
+    assert store.get(listed, "png") is not None and store.get(unlisted, "png") is None
 
 
 def test_results_change_renders_the_rounds_charts_into_the_store(app, store, immediate):
