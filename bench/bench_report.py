@@ -62,7 +62,8 @@ NOTES = (
     "drawing in every request, so they were not needed. A round with more than "
     "`REPORT_DIRECT_MAX_DEPARTMENTS` (10) departments gets its whole-round PDF as a "
     "background job with a progress page (`/rondes/<id>/rapport/maken`); smaller rounds "
-    "keep the direct download. What remains between the cold PDF and the bare document is "
+    "keep the direct download; the publication PDF (WeasyPrint, the slowest of all for "
+    "a large round, row above) goes through the same job. What remains between the cold PDF and the bare document is "
     "reportlab's paragraph wrapping and table splitting of the report's wrapped text "
     "(themes, next steps, comments) where the bare document's tables hold short strings. "
     "Figures vary with the load of the shared 2-core machine.")

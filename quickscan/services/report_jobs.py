@@ -1,7 +1,7 @@
 """Whole-round PDF reports of large rounds, built as background jobs with a progress page.
 
 A round with more departments than ``REPORT_DIRECT_MAX_DEPARTMENTS`` (default 10) gets its
-PDF through a job instead of one long request: :func:`start_job` queues the ``build_report``
+PDF and its publication PDF through a job instead of one long request: :func:`start_job` queues the ``build_report``
 task on the app's Huey queue (:mod:`quickscan.tasks`) and returns an unguessable job id; the
 task (:func:`run_job`) records its progress (reading the data, drawing the charts batch by
 batch, laying out the PDF) and finally the PDF itself in the queue's key-value storage, which
@@ -49,6 +49,8 @@ class JobStatus:
     created: float
     charts_done: int = 0
     charts_total: int = 0
+    #: The accessible publication PDF (PDF/UA-1, WeasyPrint) instead of the designed one.
+    publication: bool = False
 
     @property
     def ready(self) -> bool:
@@ -86,8 +88,8 @@ def _pdf_key(job_id: str) -> str:
     return f"report-pdf-{job_id}"
 
 
-def _latest_key(round_id: int, lang: str) -> str:
-    return f"report-latest-{round_id}-{lang}"
+def _latest_key(round_id: int, lang: str, publication: bool = False) -> str:
+    return f"report-latest-{round_id}-{lang}{'-publicatie' if publication else ''}"
 
 
 def _version(round_: Round, lang: str) -> str:
@@ -115,9 +117,9 @@ def job_pdf(job_id: str) -> bytes | None:
     return data if isinstance(data, bytes) else None
 
 
-def current_job(round_: Round, lang: str) -> JobStatus | None:
+def current_job(round_: Round, lang: str, publication: bool = False) -> JobStatus | None:
     """The job for the round's present results in ``lang`` that has not failed, if any."""
-    latest = _huey().get(_latest_key(round_.id, lang), peek=True)
+    latest = _huey().get(_latest_key(round_.id, lang, publication), peek=True)
     if not isinstance(latest, str):
         return None
     status = job_status(latest)
@@ -132,21 +134,21 @@ def _forget(job_id: str) -> None:
     huey.delete(_status_key(job_id))
 
 
-def start_job(round_: Round, lang: str) -> JobStatus:
+def start_job(round_: Round, lang: str, publication: bool = False) -> JobStatus:
     """Queue the round's PDF report in ``lang`` (or return the job already made for the same
-    results); the previous job of the round and language is removed."""
-    existing = current_job(round_, lang)
+    results); the previous job of the round, language and kind is removed."""
+    existing = current_job(round_, lang, publication)
     if existing is not None:
         return existing
     huey = _huey()
-    previous = huey.get(_latest_key(round_.id, lang), peek=True)
+    previous = huey.get(_latest_key(round_.id, lang, publication), peek=True)
     if isinstance(previous, str):
         _forget(previous)
     status = JobStatus(id=secrets.token_urlsafe(24), round_id=round_.id, lang=lang,
                        stage="queued", percent=0, version=_version(round_, lang),
-                       created=time.time())
+                       created=time.time(), publication=publication)
     _save(status)
-    huey.put(_latest_key(round_.id, lang), status.id)
+    huey.put(_latest_key(round_.id, lang, publication), status.id)
     current_app.extensions["quickscan.tasks"]["build_report"](status.id)
     return job_status(status.id) or status
 
@@ -159,11 +161,17 @@ def _update(status: JobStatus, **changes: Any) -> JobStatus:
     return updated
 
 
-def build(round_: Round, lang: str, progress: Callable[[str, int, int, int], None]) -> bytes:
-    """The round's PDF report, calling ``progress(stage, percent, charts_done, charts_total)``
-    as it goes: the charts are drawn (or read from the chart store) in batches first, so the
-    layout finds them all ready."""
-    from quickscan.services.reports import chart_processes, render_pdf, report_content
+def build(round_: Round, lang: str, progress: Callable[[str, int, int, int], None],
+          publication: bool = False) -> bytes:
+    """The round's PDF report (or its publication PDF), calling ``progress(stage, percent,
+    charts_done, charts_total)`` as it goes: the charts are drawn (or read from the chart
+    store) in batches first, so the layout finds them all ready."""
+    from quickscan.services.reports import (
+        chart_processes,
+        render_pdf,
+        render_publication,
+        report_content,
+    )
     from quickscan.services.results import cached_score
 
     progress("reading", 5, 0, 0)
@@ -177,7 +185,7 @@ def build(round_: Round, lang: str, progress: Callable[[str, int, int, int], Non
         done = min(total, start + CHART_BATCH)
         progress("charts", 10 + int(60 * done / max(1, total)), done, total)
     progress("layout", 75, total, total)
-    return render_pdf(content)
+    return render_publication(content) if publication else render_pdf(content)
 
 
 def run_job(job_id: str) -> dict[str, Any]:
@@ -196,7 +204,7 @@ def run_job(job_id: str) -> dict[str, Any]:
             status = _update(status, stage=stage, percent=percent, charts_done=done,
                              charts_total=total)
 
-        data = build(round_, status.lang, progress)
+        data = build(round_, status.lang, progress, status.publication)
         _huey().put(_pdf_key(job_id), data)
         status = _update(status, stage="done", percent=100)
     except Exception:

@@ -80,19 +80,21 @@ def stage_text(status: report_jobs.JobStatus) -> str:
 
 @bp.route("/rondes/<int:round_id>/rapport/maken", methods=["GET", "POST"])
 def start(round_id: int) -> Response | str:
-    """Start (POST) the round's PDF report as a job, or show the page that starts it."""
+    """Start (POST) the round's PDF report as a job, or show the page that starts it
+    (``?publicatie=1``: the accessible publication PDF)."""
     round_ = _round_or_404(round_id)
     lang = _lang()
+    publication = (request.values.get("publicatie") == "1")
     if request.method == "POST":
-        status = report_jobs.start_job(round_, lang)
+        status = report_jobs.start_job(round_, lang, publication)
         return redirect(url_for("report_jobs.status", round_id=round_.id, job_id=status.id),
                         303)
-    current = report_jobs.current_job(round_, lang)
+    current = report_jobs.current_job(round_, lang, publication)
     if current is not None:
         return redirect(url_for("report_jobs.status", round_id=round_.id, job_id=current.id),
                         303)
     return render_template("report_jobs/start.html", round=round_,
-                           departments=len(round_.departments))
+                           departments=len(round_.departments), publication=publication)
 
 
 @bp.get("/rondes/<int:round_id>/rapport/taak/<job_id>")
@@ -108,7 +110,8 @@ def status(round_id: int, job_id: str) -> Response | str:
         response.headers["Cache-Control"] = "no-store"
         return response
     return render_template("report_jobs/status.html", round=round_, job=job,
-                           text=stage_text(job), download=download)
+                           text=stage_text(job), download=download,
+                           publication=job.publication)
 
 
 @bp.get("/rondes/<int:round_id>/rapport/taak/<job_id>/rapport.pdf")
@@ -120,8 +123,9 @@ def download(round_id: int, job_id: str) -> Response:
     if data is None:
         abort(409, description=_("Het rapport is nog niet klaar. Volg de voortgang op de "
                                  "vorige pagina."))
-    path = reports.save_report(data, round_)
+    path = reports.save_report(data, round_, publication=job.publication)
     response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=reports.report_filename(round_))
+                         download_name=reports.report_filename(
+                             round_, publication=job.publication))
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -197,6 +197,8 @@ def report_pdf(round_id: int) -> Response:
 def report_publication_pdf(round_id: int) -> Response:
     """The round's accessible publication PDF (PDF/UA-1, from the HTML report)."""
     round_ = _round_or_404(round_id)
+    if not report_jobs.direct_download(round_):  # large: a background job with progress
+        return redirect(url_for("report_jobs.start", round_id=round_.id, publicatie=1), 303)
     return _send_pdf(reports.publication_report(round_, lang=_lang(),
                                                 result=cached_score(round_)),
                      round_, None, publication=True)

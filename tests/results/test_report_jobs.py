@@ -184,6 +184,23 @@ def test_large_round_pdf_is_a_background_job(app, coordinator_client, immediate)
         # The same results: the finished job is reused (the start page goes to it).
         again = client.get(f"/rondes/{round_id}/rapport/maken")
         assert again.status_code == 303 and again.headers["Location"].endswith(job_id)
+        # The publication PDF of a large round is a job of its own.
+        response = client.get(f"/rondes/{round_id}/rapport-publicatie.pdf")
+        assert response.status_code == 303
+        assert response.headers["Location"].endswith(f"/rondes/{round_id}/rapport/maken"
+                                                      "?publicatie=1")
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert 'name="publicatie" value="1"' in page
+        started = client.post(f"/rondes/{round_id}/rapport/maken",
+                              data={"csrf_token": _csrf(client), "publicatie": "1"})
+        publication_url = started.headers["Location"]
+        assert publication_url.rsplit("/", 1)[1] != job_id
+        ready = client.get(publication_url + "?formaat=json").get_json()
+        assert ready["ready"] is True
+        publication = client.get(ready["download"])
+        assert publication.status_code == 200 and publication.data.startswith(b"%PDF")
+        assert "-publicatie.pdf" in publication.headers["Content-Disposition"]
+        assert publication.data != pdf.data
         # An unknown job, or a job of another round: 404.
         assert client.get(f"/rondes/{round_id}/rapport/taak/onbekend").status_code == 404
         other = build_round(name="Andere ronde", respondents=1, drafts=0).round.id
