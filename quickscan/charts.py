@@ -4,7 +4,10 @@ Drawn on a :class:`matplotlib.figure.Figure` with the Agg canvas (never ``pyplot
 global is touched and the module is thread-safe). Series are told apart by colour (the
 colour-blind-safe Okabe–Ito palette) *and* by line style *and* by marker, so no reader depends
 on colour alone. Labels are wrapped so they do not overlap. Every rendered chart is kept in an
-in-process LRU cache keyed by a SHA-256 of its inputs.
+in-process LRU cache keyed by a SHA-256 of its inputs and, when a :class:`ChartStore` is set
+(:func:`set_store`, the app uses ``<instance>/charts``), in files shared by every process and
+app server on that folder: a chart rendered once (e.g. by the background job that runs when a
+round's results change) is read back, never drawn again, by any worker.
 
 The radar is drawn on plain cartesian axes (polygon grid, spokes and labels placed by hand):
 this is several times faster than matplotlib's polar projection and gives the usual "spider"
@@ -22,11 +25,13 @@ import multiprocessing
 import os
 import textwrap
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Final, Literal, TypedDict
 
 import matplotlib
@@ -91,7 +96,106 @@ ChartSpec = RadarSpec | HeatmapSpec
 
 _cache: OrderedDict[str, bytes] = OrderedDict()
 _cache_lock = threading.Lock()
-_stats = {"hits": 0, "misses": 0}
+_stats = {"hits": 0, "misses": 0, "stored": 0}
+
+
+class ChartStore:
+    """Rendered charts as files, shared by every process on the folder.
+
+    A chart is ``<folder>/<key[:2]>/<key>.<fmt>``, its key the SHA-256 of its inputs
+    (:func:`chart_key`): equal inputs give the same file, so no invalidation is needed when a
+    round's results change (its charts get new keys). Writes are atomic (a temporary file
+    renamed into place), so readers never see half a chart. :meth:`keep` records which keys a
+    round uses and deletes the files an earlier version of it left behind.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+
+    def path(self, key: str, fmt: str) -> Path:
+        """Where the chart with ``key`` in format ``fmt`` is stored."""
+        return self.folder / key[:2] / f"{key}.{fmt}"
+
+    def get(self, key: str, fmt: str) -> bytes | None:
+        """The stored chart, or None."""
+        try:
+            return self.path(key, fmt).read_bytes()
+        except OSError:
+            return None
+
+    def put(self, key: str, fmt: str, data: bytes) -> None:
+        """Store a chart (atomically; a failure to write is logged, never raised)."""
+        path = self.path(key, fmt)
+        tmp = path.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            logger.warning("chart store: could not write %s: %s", path.name, exc)
+            tmp.unlink(missing_ok=True)
+
+    def _manifest(self, name: str) -> Path:
+        return self.folder / "sets" / f"{name}.json"
+
+    def keep(self, name: str, keys: Iterable[tuple[str, str]]) -> int:
+        """Record the (key, format) pairs of the set ``name`` (e.g. ``round-3``) and delete the
+        files of its previous set that no set uses any more; returns how many were deleted."""
+        new = sorted({(key, fmt) for key, fmt in keys})
+        manifest = self._manifest(name)
+        try:
+            old = {tuple(item) for item in json.loads(manifest.read_text("utf-8"))}
+        except (OSError, ValueError):
+            old = set()
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = manifest.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(new), "utf-8")
+        os.replace(tmp, manifest)
+        stale = old - set(new)
+        if stale:
+            for other in manifest.parent.glob("*.json"):
+                if other != manifest:
+                    try:
+                        stale -= {tuple(item) for item in json.loads(other.read_text("utf-8"))}
+                    except (OSError, ValueError):
+                        continue
+        for key, fmt in stale:
+            self.path(key, fmt).unlink(missing_ok=True)
+        return len(stale)
+
+    def prune(self, max_age: float, now: float | None = None) -> int:
+        """Delete the charts no set lists that were written more than ``max_age`` seconds
+        ago; returns how many were deleted."""
+        listed: set[str] = set()
+        for manifest in (self.folder / "sets").glob("*.json"):
+            try:
+                listed |= {f"{key}.{fmt}" for key, fmt in json.loads(manifest.read_text("utf-8"))}
+            except (OSError, ValueError):
+                return 0  # a set being rewritten: prune another time
+        limit = (now if now is not None else time.time()) - max_age
+        removed = 0
+        for path in self.folder.glob("??/*.*"):
+            try:
+                if path.name not in listed and path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        return removed
+
+
+_store: ChartStore | None = None
+
+
+def set_store(store: ChartStore | None) -> None:
+    """Share rendered charts through ``store`` (None: only the in-process cache)."""
+    global _store
+    _store = store
+
+
+def get_store() -> ChartStore | None:
+    """The chart store in use, if any."""
+    return _store
 
 
 def chart_key(spec: ChartSpec, fmt: str, dpi: int = DEFAULT_DPI) -> str:
@@ -102,8 +206,29 @@ def chart_key(spec: ChartSpec, fmt: str, dpi: int = DEFAULT_DPI) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _remember(key: str, data: bytes) -> None:
+    """Put a chart into the in-process LRU (the caller holds ``_cache_lock``)."""
+    _cache[key] = data
+    _cache.move_to_end(key)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+
+
+def _from_store(key: str, fmt: str) -> bytes | None:
+    store = _store
+    if store is None:
+        return None
+    data = store.get(key, fmt)
+    if data is not None:
+        with _cache_lock:
+            _stats["stored"] += 1
+            _remember(key, data)
+    return data
+
+
 def render(spec: ChartSpec, fmt: str = "png", dpi: int = DEFAULT_DPI) -> bytes:
-    """Render a chart to PNG or SVG bytes, from the LRU cache when the inputs were seen before."""
+    """Render a chart to PNG or SVG bytes, from the LRU cache or the chart store when the
+    inputs were seen before."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}")
     key = chart_key(spec, fmt, dpi)
@@ -113,13 +238,15 @@ def render(spec: ChartSpec, fmt: str = "png", dpi: int = DEFAULT_DPI) -> bytes:
             _cache.move_to_end(key)
             _stats["hits"] += 1
             return cached
+    stored = _from_store(key, fmt)
+    if stored is not None:
+        return stored
     data = _render_uncached((spec, fmt, dpi))
     with _cache_lock:
         _stats["misses"] += 1
-        _cache[key] = data
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        _remember(key, data)
+    if _store is not None:
+        _store.put(key, fmt, data)
     return data
 
 
@@ -153,6 +280,9 @@ def render_many(specs: Sequence[ChartSpec], fmt: str = "png", dpi: int = DEFAULT
             key = chart_key(spec, fmt, dpi)
             if key not in _cache:
                 missing[key] = spec
+    for key in list(missing):
+        if _from_store(key, fmt) is not None:
+            del missing[key]
     if workers > 1 and len(missing) >= PARALLEL_FROM:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["quickscan.charts"])
@@ -170,25 +300,34 @@ def render_many(specs: Sequence[ChartSpec], fmt: str = "png", dpi: int = DEFAULT
         with _cache_lock:
             for key, data in zip(missing, rendered):
                 _stats["misses"] += 1
-                _cache[key] = data
-                _cache.move_to_end(key)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+                _remember(key, data)
+        if _store is not None:
+            for key, data in zip(missing, rendered):
+                _store.put(key, fmt, data)
     return [render(spec, fmt, dpi) for spec in specs]
 
 
 def cache_info() -> dict[str, int]:
-    """Cache statistics: hits, misses and the number of charts held."""
+    """Cache statistics: hits, misses (charts drawn) and the number of charts held."""
     with _cache_lock:
         return {"hits": _stats["hits"], "misses": _stats["misses"], "size": len(_cache)}
 
 
+def store_info() -> dict[str, int]:
+    """:func:`cache_info` plus ``stored``: the charts read from the chart store."""
+    info = cache_info()
+    with _cache_lock:
+        info["stored"] = _stats["stored"]
+    return info
+
+
 def clear_cache() -> None:
-    """Forget every cached chart (used by tests and the benchmark)."""
+    """Forget every chart cached in this process (used by tests and the benchmark); the
+    chart store is left alone."""
     with _cache_lock:
         _cache.clear()
-        _stats["hits"] = 0
-        _stats["misses"] = 0
+        for name in _stats:
+            _stats[name] = 0
 
 
 class SeriesStyle(TypedDict):

@@ -17,7 +17,9 @@ Who runs the tasks (``QUICKSCAN_TASK_CONSUMER``):
 Tasks run inside an app context. A periodic tick (every minute) resumes batches that still
 have queued messages (after a restart or an unreachable mail server), sends the scheduled
 reminders and deletes expired addresses. Other modules register their own tasks with
-:func:`task` (e.g. ``tasks.task(name="report")(build_report)``).
+:func:`task` (e.g. ``tasks.task(name="report")(build_report)``): a round's charts are rendered
+into the shared chart store when its results change (:mod:`quickscan.services.chart_jobs`) and
+large reports are built as jobs with a progress page (:mod:`quickscan.services.report_jobs`).
 """
 
 from __future__ import annotations
@@ -189,8 +191,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("TASK_CONSUMER", "auto")
     huey = make_huey(app)
     app.extensions[EXTENSION] = huey
+    from quickscan.services import chart_jobs, report_jobs
+
+    chart_jobs.configure(app)
     registry = {
         "send_batch": task(app, "send_mail_batch", retries=0)(_send_batch),
+        "render_charts": task(app, chart_jobs.TASK, retries=0)(chart_jobs.render_round_charts),
+        "build_report": task(app, report_jobs.TASK, retries=0)(report_jobs.run_job),
     }
 
     # huey ships no type hints, so its decorator leaves ``tick`` untyped

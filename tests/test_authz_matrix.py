@@ -76,7 +76,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("coordinator.rename_department", "POST"): COORD_POST,
     ("coordinator.set_department_banks", "POST"): COORD_POST,
     ("coordinator.remove_department", "POST"): COORD_POST,
-    ("coordinator.renew_link", "POST"): COORD_POST,
+    ("coordinator.renew_link", "GET"): COORD_GET,  # the confirmation page
+    ("coordinator.renew_link", "POST"): COORD_POST,  # confirmed (FORMS)
+    ("coordinator.revoke_link", "GET"): COORD_GET,
     ("coordinator.revoke_link", "POST"): COORD_POST,
     ("coordinator.set_expected", "POST"): COORD_POST,
     ("coordinator.delete_round", "POST"): (LOGIN, LOGIN, LOGIN, NO, 409, 409),  # still open
@@ -106,6 +108,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {
     ("series.next_round", "GET"): COORD_GET,
     ("series.next_round", "POST"): COORD_POST,
     ("series.development", "GET"): READ_GET,
+    # the whole-round PDF of a large round as a background job (an unknown job id: 404)
+    ("report_jobs.start", "GET"): READ_GET,
+    ("report_jobs.start", "POST"): (LOGIN, LOGIN, LOGIN, 303, 303, 303),
+    ("report_jobs.status", "GET"): (LOGIN, LOGIN, LOGIN, 404, 404, 404),
+    ("report_jobs.download", "GET"): (LOGIN, LOGIN, LOGIN, 404, 404, 404),
     ("account.password", "GET"): READ_GET,
     ("account.password", "POST"): (LOGIN, LOGIN, LOGIN, 422, 422, 422),  # wrong current one
     ("account.results", "GET"): READ_GET,
@@ -193,6 +200,8 @@ FORMS: dict[str, dict[str, object]] = {
     "coordinator.local_bank_new": {"id": "matrix_eigen", "title": "Eigen",
                                    "description": "Eigen vragen.", "levensdomeinen": "welzijn"},
     "coordinator.local_bank_arrange": {"action": "up", "theme": "0", "question": ""},
+    "coordinator.renew_link": {"confirmed": "1"},
+    "coordinator.revoke_link": {"confirmed": "1"},
     "account.password": {"current_password": "niet-het-wachtwoord",
                          "new_password": "nieuw-wachtwoord-123",
                          "confirm_password": "nieuw-wachtwoord-123"},
@@ -286,7 +295,8 @@ def _url(app: Flask, endpoint: str, role: str, world: World) -> str:
                   "step": 1, "fmt": "json",
                   "name": "heatmap", "ext": "png", "filename": "css/quickscan.css",
                   "kind": "bestuur", "action": "open",
-                  "bank_id": "geen_bank", "version": "1.0.0", "theme": 0, "index": 0}
+                  "bank_id": "geen_bank", "version": "1.0.0", "theme": 0, "index": 0,
+                  "job_id": "onbekende-rapporttaak"}
     with app.test_request_context():
         return url_for(endpoint, **{arg: candidates[arg] for arg in rule.arguments})
 

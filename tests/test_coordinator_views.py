@@ -386,7 +386,7 @@ def test_renew_and_revoke_link(logged_in):
     path = f"/rondes/{round_.id}"
     old = "/s/" + links.invitation_token(department)
     assert post(logged_in, f"{path}/afdelingen/{department.id}/link/vernieuwen",
-                form_page=path).status_code == 303
+                {"confirmed": "1"}, form_page=path).status_code == 303
     db.session.expire_all()
     department = db.session.get(Department, department.id)
     new = "/s/" + links.invitation_token(department)
@@ -394,7 +394,7 @@ def test_renew_and_revoke_link(logged_in):
     html = logged_in.get(path).get_data(as_text=True)
     assert new in html and old not in html
     assert post(logged_in, f"{path}/afdelingen/{department.id}/link/intrekken",
-                form_page=path).status_code == 303
+                {"confirmed": "1"}, form_page=path).status_code == 303
     db.session.expire_all()
     html = logged_in.get(path).get_data(as_text=True)
     assert "De link is ingetrokken." in html and new not in html

@@ -922,12 +922,22 @@ def binary_streams() -> Iterator[None]:
 
 
 def _count(story: Sequence[Flowable], kind: type) -> int:
+    """How many ``kind`` flowables the story holds, also inside KeepTogether blocks and table
+    cells (a department's radar sits in a layout table beside its bank scores)."""
     total = 0
     for flowable in story:
+        if isinstance(flowable, kind):
+            total += 1
         if isinstance(flowable, KeepTogether):
             total += _count(flowable._content, kind)  # type: ignore[attr-defined]  # not in stubs
-        elif isinstance(flowable, kind):
-            total += 1
+        elif isinstance(flowable, Table):
+            for row in flowable._cellvalues:  # type: ignore[attr-defined]  # not in stubs
+                for cell in row:
+                    if isinstance(cell, Flowable):
+                        total += _count([cell], kind)
+                    elif isinstance(cell, (list, tuple)):
+                        total += _count([item for item in cell if isinstance(item, Flowable)],
+                                        kind)
     return total
 
 

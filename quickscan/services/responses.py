@@ -42,11 +42,12 @@ from quickscan.models import (
     Round,
     utcnow,
 )
-from quickscan.services import tokens
+from quickscan.services import chart_jobs, tokens
 from quickscan.services.banks import catalog, round_banks
 from quickscan.services.errors import (
     Conflict,
     DomainError,
+    Gone,
     InvalidInput,
     NeedsCorrection,
     NotFound,
@@ -75,6 +76,14 @@ class NotFoundError(SurveyError, NotFound):
 
     default_message = _l("Deze link is onbekend of niet meer geldig. Vraag de coördinator van "
                          "uw gemeente om de juiste link.")
+
+
+class RevokedLinkError(SurveyError, Gone):
+    """An invitation link the coordinator revoked or replaced by a new one."""
+
+    default_message = _l("Deze link is ingetrokken en werkt niet meer. Vraag de coördinator "
+                         "van uw gemeente om de nieuwe link. Bent u al begonnen? Dan kunt u "
+                         "verder via uw eigen herstellink.")
 
 
 class MalformedFormError(SurveyError, InvalidInput):
@@ -175,6 +184,18 @@ def find_invitation(token: str) -> Invitation | None:
     if not tokens.same_hash(invitation.token_hash, token):
         return None
     return invitation
+
+
+def link_error(token: str) -> SurveyError:
+    """The error for a token :func:`find_invitation` did not accept: :class:`RevokedLinkError`
+    for a revoked (or replaced) link, else :class:`NotFoundError`."""
+    if token and len(token) <= 200:
+        invitation: Invitation | None = db.session.scalar(
+            select(Invitation).where(Invitation.token_hash == tokens.hash_token(token)))
+        if (invitation is not None and not invitation.active
+                and tokens.same_hash(invitation.token_hash, token)):
+            return RevokedLinkError()
+    return NotFoundError()
 
 
 def find_response(resume_token: str) -> Response | None:
@@ -427,7 +448,7 @@ def start_response(invitation_token: str) -> tuple[Response, str]:
     """
     invitation = find_invitation(invitation_token)
     if invitation is None:
-        raise NotFoundError()
+        raise link_error(invitation_token)
     if not invitation.department.round.is_open:
         raise RoundClosedError()
     resume_token = tokens.new_resume_token()
@@ -458,3 +479,4 @@ def submit(response: Response, *, now: datetime.datetime | None = None) -> None:
         if answered_count(response) == 0:
             raise NothingAnsweredError()
     db.session.refresh(response)
+    chart_jobs.results_changed(response.department.round_id)

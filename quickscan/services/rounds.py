@@ -53,7 +53,7 @@ from quickscan.models import (
 )
 from quickscan.names import InvalidName, name_key
 from quickscan.names import clean_name as normalise_name
-from quickscan.services import tokens
+from quickscan.services import chart_jobs, tokens
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import (
     default_scope,
@@ -537,12 +537,14 @@ def close_round(round_: Round) -> None:
     with unit_of_work():
         round_.status = ROUND_CLOSED
         forget_addresses(round_)  # retention: e-mail addresses are deleted when a round closes
+    chart_jobs.results_changed(round_.id)
 
 
 def reopen_round(round_: Round) -> None:
     """Reopen a closed round."""
     with unit_of_work():
         round_.status = ROUND_OPEN
+    chart_jobs.results_changed(round_.id)
 
 
 # --------------------------------------------------------------------------- departments

@@ -26,6 +26,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(results.bp)
 
+    from quickscan.views import report_jobs
+
+    app.register_blueprint(report_jobs.bp)
+
     from quickscan.views import users
 
     app.register_blueprint(users.bp)

@@ -34,6 +34,7 @@ from quickscan.models import (
     Department,
     Round,
 )
+from quickscan.services import link_actions
 from quickscan.services import rounds as round_service
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import (
@@ -439,11 +440,28 @@ def remove_department(round_id: int, department_id: int) -> Page:
     return redirect(url_for("coordinator.round_detail", round_id=round_.id), 303)
 
 
-@bp.post("/rondes/<int:round_id>/afdelingen/<int:department_id>/link/vernieuwen")
-def renew_link(round_id: int, department_id: int) -> Response:
-    """Give the department a new invitation link; the old one stops working."""
+def _confirmed() -> bool:
+    """True when the request is the confirmation page's own POST (``confirmed=1``)."""
+    return request.method == "POST" and request.form.get("confirmed") == "1"
+
+
+def _confirm_link_page(round_: Round, department: Department, action: str) -> Page:
+    """The confirmation page of a link action (GET, or a POST without ``confirmed=1``):
+    says how many people already started with the current link; nothing is changed."""
+    return render_template("coordinator/link_confirm.html", round=round_,
+                           department=department, action=action,
+                           usage=link_actions.link_usage(department))
+
+
+@bp.route("/rondes/<int:round_id>/afdelingen/<int:department_id>/link/vernieuwen",
+          methods=["GET", "POST"])
+def renew_link(round_id: int, department_id: int) -> Page:
+    """Give the department a new invitation link after confirmation; the old one stops
+    working."""
     round_ = _round_or_404(round_id)
     department = _department_or_404(round_, department_id)
+    if not _confirmed():
+        return _confirm_link_page(round_, department, "renew")
     round_service.renew_invitation(department, secret_key=links.secret_key())
     flash(_("Afdeling %(name)s heeft een nieuwe link. De oude link werkt niet meer.",
             name=department.name), "success")
@@ -451,11 +469,18 @@ def renew_link(round_id: int, department_id: int) -> Response:
                             _anchor=f"afdeling-{department.id}"), 303)
 
 
-@bp.post("/rondes/<int:round_id>/afdelingen/<int:department_id>/link/intrekken")
-def revoke_link(round_id: int, department_id: int) -> Response:
-    """Stop the department's invitation link from working."""
+@bp.route("/rondes/<int:round_id>/afdelingen/<int:department_id>/link/intrekken",
+          methods=["GET", "POST"])
+def revoke_link(round_id: int, department_id: int) -> Page:
+    """Stop the department's invitation link from working, after confirmation."""
     round_ = _round_or_404(round_id)
     department = _department_or_404(round_, department_id)
+    if links.invitation_token(department) is None:
+        # Already revoked: nothing to confirm.
+        return redirect(url_for("coordinator.round_detail", round_id=round_.id,
+                                _anchor=f"afdeling-{department.id}"), 303)
+    if not _confirmed():
+        return _confirm_link_page(round_, department, "revoke")
     round_service.revoke_invitation(department)
     flash(_("De link van afdeling %(name)s is ingetrokken.", name=department.name), "success")
     return redirect(url_for("coordinator.round_detail", round_id=round_.id,

@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    redirect,
     render_template,
     request,
     send_file,
@@ -26,6 +27,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from quickscan import charts
 from quickscan.extensions import db
@@ -42,7 +44,7 @@ from quickscan.reporting.content import (
     report_chart,
 )
 from quickscan.scoring import RoundResult
-from quickscan.services import exports, reports
+from quickscan.services import exports, report_jobs, reports
 from quickscan.services import responses as response_service
 from quickscan.services.results import cached_score, group_size
 from quickscan.services.rounds import departments_of
@@ -205,17 +207,21 @@ def _send_pdf(data: bytes, round_: Round, department: Department | None,
 
 @bp.get("/rondes/<int:round_id>/rapport.pdf")
 @login_required
-def report_pdf(round_id: int) -> Response:
+def report_pdf(round_id: int) -> WerkzeugResponse:
     """The round's PDF report (saved in the instance folder, then sent)."""
     round_ = _round_or_404(round_id)
+    if not report_jobs.direct_download(round_):  # large: a background job with progress
+        return redirect(url_for("report_jobs.start", round_id=round_.id), 303)
     return _send_pdf(reports.pdf_report(round_, lang=_lang()), round_, None)
 
 
 @bp.get("/rondes/<int:round_id>/rapport-publicatie.pdf")
 @login_required
-def report_publication_pdf(round_id: int) -> Response:
+def report_publication_pdf(round_id: int) -> WerkzeugResponse:
     """The round's accessible publication PDF (PDF/UA-1, from the HTML report)."""
     round_ = _round_or_404(round_id)
+    if not report_jobs.direct_download(round_):  # large: a background job with progress
+        return redirect(url_for("report_jobs.start", round_id=round_.id, publicatie=1), 303)
     return _send_pdf(reports.publication_report(round_, lang=_lang(),
                                                 result=cached_score(round_)),
                      round_, None, publication=True)

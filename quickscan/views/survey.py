@@ -152,7 +152,7 @@ def intro(token: str) -> tuple[str, int] | str:
     """What the quickscan is, how long it takes, who sees the answers, and the scale."""
     invitation = known_invitation(token)
     if invitation is None:
-        raise NotFoundError()
+        raise service.link_error(token)
     department = invitation.department
     banks = service.department_banks(department)
     scale = service.scale_for(banks[0]) if banks else None

@@ -79,7 +79,7 @@ def test_start_refuses_unknown_revoked_and_closed(small_round, closed_round):
     invitation = small_round.departments["Sport"].invitations[0]
     invitation.revoked_at = invitation.created_at
     db.session.commit()
-    with pytest.raises(NotFoundError):
+    with pytest.raises(service.RevokedLinkError):  # 410: ask the coordinator for the new link
         service.start_response(small_round.token("Sport"))
     with pytest.raises(RoundClosedError) as excinfo:
         service.start_response(closed_round.token("Zorg"))

@@ -108,17 +108,17 @@ def test_unknown_token_is_a_dutch_404(client, small_round, token):
     assert "Deze link is onbekend of niet meer geldig" in unescaped(page)
 
 
-def test_revoked_token_is_a_404_and_cannot_start(client, small_round):
+def test_revoked_token_is_a_410_and_cannot_start(client, small_round):
     token = small_round.token("Sport")
     start_token = csrf(client, f"/s/{token}")
     invitation = small_round.departments["Sport"].invitations[0]
     invitation.revoked_at = invitation.created_at
     db.session.commit()
     before = counts()
-    assert client.get(f"/s/{token}").status_code == 404
+    assert client.get(f"/s/{token}").status_code == 410
     refused = client.post(f"/s/{token}/start", data={"csrf_token": start_token})
-    assert refused.status_code == 404
-    assert "Deze link is onbekend" in unescaped(refused)
+    assert refused.status_code == 410
+    assert "Vraag de coördinator van uw gemeente om de nieuwe link" in unescaped(refused)
     assert counts() == before
 
 
