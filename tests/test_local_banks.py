@@ -12,7 +12,7 @@ from flask import Flask
 
 from quickscan.bank import LOCK_FILE, read_lock
 from quickscan.models import Answer, Response
-from quickscan.services import local_banks
+from quickscan.services import group_size, local_banks
 from quickscan.services import rounds as round_service
 from quickscan.services.banks import catalog, reload_catalog, round_bank_map
 from quickscan.services.errors import Conflict
@@ -102,6 +102,7 @@ def test_local_bank_is_pinned_and_scored_like_a_shipped_bank(local: Path) -> Non
     round_ = round_service.create_round(
         "Ronde", "Gemeente", banks={"armoede": None},
         departments=[("Sociaal domein", ["armoede"])], secret_key="k")
+    group_size.set_min_group_size(round_, 1)  # one respondent: k = 1 shows its figures
     pinned = next(rb for rb in round_.banks if rb.bank_id == "armoede")
     assert (pinned.version, pinned.sha256) == ("1.0.0", draft.bank.sha256)
     assert round_bank_map(round_)["armoede"].local
@@ -178,6 +179,7 @@ def test_exports_mark_local_banks_and_keep_formulas_inert(local: Path) -> None:
     round_ = round_service.create_round(
         "Ronde", "Gemeente", banks={"armoede": "1.0.1"},
         departments=[("Sociaal domein", ["armoede"])], secret_key="k")
+    group_size.set_min_group_size(round_, 1)  # one respondent: k = 1 shows its figures
     from quickscan.models import utcnow
 
     response = Response(department_id=round_.departments[0].id, resume_token_hash="y" * 64,
@@ -188,7 +190,9 @@ def test_exports_mark_local_banks_and_keep_formulas_inert(local: Path) -> None:
         db.session.add(Answer(response_id=response.id, question_id=question.id, value="3"))
     db.session.commit()
     text = exports.to_csv(round_, "scores").decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    column_of = {label: column for column, label in exports.export_labels().headers.items()}
+    rows = [{column_of[label]: value for label, value in row.items()}
+            for row in csv.DictReader(io.StringIO(text), delimiter=";")]  # headers are labels
     mine = [row for row in rows if row["bank"] == "armoede"]
     assert mine and mine[0]["bank_title"] == "Armoede in onze gemeente (eigen vragen)"
     assert mine[0]["theme_title"] == "'" + FORMULA
