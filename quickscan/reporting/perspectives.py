@@ -113,7 +113,7 @@ def chapter_flowables(data: Any, builder: Any) -> list[Any]:
              _fmt(row.residents, texts["hidden"]), _fmt(row.ambition, texts["hidden"]),
              _fmt(row.difference, texts["hidden"]), texts["blind_spot"] if row.blind_spot else ""]
             for row in data.rows]
-    story.append(builder.table(list(texts["columns"]), rows))
+    story.append(builder.grid_table(list(texts["columns"]), rows))
     commented = [row for row in data.rows if row.comments]
     if commented:
         story.append(builder.heading(texts["comments"], 1))

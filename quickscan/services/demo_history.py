@@ -115,9 +115,16 @@ def add_history(current: Round, *, seed: int, secret_key: str | bytes,
     from quickscan.services.demo import DEMO_DEPARTMENTS
 
     catalog = bank_catalog()
-    banks = {rb.bank_id: catalog.versions(rb.bank_id)[0] for rb in current.banks
+    first = {rb.bank_id: catalog.versions(rb.bank_id)[0] for rb in current.banks
              if catalog.versions(rb.bank_id)}
-    departments = [(d.name, [b for b in d.bank_ids if b in banks]) for d in current.departments]
+    # A bank with no version before the demo round's (new since, like a 2.0.0-only bank) did
+    # not exist a year earlier, unless no bank has an older version at all.
+    older = {bank_id: version for bank_id, version in first.items()
+             if len(catalog.versions(bank_id)) > 1}
+    banks = older or first
+    # The municipal group is no department: create_round adds it for the municipal bank.
+    departments = [(d.name, [b for b in d.bank_ids if b in banks]) for d in current.departments
+                   if not round_service.is_municipal_group(d)]
     year_ago = today - datetime.timedelta(days=365)
     earlier = round_service.create_round(
         name=f"Quickscan inclusief beleid {year_ago.year}",

@@ -565,6 +565,14 @@ def perspectives(round_: Round) -> Perspectives:
     civil = [CivilServantTheme(department=d.name, bank_id=t.bank_id, theme_id=t.theme_id,
                                score=t.score, hidden=d.respondents_submitted < k)
              for d in result.departments for t in d.themes()]
+    # A department under k has no figures in the scored round; its themes stay, empty.
+    banks = {bank.id: bank for bank in round_banks(round_)}
+    own = {d.name: d.bank_ids or () for d in round_.departments}
+    civil += [CivilServantTheme(department=d.name, bank_id=bank_id, theme_id=theme.id,
+                                score=None, hidden=True)
+              for d in result.departments if d.hidden
+              for bank_id in own.get(d.name, ()) if bank_id in banks
+              for theme in banks[bank_id].themes]
     residents = group(round_, KIND_RESIDENTS)
     bestuur = group(round_, KIND_BESTUUR)
     bank = residents_bank(round_) if residents is not None else None

@@ -28,7 +28,7 @@ from quickscan.comparison import (
     remap_responses,
 )
 from quickscan.extensions import db
-from quickscan.models import KIND_DEPARTMENT, Department, Round
+from quickscan.models import KIND_DEPARTMENT, KIND_MUNICIPALITY, Department, Round
 from quickscan.names import name_key
 from quickscan.scoring import DepartmentInput, RoundResult, score_round
 from quickscan.services import group_size
@@ -93,12 +93,19 @@ def next_round(previous: Round, name: str, *, secret_key: str | bytes,
     chosen: dict[str, str | None] = {rb.bank_id: None for rb in previous.banks
                                      if catalog.versions(rb.bank_id)}
     chosen.update(banks or {})
+    # The municipal group is no department: create_round adds it for a pinned municipal bank,
+    # and no department answers a municipal bank.
+    groups = [plan for plan in plans if plan.kind == KIND_MUNICIPALITY]
+    plans = [plan for plan in plans if plan.kind != KIND_MUNICIPALITY]
+    group_continues = ([old for plan in groups for old in plan.continues] if groups else
+                       [d.name for d in round_service.municipal_groups(previous)])
     with unit_of_work():
         round_ = round_service.create_round(
             name=name, municipality=previous.municipality,
             description=previous.description if description is None else description,
             deadline=deadline, banks=chosen,
-            departments=[(plan.name, [b for b in plan.bank_ids if catalog.versions(b)])
+            departments=[(plan.name, [b for b in plan.bank_ids if catalog.versions(b)
+                                      and not catalog.latest(b).municipal])
                          for plan in plans],
             secret_key=secret_key)
         round_.previous_round_id = previous.id
@@ -111,6 +118,9 @@ def next_round(previous: Round, name: str, *, secret_key: str | bytes,
         round_.target_overrides = _kept_overrides(previous.target_overrides or {}, pinned)
         by_key = {name_key(plan.name): plan for plan in plans}
         for department in round_.departments:
+            if round_service.is_municipal_group(department):
+                department.continues = list(dict.fromkeys(group_continues))
+                continue
             plan = by_key[name_key(department.name)]
             department.continues = list(plan.continues)
             department.kind = plan.kind
