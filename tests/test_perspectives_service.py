@@ -134,10 +134,10 @@ def test_bestuur_ambition_sets_targets(round_):
         service.submit_bestuur(link, {key: (str(level), "5")})
         if index == 1:  # two of three: under k = 3, the banks' targets still hold
             service.set_target_source(round_, "bestuur")
-            theme = next(t for t in score(round_).departments[0].themes()
+            theme = next(t for t in score(round_, 1).departments[0].themes()
                          if (t.bank_id, t.theme_id) == key)
             assert theme.target == 75.0
-    theme = next(t for t in score(round_).departments[0].themes()
+    theme = next(t for t in score(round_, 1).departments[0].themes()
                  if (t.bank_id, t.theme_id) == key)
     assert theme.target == 100.0  # median of 4, 4, 3 = level 4
     row = next(r for r in service.perspectives(round_).municipality_rows()
