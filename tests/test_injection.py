@@ -140,10 +140,12 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def test_pdf_reports_show_payloads_literally(injected):
+def test_pdf_reports_show_payloads_literally(app, injected):
     from pypdf import PdfReader
 
     round_, client, _resume = injected
+    # One department per payload: ask for the PDF directly, not as a background job.
+    app.config["REPORT_DIRECT_MAX_DEPARTMENTS"] = 1000
 
     def pdf_text(path: str) -> str:
         response = client.get(path)

@@ -94,7 +94,7 @@ def test_format_2_banks_default_to_kern_and_the_round_asks_only_core_questions(a
     given = answer(department, random.Random(1))
     core_ids = {q.id for b in asked.values() for q in b.questions}
     assert set(given.answers) == core_ids
-    result = score(round_).department("Ruimte")
+    result = score(round_, 1).department("Ruimte")
     scored = {q.question_id for t in result.themes() for q in t.questions}
     assert scored == core_ids
 

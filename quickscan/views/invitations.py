@@ -304,6 +304,7 @@ def personal_intro(token: str) -> tuple[str, int] | str:
         banks=banks, scale=scale, questions=response_service.question_count(department),
         themes=len(response_service.department_steps(department)),
         minutes=response_service.estimated_minutes(department),
+        min_group_size=department.round.min_group_size, continue_url=None,
         start_url=url_for("invitations.personal_start", token=token), personal=True)
 
 

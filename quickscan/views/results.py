@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from quickscan import charts
 from quickscan.extensions import db
-from quickscan.models import Department, Round
+from quickscan.models import KIND_MUNICIPALITY, Department, Round
 from quickscan.models import Response as SurveyResponse
 from quickscan.reporting.content import (
     COMMON_DIMENSION,
@@ -46,7 +46,7 @@ from quickscan.reporting.content import (
 from quickscan.scoring import RoundResult
 from quickscan.services import exports, report_jobs, reports
 from quickscan.services import responses as response_service
-from quickscan.services.results import cached_score, group_size
+from quickscan.services.results import cached_score, group_size, score_municipal
 from quickscan.services.rounds import departments_of
 from quickscan.views.args import parse_id
 from quickscan.views.token_limits import known_response, token_limit
@@ -343,7 +343,9 @@ def respondent(resume_token: str) -> str:
                                  "hebt ingediend."))
     department = response.department
     round_ = department.round
-    result = cached_score(round_)
+    # The municipal group is scored apart from the departments (facts, k = 1).
+    municipal = score_municipal(round_) if department.kind == KIND_MUNICIPALITY else None
+    result = municipal if municipal is not None else cached_score(round_)
     own = result.department(department.name)
     answered = response_service.answered_count(response)
     if own.hidden or answered == 0:
