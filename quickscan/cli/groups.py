@@ -9,21 +9,15 @@ opens or closes one group.
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import with_appcontext
 
 from quickscan import links as app_links
+from quickscan.cli.common import fail
 from quickscan.models import KIND_BESTUUR, KIND_RESIDENTS, Round
 from quickscan.services import perspectives as service
 from quickscan.services import rounds as round_service
 from quickscan.services.errors import DomainError
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(1)
 
 
 def add_groups(round_: Round, *, residents: bool, bestuur: bool) -> None:
@@ -34,7 +28,7 @@ def add_groups(round_: Round, *, residents: bool, bestuur: bool) -> None:
         if bestuur:
             service.add_bestuur_group(round_, secret_key=app_links.secret_key())
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
 
 
 def print_group_links(round_: Round) -> None:
@@ -47,7 +41,7 @@ def print_group_links(round_: Round) -> None:
 def _round(reference: str) -> Round:
     round_ = round_service.find_round(reference)
     if round_ is None:
-        _fail(f"Onbekende ronde: {reference}")
+        fail(f"Onbekende ronde: {reference}")
     assert round_ is not None
     return round_
 
@@ -64,12 +58,12 @@ def register_group_commands(rounds: click.Group) -> None:
         round_ = _round(round_ref)
         group = service.group(round_, KIND_RESIDENTS)
         if group is None:
-            _fail("Deze ronde heeft geen groep inwoners.")
+            fail("Deze ronde heeft geen groep inwoners.")
         assert group is not None
         try:
             link = service.add_shared_link(group, label, secret_key=app_links.secret_key())
         except DomainError as exc:
-            _fail(exc.message)
+            fail(exc.message)
         click.echo(f"{group.name} ({link.label})\t" + service.link_url(
             link, secret_key=app_links.secret_key(), base_url=app_links.base_url()))
 
@@ -83,7 +77,7 @@ def register_group_commands(rounds: click.Group) -> None:
         round_ = _round(round_ref)
         group = service.group(round_, kind)
         if group is None:
-            _fail(f"Deze ronde heeft geen groep {kind}.")
+            fail(f"Deze ronde heeft geen groep {kind}.")
         assert group is not None
         service.set_group_open(group, action == "open")
         click.echo(f"{group.name}: {'open' if action == 'open' else 'gesloten'}")

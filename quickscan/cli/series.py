@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import sys
 
 import click
 
 from quickscan import links as app_links
+from quickscan.cli.common import fail
 from quickscan.services import rounds as round_service
 from quickscan.services import series as series_service
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, list[str]]:
@@ -22,7 +17,7 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, list[str]]:
     for value in values:
         name, sep, rest = value.partition("=")
         if not sep or not name.strip():
-            _fail(f"expected \"Naam={what}\", got {value!r}")
+            fail(f"expected \"Naam={what}\", got {value!r}")
         out[name.strip()] = [part.strip() for part in rest.split(",") if part.strip()]
     return out
 
@@ -33,13 +28,13 @@ def create_next(reference: str, name: str, departments: tuple[str, ...],
     """Create the next round of ``reference`` and print its id."""
     previous = round_service.find_round(reference)
     if previous is None:
-        _fail(f"round {reference} not found")
+        fail(f"round {reference} not found")
     assert previous is not None
     chosen: dict[str, str | None] = {}
     for value in banks:
         bank_id, sep, version = value.partition("@")
         if not bank_id.strip() or (sep and not version.strip()):
-            _fail(f"expected \"id\" or \"id@version\", got {value!r}")
+            fail(f"expected \"id\" or \"id@version\", got {value!r}")
         chosen[bank_id.strip()] = version.strip() if sep else None
     mapping = _pairs(continues, "Oud1,Oud2")
     plans = series_service.default_plan(previous)
@@ -53,14 +48,14 @@ def create_next(reference: str, name: str, departments: tuple[str, ...],
             plans.append(series_service.DepartmentPlan(
                 dept_name, tuple(bank_ids) or inherited, earlier))
     elif mapping:
-        _fail("--continues needs --department for the renamed, merged or split departments")
+        fail("--continues needs --department for the renamed, merged or split departments")
     unknown = set(mapping) - {plan.name for plan in plans}
     if unknown:
-        _fail(f"--continues names no department of the new round: {', '.join(sorted(unknown))}")
+        fail(f"--continues names no department of the new round: {', '.join(sorted(unknown))}")
     try:
         round_ = series_service.next_round(
             previous, name, secret_key=app_links.secret_key(), departments=plans,
             banks=chosen, deadline=deadline, description=description or None)
     except round_service.RoundError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     click.echo(str(round_.id))
