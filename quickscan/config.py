@@ -57,6 +57,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # (docs/security.md, "The public inwoners link").
         "RESIDENTS_LINK_RATE_LIMIT": "120 per minute",
         "RESIDENTS_IP_RATE_LIMIT": "60 per 10 minutes",
+        # The public vote link of a LIA vote (docs/security.md).
+        "LIA_VOTE_RATE_LIMIT": "60 per minute;600 per hour",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
@@ -64,7 +66,6 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "PREFERRED_URL_SCHEME": "http",
-        "MIN_GROUP_SIZE": 1,
     }
 
 
