@@ -706,6 +706,33 @@ def _find_upwards(path: Path, filename: str, levels: int = 2) -> Path | None:
     return None
 
 
+def file_problems(path: Path, bank_id: str, version: str, sha256: str,
+                  lines: Mapping[PathKey, int], lock: Mapping[str, Mapping[str, str]]
+                  ) -> list[Problem]:
+    """Problems of a bank file's place and lock: a versioned file (``<id>/<semver>.yaml``)
+    names its own id and version, and a published version's content never changes.
+
+    Shared by the civil-servant banks and the inwoners banks (:mod:`quickscan.residents`).
+    """
+    name = str(path)
+    problems = []
+    if SEMVER_RE.match(path.stem):
+        if path.stem != version:
+            problems.append(Problem(name, _line_of(lines, ("version",)), "version",
+                                    f"version {version} does not match file name {path.name}"))
+        if path.parent.name != bank_id:
+            problems.append(Problem(name, _line_of(lines, ("id",)), "id",
+                                    f"bank id '{bank_id}' does not match folder '{path.parent.name}'"))
+    published = lock.get(bank_id, {}).get(version)
+    if published is not None and published != sha256:
+        problems.append(Problem(
+            name, _line_of(lines, ("version",)), "version",
+            f"content changed under published version {version} "
+            f"(sha256 {sha256[:12]}…, published {published[:12]}…); "
+            "publish the change as a new version"))
+    return problems
+
+
 def load_bank_file(path: Path, scales: Mapping[str, Scale] | None = None,
                    lock: Mapping[str, Mapping[str, str]] | None = None) -> Bank:
     """Load and validate one bank file.
@@ -728,21 +755,7 @@ def load_bank_file(path: Path, scales: Mapping[str, Scale] | None = None,
         lock_path = _find_upwards(path, LOCK_FILE)
         lock = read_lock(lock_path) if lock_path else {}
     bank = parse_bank(data, name=name, lines=lines, scales=scales)
-    problems = []
-    if SEMVER_RE.match(path.stem):
-        if path.stem != bank.version:
-            problems.append(Problem(name, _line_of(lines, ("version",)), "version",
-                                    f"version {bank.version} does not match file name {path.name}"))
-        if path.parent.name != bank.id:
-            problems.append(Problem(name, _line_of(lines, ("id",)), "id",
-                                    f"bank id '{bank.id}' does not match folder '{path.parent.name}'"))
-    published = lock.get(bank.id, {}).get(bank.version)
-    if published is not None and published != bank.sha256:
-        problems.append(Problem(
-            name, _line_of(lines, ("version",)), "version",
-            f"content changed under published version {bank.version} "
-            f"(sha256 {bank.sha256[:12]}…, published {published[:12]}…); "
-            "publish the change as a new version"))
+    problems = file_problems(path, bank.id, bank.version, bank.sha256, lines, lock)
     if problems:
         raise BankError(problems)
     return bank

@@ -39,6 +39,7 @@ from quickscan.bank import (
     _parse_yaml,
     _pydantic_problems,
     content_hash,
+    file_problems,
     format_path,
     read_lock,
     statement_words,
@@ -324,22 +325,7 @@ def load_residents_file(path: Path, scales: Mapping[str, ExperienceScale] | None
         lock = read_lock(lock_path) if lock_path else {}
     bank = parse_residents_bank(data, name=name, lines=lines, scales=scales,
                                 pictograms=pictograms)
-    problems = []
-    if SEMVER_RE.match(path.stem):
-        if path.stem != bank.version:
-            problems.append(Problem(name, _line_of(lines, ("version",)), "version",
-                                    f"version {bank.version} does not match file name {path.name}"))
-        if path.parent.name != bank.id:
-            problems.append(Problem(name, _line_of(lines, ("id",)), "id",
-                                    f"bank id '{bank.id}' does not match folder "
-                                    f"'{path.parent.name}'"))
-    published = lock.get(bank.id, {}).get(bank.version)
-    if published is not None and published != bank.sha256:
-        problems.append(Problem(
-            name, _line_of(lines, ("version",)), "version",
-            f"content changed under published version {bank.version} "
-            f"(sha256 {bank.sha256[:12]}…, published {published[:12]}…); "
-            "publish the change as a new version"))
+    problems = file_problems(path, bank.id, bank.version, bank.sha256, lines, lock)
     if problems:
         raise BankError(problems)
     return bank
