@@ -1,12 +1,15 @@
 """The manual's screenshots, made from the demo by a real Chromium, so they never go stale.
 
-Writes ``docs/handleiding/img/*.png`` (commit them when they change). Each page is checked
-with axe-core before its picture is taken, and the invitation e-mail is the HTML part that the
-local SMTP server received.
+Each page is checked with axe-core before its picture is taken, and the invitation e-mail is the
+HTML part that the local SMTP server received. The pictures go to a temporary folder, so a test
+run never changes the checkout; with ``QUICKSCAN_UPDATE_SCREENSHOTS=1`` they are written to
+``docs/handleiding/img/`` (commit them when they change). Either way the test checks that every
+picture the manual shows is taken and that every picture the manual links exists.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -21,8 +24,12 @@ from tests.mail.conftest import configure_mail
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-IMG = Path(__file__).resolve().parents[2] / "docs" / "handleiding" / "img"
+MANUAL = Path(__file__).resolve().parents[2] / "docs" / "handleiding"
 VIEWPORT = {"width": 1100, "height": 860}
+
+
+IMG = (MANUAL / "img" if os.environ.get("QUICKSCAN_UPDATE_SCREENSHOTS") == "1"
+       else Path(os.environ.get("QUICKSCAN_SCREENSHOT_DIR", "/tmp")) / f"handleiding-{os.getpid()}")
 
 
 def shot(page, name: str, *, full_page: bool = False, check: bool = True) -> None:
@@ -30,6 +37,14 @@ def shot(page, name: str, *, full_page: bool = False, check: bool = True) -> Non
         assert_accessible(page, name)
     IMG.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMG / f"{name}.png"), full_page=full_page)
+
+
+def manual_images() -> set[str]:
+    """The picture names (without ``.png``) the manual's Markdown files link."""
+    names = set()
+    for path in MANUAL.glob("*.md"):
+        names.update(re.findall(r"\]\(img/([^)]+)\.png\)", path.read_text(encoding="utf-8")))
+    return names
 
 
 def test_manual_screenshots_from_the_demo(app, browser, live_server, smtp_server, tmp_path):
@@ -107,6 +122,12 @@ def test_manual_screenshots_from_the_demo(app, browser, live_server, smtp_server
         for name in ("01-inloggen", "04-ronde", "05-uitnodigingen", "08-resultaten",
                      "09-resultaten-grafiek", "10-uitnodiging-e-mail", "r3-vraag"):
             assert (IMG / f"{name}.png").stat().st_size > 5000, name
+        linked = manual_images()
+        assert linked, "the manual links no pictures"
+        taken = {path.stem for path in IMG.glob("*.png")}
+        assert linked <= taken, f"the manual shows pictures this test does not take: {linked - taken}"
+        committed = {path.stem for path in (MANUAL / "img").glob("*.png")}
+        assert linked <= committed, f"pictures missing in docs/handleiding/img: {linked - committed}"
         assert db.session.get(Department, departments[first].id) is not None
     finally:
         huey.immediate = False
