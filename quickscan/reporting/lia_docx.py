@@ -56,12 +56,15 @@ class SpeerpuntSection:
 
 @dataclass(frozen=True)
 class PerspectiveLine:
-    """A theme seen from the groups (filled once perspectives are measured)."""
+    """A theme seen from the groups, municipality-wide: the figures of the perspectives page
+    (0-100; None where a group is under its minimum size)."""
 
     theme: str
     civil_servants: float | None
     residents: float | None
     ambition: float | None
+    difference: float | None = None
+    blind_spot: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,22 +169,29 @@ def _picture(document: Any, data: bytes, alt: str) -> None:
 
 
 def perspectives_section(document: Any, data: LiaDocInput) -> None:
-    """The perspectives chapter: the groups side by side per theme, or that none were measured.
+    """The perspectives chapter: per theme the figures of the perspectives page (civil
+    servants, inwoners, the bestuur's ambition, the difference, blind spots), or that none were
+    measured. Figures are whole numbers as on the page; a group under its minimum size shows
+    "geen resultaat"."""
+    from quickscan.perspectives import BLIND_SPOT_POINTS
 
-    Extend here once residents' and bestuur's perspectives are part of a round.
-    """
     texts = data.texts
     document.add_heading(_t(texts, "perspectives_title"), level=1)
     if not data.perspectives:
         document.add_paragraph(_t(texts, "perspectives_none"))
         return
+    document.add_paragraph(_t(texts, "perspectives_intro", points=int(BLIND_SPOT_POINTS)))
+    hidden = _t(texts, "perspectives_hidden")
 
     def fmt(value: float | None) -> str:
-        return "–" if value is None else f"{value:.0f}"
+        return hidden if value is None else f"{value:.0f}"
 
-    _table(document, _t(texts, "perspectives_title"),
-           [_t(texts, "headers.themes"), "Ambtenaren", "Inwoners", "Ambitie"],
-           [[p.theme, fmt(p.civil_servants), fmt(p.residents), fmt(p.ambition)]
+    _table(document, _t(texts, "perspectives_caption"),
+           [_t(texts, f"headers.{key}") for key in (
+               "theme", "civil_servants", "residents", "ambition", "difference",
+               "blind_spot")],
+           [[p.theme, fmt(p.civil_servants), fmt(p.residents), fmt(p.ambition),
+             fmt(p.difference), _t(texts, "headers.blind_spot") if p.blind_spot else ""]
             for p in data.perspectives])
 
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from quickscan.extensions import db
+from quickscan.group_models import PARTICIPANT_ROLES
 from quickscan.models import (
     DEFAULT_LIA_VOTES,
     KIND_DEPARTMENT,
@@ -59,8 +60,7 @@ TEXT_MAX_LENGTH = 4000
 VOTES_RANGE = (1, 10)
 TALLY_MAX = 100_000
 #: "ik stem als": the same roles as the inwoners survey's "ik doe mee als".
-VOTER_ROLES = ("inwoner", "ervaringsdeskundige", "lid-adviesraad", "mantelzorger",
-               "professional")
+VOTER_ROLES = PARTICIPANT_ROLES
 SecretKey = str | bytes
 
 
@@ -452,7 +452,8 @@ def _check_vote_open(plan: LiaPlan, today: datetime.date | None = None) -> None:
 def _voter_role(value: object) -> str:
     role = "" if value is None else str(value)
     if role and role not in VOTER_ROLES:
-        raise ForgedLiaInput(_("Onbekende keuze bij 'ik stem als'."))
+        raise ForgedLiaInput(_("Onbekende keuze bij 'ik stem als': %(role)s. Kies een van: "
+                               "%(roles)s.", role=role, roles=", ".join(VOTER_ROLES)))
     return role
 
 
@@ -562,13 +563,56 @@ def results(round_: Round) -> list[CandidateResult]:
 
 
 @dataclass(frozen=True)
+class RoleVotes:
+    """The votes cast as one "ik stem als" role (``""``: not said), per origin and in total;
+    ``hidden`` (all figures 0) while the role has fewer votes than the round's k."""
+
+    role: str
+    online: int
+    zaal: int
+    papier: int
+    hidden: bool = False
+
+    @property
+    def total(self) -> int:
+        """All votes of the role together."""
+        return self.online + self.zaal + self.papier
+
+
+@dataclass(frozen=True)
 class VoteFigures:
-    """The vote in figures: ballots online, votes per origin, voters per role."""
+    """The vote in figures: ballots online, votes per origin, votes per role."""
 
     online_ballots: int
     votes: dict[str, int]
-    roles: dict[str, int]
+    roles: tuple[RoleVotes, ...]
     votes_per_voter: int
+
+
+def role_votes(round_: Round) -> tuple[RoleVotes, ...]:
+    """Votes per "ik stem als" role and origin (online ballots and tallies alike), in the
+    order of the roles, "not said" last. A role with fewer votes than the round's minimum
+    group size k is shown without figures."""
+    from quickscan.services.group_size import min_group_size
+
+    rows = db.session.execute(
+        select(LiaBallot.voter_role, LiaBallot.origin, func.sum(LiaVote.count))
+        .join(LiaVote).where(LiaBallot.round_id == round_.id)
+        .group_by(LiaBallot.voter_role, LiaBallot.origin)).all()
+    tally: dict[str, dict[str, int]] = {}
+    for role, origin, total in rows:
+        tally.setdefault(role or "", {})[origin] = int(total)
+    k = min_group_size(round_)
+    out = []
+    for role in (*VOTER_ROLES, ""):
+        if role not in tally:
+            continue
+        online, zaal, papier = (tally[role].get(origin, 0) for origin in LIA_ORIGINS)
+        if online + zaal + papier < k:
+            out.append(RoleVotes(role, 0, 0, 0, hidden=True))
+        else:
+            out.append(RoleVotes(role, online, zaal, papier))
+    return tuple(out)
 
 
 def vote_figures(round_: Round) -> VoteFigures:
@@ -581,12 +625,7 @@ def vote_figures(round_: Round) -> VoteFigures:
     votes["total"] = sum(votes.values())
     online = db.session.execute(select(func.count(LiaBallot.id)).where(
         LiaBallot.round_id == round_.id, LiaBallot.origin == LIA_ORIGIN_ONLINE)).scalar_one()
-    roles = dict(db.session.execute(
-        select(LiaBallot.voter_role, func.count(LiaBallot.id))
-        .where(LiaBallot.round_id == round_.id, LiaBallot.voter_role != "")
-        .group_by(LiaBallot.voter_role)).all())
-    return VoteFigures(int(online), votes, {k: int(v) for k, v in roles.items()},
-                       plan.votes_per_voter)
+    return VoteFigures(int(online), votes, role_votes(round_), plan.votes_per_voter)
 
 
 # --------------------------------------------------------------------------- speerpunten
@@ -795,11 +834,22 @@ def actions_xlsx(round_: Round) -> bytes:
 
 
 def perspective_lines(round_: Round) -> tuple[Any, ...]:
-    """The perspectives per theme for the document; empty until a round measures them.
+    """The perspectives per theme for the document: the municipality-wide rows of
+    :func:`services.perspectives.perspective_rows` (the figures of the perspectives page and
+    the exports, groups under their minimum size left empty); empty while the round has no
+    inwoners or bestuur group."""
+    from quickscan.reporting.lia_docx import PerspectiveLine
+    from quickscan.services import perspectives as perspective_service
 
-    Extend when rounds have residents' and bestuur groups (their ``perspectives`` export).
-    """
-    return ()
+    if not round_.perspective_groups:
+        return ()
+    titles = {(b, t): title for b, t, title in perspective_service.round_themes(round_)}
+    return tuple(
+        PerspectiveLine(theme=titles.get((row["bank"], row["theme"]), row["theme"]),
+                        civil_servants=row["civil_servants"], residents=row["residents"],
+                        ambition=row["ambition"], difference=row["difference"],
+                        blind_spot=bool(row["blind_spot"]))
+        for row in perspective_service.perspective_rows(round_) if row["department"] is None)
 
 
 def doc_input(round_: Round, lang: str = "nl",
