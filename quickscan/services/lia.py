@@ -48,10 +48,11 @@ from quickscan.models import (
     Round,
     utcnow,
 )
-from quickscan.names import InvalidName, clean_name, name_key
+from quickscan.names import name_key
 from quickscan.services import tokens
 from quickscan.services.banks import round_banks
 from quickscan.services.errors import Conflict, InvalidInput, NeedsCorrection, NotFound
+from quickscan.services.rounds import clean_text
 from quickscan.services.uow import unit_of_work
 
 EXPORT_FORMAT = "quickscan-lia/1"
@@ -188,19 +189,8 @@ def last_change(round_: Round) -> datetime.datetime | None:
 
 def _text(value: object, label: str, *, required: bool = True,
           max_length: int = TITLE_MAX_LENGTH, multiline: bool = False) -> str:
-    if value is not None and not isinstance(value, str):
-        raise ForgedLiaInput(_("Ongeldige waarde voor %(label)s.", label=label))
-    try:
-        text = clean_name(value or "", multiline=multiline)
-    except InvalidName:
-        raise LiaInputError(_("%(label)s bevat onzichtbare tekens of stuurtekens; typ de tekst "
-                              "opnieuw.", label=label)) from None
-    if required and not text:
-        raise LiaInputError(_("Vul %(label)s in.", label=label))
-    if len(text) > max_length:
-        raise LiaInputError(_("De tekst bij %(label)s is te lang: hoogstens %(max)d tekens.",
-                              label=label, max=max_length))
-    return text
+    return clean_text(value, label, required=required, max_length=max_length,
+                      multiline=multiline, error=LiaInputError, forged=ForgedLiaInput)
 
 
 def _themes(round_: Round, keys: Iterable[str]) -> list[str]:

@@ -203,7 +203,7 @@ def test_bad_input_on_the_coordinator_pages_writes_nothing(coordinator, voting):
 
 
 def test_more_votes_than_allowed_and_a_second_ballot(app, voting):
-    round_, ids, url = voting
+    _round, ids, url = voting
     client = app.test_client()
     csrf = csrf_token(client, url)
     before = counts()
