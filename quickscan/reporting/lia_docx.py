@@ -68,6 +68,18 @@ class PerspectiveLine:
 
 
 @dataclass(frozen=True)
+class RoleLine:
+    """The votes of one "ik stem als" role (``""``: not said); ``hidden`` under k."""
+
+    role: str
+    online: int
+    zaal: int
+    papier: int
+    total: int
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
 class LiaDocInput:
     """Everything the document shows, as plain data."""
 
@@ -84,6 +96,8 @@ class LiaDocInput:
     choice_note: str
     speerpunten: tuple[SpeerpuntSection, ...]
     perspectives: tuple[PerspectiveLine, ...] = field(default_factory=tuple)
+    roles: tuple[RoleLine, ...] = field(default_factory=tuple)
+    min_group_size: int = 1
 
 
 def _t(texts: Mapping[str, Any], key: str, **values: object) -> str:
@@ -239,6 +253,14 @@ def build_docx(data: LiaDocInput) -> bytes:
                 for c in data.candidates])
         if data.votes.get("total", 0):
             _picture(document, _chart(data.candidates), _t(texts, "votes_chart_alt"))
+    if data.roles:
+        words = texts["lia"]["roles"]
+        hidden = _t(texts, "roles_hidden", k=data.min_group_size)
+        _table(document, _t(texts, "roles_caption"),
+               [headers[k] for k in ("role", "online", "zaal", "papier", "total")],
+               [[str(words.get(r.role or "none", r.role)),
+                 *([hidden, "", "", ""] if r.hidden else [r.online, r.zaal, r.papier, r.total])]
+                for r in data.roles])
 
     document.add_heading(_t(texts, "speerpunten_title"), level=1)
     if not data.speerpunten:

@@ -849,6 +849,7 @@ def doc_input(round_: Round, lang: str = "nl",
         ActionLine,
         CandidateLine,
         LiaDocInput,
+        RoleLine,
         SpeerpuntSection,
     )
     from quickscan.reporting.summary import build_summary
@@ -895,7 +896,10 @@ def doc_input(round_: Round, lang: str = "nl",
                                  ", ".join(titles.get(t, t) for t in a.themes))
                       for a in actions(s)))
             for s in speerpunten(round_)),
-        perspectives=perspective_lines(round_))
+        perspectives=perspective_lines(round_),
+        roles=tuple(RoleLine(r.role, r.online, r.zaal, r.papier, r.total, r.hidden)
+                    for r in figures.roles),
+        min_group_size=min_group_size(round_))
 
 
 def to_docx(round_: Round, lang: str = "nl") -> bytes:

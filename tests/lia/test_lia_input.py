@@ -4,7 +4,10 @@ the web: each refused with a Dutch message and nothing written."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from docx import Document
 
 from quickscan import links
 from quickscan.extensions import db
@@ -107,7 +110,7 @@ def test_role_counts_under_k_show_no_figures(coordinator, voting):
     assert f"Geen cijfers: minder dan {k} stemmen" in page
 
 
-def test_tally_role_on_the_command_line(app, voting):
+def test_tally_role_on_the_command_line(app, voting, tmp_path):
     round_, ids, _url = voting
     round_.min_group_size = 1
     db.session.commit()
@@ -128,6 +131,22 @@ def test_tally_role_on_the_command_line(app, voting):
         service.RoleVotes("", 0, 0, 1))
     result = {r.candidate.id: r.votes() for r in service.results(round_)}
     assert result[ids[2]] == {"online": 0, "zaal": 4, "papier": 6, "total": 10}
+    # The document's vote chapter has the same votes per role.
+    out = tmp_path / "lia.docx"
+    assert cli.invoke(args=["lia", "export", rid, "--format", "docx", "--out", str(out)]
+                      ).exit_code == 0
+    tables = [t for t in Document(str(out)).tables
+              if t.rows[0].cells[0].text == "Rol"]
+    assert [[c.text for c in row.cells] for row in tables[0].rows] == [
+        ["Rol", "Online", "Zaal", "Papier", "Totaal"],
+        ["Lid van de adviesraad", "0", "0", "6", "6"], ["Professional", "0", "4", "0", "4"],
+        ["Niet opgegeven", "0", "0", "1", "1"]]
+    round_.min_group_size = 7
+    db.session.commit()
+    rows = [[c.text for c in row.cells] for t in Document(io.BytesIO(service.to_docx(round_)))
+            .tables if t.rows[0].cells[0].text == "Rol" for row in t.rows[1:]]
+    assert rows[0] == ["Lid van de adviesraad", "geen cijfers: minder dan 7 stemmen", "", "",
+                       ""]
     before, totals = counts(), vote_totals()
     forged = cli.invoke(args=["lia", "vote", "tally", rid, str(ids[2]), "--origin", "zaal",
                               "--count", "4", "--role", "wethouder"])
