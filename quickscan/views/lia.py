@@ -3,7 +3,8 @@
 Coordinator pages under ``/rondes/<id>/agenda`` (the overview and the exports are open to a
 lezer, read-only); the projector view for the werkconferentie; and three pages without login:
 the public vote (``/s/<vote token>/stem``: one ballot per browser, a signed cookie holding a
-ballot token whose hash is stored when the ballot is cast), a department's own actions
+ballot token whose hash is stored when the ballot is cast; the inwoners survey's honeypot
+field, no CAPTCHA), a department's own actions
 (``/s/<invitation token>/acties``) and the published progress page (``/agenda/<id>``). Tokens
 sit in ``/s/<token>`` paths so the access log masks them. Views are thin: the service
 refuses bad input before anything is written; refusals a coordinator can correct are shown on

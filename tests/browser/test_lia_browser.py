@@ -140,6 +140,10 @@ def test_round_to_agenda_in_the_browser(live_server, page, browser, results_roun
     assert vote_rows["Toegankelijk stemlokaal"] == ["0", "0", "4", "4"]
     assert any("Voorleesfunctie op de website" in c.text for t in document.tables[1:]
                for r in t.rows for c in r.cells)
+    roles = next(t for t in document.tables if t.rows[0].cells[0].text == "Rol")
+    role_rows = {row.cells[0].text: [c.text for c in row.cells[1:]] for row in roles.rows[1:]}
+    assert role_rows["Ervaringsdeskundige"] == ["0", "9", "0", "9"]
+    assert role_rows["Inwoner"][0].startswith("geen cijfers: minder dan 3 stemmen")
 
     # Publish; the public page without login, at 320 px.
     page.click("form[action$='/publiceren'] button[type=submit]")
