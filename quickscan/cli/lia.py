@@ -143,13 +143,15 @@ def vote_open(round_ref: str, votes: int | None) -> None:
 @click.argument("candidate")
 @click.option("--origin", required=True, type=click.Choice(["zaal", "papier"]))
 @click.option("--count", required=True, type=int)
+@click.option("--role", "--als", "role", default="", metavar="ROLE",
+              help="Optional 'ik stem als': " + ", ".join(service.VOTER_ROLES) + ".")
 @with_appcontext
-def vote_tally(round_ref: str, candidate: str, origin: str, count: int) -> None:
+def vote_tally(round_ref: str, candidate: str, origin: str, count: int, role: str) -> None:
     """Enter votes counted in the room or on paper for CANDIDATE (id or title)."""
     round_ = _round(round_ref)
     found = _candidate(round_, candidate)
-    _run(lambda: service.add_tally(round_, found.id, origin, count))
-    click.echo(f"{found.id}\t{origin}\t{count}")
+    _run(lambda: service.add_tally(round_, found.id, origin, count, role))
+    click.echo("\t".join(filter(None, (str(found.id), origin, str(count), role))))
 
 
 @vote.command("close")

@@ -56,12 +56,27 @@ class SpeerpuntSection:
 
 @dataclass(frozen=True)
 class PerspectiveLine:
-    """A theme seen from the groups (filled once perspectives are measured)."""
+    """A theme seen from the groups, municipality-wide: the figures of the perspectives page
+    (0-100; None where a group is under its minimum size)."""
 
     theme: str
     civil_servants: float | None
     residents: float | None
     ambition: float | None
+    difference: float | None = None
+    blind_spot: bool = False
+
+
+@dataclass(frozen=True)
+class RoleLine:
+    """The votes of one "ik stem als" role (``""``: not said); ``hidden`` under k."""
+
+    role: str
+    online: int
+    zaal: int
+    papier: int
+    total: int
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,8 @@ class LiaDocInput:
     choice_note: str
     speerpunten: tuple[SpeerpuntSection, ...]
     perspectives: tuple[PerspectiveLine, ...] = field(default_factory=tuple)
+    roles: tuple[RoleLine, ...] = field(default_factory=tuple)
+    min_group_size: int = 1
 
 
 def _t(texts: Mapping[str, Any], key: str, **values: object) -> str:
@@ -166,22 +183,29 @@ def _picture(document: Any, data: bytes, alt: str) -> None:
 
 
 def perspectives_section(document: Any, data: LiaDocInput) -> None:
-    """The perspectives chapter: the groups side by side per theme, or that none were measured.
+    """The perspectives chapter: per theme the figures of the perspectives page (civil
+    servants, inwoners, the bestuur's ambition, the difference, blind spots), or that none were
+    measured. Figures are whole numbers as on the page; a group under its minimum size shows
+    "geen resultaat"."""
+    from quickscan.perspectives import BLIND_SPOT_POINTS
 
-    Extend here once residents' and bestuur's perspectives are part of a round.
-    """
     texts = data.texts
     document.add_heading(_t(texts, "perspectives_title"), level=1)
     if not data.perspectives:
         document.add_paragraph(_t(texts, "perspectives_none"))
         return
+    document.add_paragraph(_t(texts, "perspectives_intro", points=int(BLIND_SPOT_POINTS)))
+    hidden = _t(texts, "perspectives_hidden")
 
     def fmt(value: float | None) -> str:
-        return "–" if value is None else f"{value:.0f}"
+        return hidden if value is None else f"{value:.0f}"
 
-    _table(document, _t(texts, "perspectives_title"),
-           [_t(texts, "headers.themes"), "Ambtenaren", "Inwoners", "Ambitie"],
-           [[p.theme, fmt(p.civil_servants), fmt(p.residents), fmt(p.ambition)]
+    _table(document, _t(texts, "perspectives_caption"),
+           [_t(texts, f"headers.{key}") for key in (
+               "theme", "civil_servants", "residents", "ambition", "difference",
+               "blind_spot")],
+           [[p.theme, fmt(p.civil_servants), fmt(p.residents), fmt(p.ambition),
+             fmt(p.difference), _t(texts, "headers.blind_spot") if p.blind_spot else ""]
             for p in data.perspectives])
 
 
@@ -229,6 +253,14 @@ def build_docx(data: LiaDocInput) -> bytes:
                 for c in data.candidates])
         if data.votes.get("total", 0):
             _picture(document, _chart(data.candidates), _t(texts, "votes_chart_alt"))
+    if data.roles:
+        words = texts["lia"]["roles"]
+        hidden = _t(texts, "roles_hidden", k=data.min_group_size)
+        _table(document, _t(texts, "roles_caption"),
+               [headers[k] for k in ("role", "online", "zaal", "papier", "total")],
+               [[str(words.get(r.role or "none", r.role)),
+                 *([hidden, "", "", ""] if r.hidden else [r.online, r.zaal, r.papier, r.total])]
+                for r in data.roles])
 
     document.add_heading(_t(texts, "speerpunten_title"), level=1)
     if not data.speerpunten:

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from quickscan.extensions import db
+from quickscan.group_models import PARTICIPANT_ROLES
 from quickscan.models import (
     DEFAULT_LIA_VOTES,
     KIND_DEPARTMENT,
@@ -47,10 +48,11 @@ from quickscan.models import (
     Round,
     utcnow,
 )
-from quickscan.names import InvalidName, clean_name, name_key
+from quickscan.names import name_key
 from quickscan.services import tokens
 from quickscan.services.banks import round_banks
 from quickscan.services.errors import Conflict, InvalidInput, NeedsCorrection, NotFound
+from quickscan.services.rounds import clean_text
 from quickscan.services.uow import unit_of_work
 
 EXPORT_FORMAT = "quickscan-lia/1"
@@ -59,8 +61,7 @@ TEXT_MAX_LENGTH = 4000
 VOTES_RANGE = (1, 10)
 TALLY_MAX = 100_000
 #: "ik stem als": the same roles as the inwoners survey's "ik doe mee als".
-VOTER_ROLES = ("inwoner", "ervaringsdeskundige", "lid-adviesraad", "mantelzorger",
-               "professional")
+VOTER_ROLES = PARTICIPANT_ROLES
 SecretKey = str | bytes
 
 
@@ -188,19 +189,8 @@ def last_change(round_: Round) -> datetime.datetime | None:
 
 def _text(value: object, label: str, *, required: bool = True,
           max_length: int = TITLE_MAX_LENGTH, multiline: bool = False) -> str:
-    if value is not None and not isinstance(value, str):
-        raise ForgedLiaInput(_("Ongeldige waarde voor %(label)s.", label=label))
-    try:
-        text = clean_name(value or "", multiline=multiline)
-    except InvalidName:
-        raise LiaInputError(_("%(label)s bevat onzichtbare tekens of stuurtekens; typ de tekst "
-                              "opnieuw.", label=label)) from None
-    if required and not text:
-        raise LiaInputError(_("Vul %(label)s in.", label=label))
-    if len(text) > max_length:
-        raise LiaInputError(_("De tekst bij %(label)s is te lang: hoogstens %(max)d tekens.",
-                              label=label, max=max_length))
-    return text
+    return clean_text(value, label, required=required, max_length=max_length,
+                      multiline=multiline, error=LiaInputError, forged=ForgedLiaInput)
 
 
 def _themes(round_: Round, keys: Iterable[str]) -> list[str]:
@@ -452,7 +442,8 @@ def _check_vote_open(plan: LiaPlan, today: datetime.date | None = None) -> None:
 def _voter_role(value: object) -> str:
     role = "" if value is None else str(value)
     if role and role not in VOTER_ROLES:
-        raise ForgedLiaInput(_("Onbekende keuze bij 'ik stem als'."))
+        raise ForgedLiaInput(_("Onbekende keuze bij 'ik stem als': %(role)s. Kies een van: "
+                               "%(roles)s.", role=role, roles=", ".join(VOTER_ROLES)))
     return role
 
 
@@ -562,13 +553,56 @@ def results(round_: Round) -> list[CandidateResult]:
 
 
 @dataclass(frozen=True)
+class RoleVotes:
+    """The votes cast as one "ik stem als" role (``""``: not said), per origin and in total;
+    ``hidden`` (all figures 0) while the role has fewer votes than the round's k."""
+
+    role: str
+    online: int
+    zaal: int
+    papier: int
+    hidden: bool = False
+
+    @property
+    def total(self) -> int:
+        """All votes of the role together."""
+        return self.online + self.zaal + self.papier
+
+
+@dataclass(frozen=True)
 class VoteFigures:
-    """The vote in figures: ballots online, votes per origin, voters per role."""
+    """The vote in figures: ballots online, votes per origin, votes per role."""
 
     online_ballots: int
     votes: dict[str, int]
-    roles: dict[str, int]
+    roles: tuple[RoleVotes, ...]
     votes_per_voter: int
+
+
+def role_votes(round_: Round) -> tuple[RoleVotes, ...]:
+    """Votes per "ik stem als" role and origin (online ballots and tallies alike), in the
+    order of the roles, "not said" last. A role with fewer votes than the round's minimum
+    group size k is shown without figures."""
+    from quickscan.services.group_size import min_group_size
+
+    rows = db.session.execute(
+        select(LiaBallot.voter_role, LiaBallot.origin, func.sum(LiaVote.count))
+        .join(LiaVote).where(LiaBallot.round_id == round_.id)
+        .group_by(LiaBallot.voter_role, LiaBallot.origin)).all()
+    tally: dict[str, dict[str, int]] = {}
+    for role, origin, total in rows:
+        tally.setdefault(role or "", {})[origin] = int(total)
+    k = min_group_size(round_)
+    out = []
+    for role in (*VOTER_ROLES, ""):
+        if role not in tally:
+            continue
+        online, zaal, papier = (tally[role].get(origin, 0) for origin in LIA_ORIGINS)
+        if online + zaal + papier < k:
+            out.append(RoleVotes(role, 0, 0, 0, hidden=True))
+        else:
+            out.append(RoleVotes(role, online, zaal, papier))
+    return tuple(out)
 
 
 def vote_figures(round_: Round) -> VoteFigures:
@@ -581,12 +615,7 @@ def vote_figures(round_: Round) -> VoteFigures:
     votes["total"] = sum(votes.values())
     online = db.session.execute(select(func.count(LiaBallot.id)).where(
         LiaBallot.round_id == round_.id, LiaBallot.origin == LIA_ORIGIN_ONLINE)).scalar_one()
-    roles = dict(db.session.execute(
-        select(LiaBallot.voter_role, func.count(LiaBallot.id))
-        .where(LiaBallot.round_id == round_.id, LiaBallot.voter_role != "")
-        .group_by(LiaBallot.voter_role)).all())
-    return VoteFigures(int(online), votes, {k: int(v) for k, v in roles.items()},
-                       plan.votes_per_voter)
+    return VoteFigures(int(online), votes, role_votes(round_), plan.votes_per_voter)
 
 
 # --------------------------------------------------------------------------- speerpunten
@@ -795,11 +824,22 @@ def actions_xlsx(round_: Round) -> bytes:
 
 
 def perspective_lines(round_: Round) -> tuple[Any, ...]:
-    """The perspectives per theme for the document; empty until a round measures them.
+    """The perspectives per theme for the document: the municipality-wide rows of
+    :func:`services.perspectives.perspective_rows` (the figures of the perspectives page and
+    the exports, groups under their minimum size left empty); empty while the round has no
+    inwoners or bestuur group."""
+    from quickscan.reporting.lia_docx import PerspectiveLine
+    from quickscan.services import perspectives as perspective_service
 
-    Extend when rounds have residents' and bestuur groups (their ``perspectives`` export).
-    """
-    return ()
+    if not round_.perspective_groups:
+        return ()
+    titles = {(b, t): title for b, t, title in perspective_service.round_themes(round_)}
+    return tuple(
+        PerspectiveLine(theme=titles.get((row["bank"], row["theme"]), row["theme"]),
+                        civil_servants=row["civil_servants"], residents=row["residents"],
+                        ambition=row["ambition"], difference=row["difference"],
+                        blind_spot=bool(row["blind_spot"]))
+        for row in perspective_service.perspective_rows(round_) if row["department"] is None)
 
 
 def doc_input(round_: Round, lang: str = "nl",
@@ -809,6 +849,7 @@ def doc_input(round_: Round, lang: str = "nl",
         ActionLine,
         CandidateLine,
         LiaDocInput,
+        RoleLine,
         SpeerpuntSection,
     )
     from quickscan.reporting.summary import build_summary
@@ -855,7 +896,10 @@ def doc_input(round_: Round, lang: str = "nl",
                                  ", ".join(titles.get(t, t) for t in a.themes))
                       for a in actions(s)))
             for s in speerpunten(round_)),
-        perspectives=perspective_lines(round_))
+        perspectives=perspective_lines(round_),
+        roles=tuple(RoleLine(r.role, r.online, r.zaal, r.papier, r.total, r.hidden)
+                    for r in figures.roles),
+        min_group_size=min_group_size(round_))
 
 
 def to_docx(round_: Round, lang: str = "nl") -> bytes:

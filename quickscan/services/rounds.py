@@ -168,21 +168,28 @@ def round_has_responses(round_: Round) -> bool:
 # --------------------------------------------------------------------------- validation
 
 
-def _clean_text(value: str | None, label: str, *, required: bool = True,
-                max_length: int = NAME_MAX_LENGTH, multiline: bool = False) -> str:
-    """Strip (and for one-line fields collapse) whitespace; check presence and length."""
+def clean_text(value: object, label: str, *, required: bool = True,
+               max_length: int = NAME_MAX_LENGTH, multiline: bool = False,
+               error: type[DomainError] = RoundInputError,
+               forged: type[DomainError] = ForgedRoundInput) -> str:
+    """A typed name or text in NFC with whitespace tidied (one-line fields collapsed); checks
+    presence and length and refuses invisible or control characters.
+
+    Raises ``error`` (a correctable refusal) or ``forged`` (a value no form sends); other
+    services pass their own classes (the LIA's ``LiaInputError``/``ForgedLiaInput``).
+    """
     if value is not None and not isinstance(value, str):
-        raise ForgedRoundInput(_("Ongeldige waarde voor %(label)s.", label=label))
+        raise forged(_("Ongeldige waarde voor %(label)s.", label=label))
     try:
         text = normalise_name(value or "", multiline=multiline)
     except InvalidName:
-        raise RoundInputError(_("%(label)s bevat onzichtbare tekens of stuurtekens; typ de tekst "
-                                "opnieuw.", label=label)) from None
+        raise error(_("%(label)s bevat onzichtbare tekens of stuurtekens; typ de tekst "
+                      "opnieuw.", label=label)) from None
     if required and not text:
-        raise RoundInputError(_("Vul %(label)s in.", label=label))
+        raise error(_("Vul %(label)s in.", label=label))
     if len(text) > max_length:
-        raise RoundInputError(_("De tekst bij %(label)s is te lang: hoogstens %(max)d tekens.",
-                                label=label, max=max_length))
+        raise error(_("De tekst bij %(label)s is te lang: hoogstens %(max)d tekens.",
+                      label=label, max=max_length))
     return text
 
 
@@ -316,7 +323,7 @@ def _sync_municipal_group(round_: Round, secret_key: SecretKey | None) -> None:
 
 
 def _check_department_name(round_: Round, name: str, *, exclude: Department | None = None) -> str:
-    name = _clean_text(name, _("de naam van de afdeling"))
+    name = clean_text(name, _("de naam van de afdeling"))
     for other in round_.departments:
         if other is not exclude and name_key(other.name) == name_key(name):
             raise RoundInputError(_("Er is al een afdeling met de naam %(name)s.", name=name))
@@ -363,9 +370,9 @@ def create_round(name: str, municipality: str, description: str = "",
     municipal group, which answers only that bank. ``secret_key`` derives the invitation tokens.
     """
     with unit_of_work() as session:
-        name = _clean_text(name, _("de naam van de ronde"))
-        municipality = _clean_text(municipality, _("de gemeente"))
-        description = _clean_text(description, _("de toelichting"), required=False,
+        name = clean_text(name, _("de naam van de ronde"))
+        municipality = clean_text(municipality, _("de gemeente"))
+        description = clean_text(description, _("de toelichting"), required=False,
                                   max_length=DESCRIPTION_MAX_LENGTH, multiline=True)
         deadline = _check_deadline(deadline)
         catalog = bank_catalog()
@@ -396,7 +403,7 @@ def create_round(name: str, municipality: str, description: str = "",
         municipal = [bank_id for bank_id in pinned if resolved[bank_id].municipal]
         seen: set[str] = set()
         for dept_name, bank_ids in departments:
-            clean_name = _clean_text(dept_name, _("de naam van de afdeling"))
+            clean_name = clean_text(dept_name, _("de naam van de afdeling"))
             if name_key(clean_name) in seen:
                 raise RoundInputError(_("Er is al een afdeling met de naam %(name)s.",
                                         name=clean_name))
@@ -442,9 +449,9 @@ def _update_round(round_: Round, name: str, municipality: str, description: str,
                   target_overrides: Mapping[str, Any] | None,
                   scopes: Mapping[str, str | None] | None = None,
                   secret_key: SecretKey | None = None) -> None:
-    name = _clean_text(name, _("de naam van de ronde"))
-    municipality = _clean_text(municipality, _("de gemeente"))
-    description = _clean_text(description, _("de toelichting"), required=False,
+    name = clean_text(name, _("de naam van de ronde"))
+    municipality = clean_text(municipality, _("de gemeente"))
+    description = clean_text(description, _("de toelichting"), required=False,
                               max_length=DESCRIPTION_MAX_LENGTH, multiline=True)
     deadline = _check_deadline(deadline)
     if banks is not None:

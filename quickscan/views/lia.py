@@ -3,7 +3,8 @@
 Coordinator pages under ``/rondes/<id>/agenda`` (the overview and the exports are open to a
 lezer, read-only); the projector view for the werkconferentie; and three pages without login:
 the public vote (``/s/<vote token>/stem``: one ballot per browser, a signed cookie holding a
-ballot token whose hash is stored when the ballot is cast), a department's own actions
+ballot token whose hash is stored when the ballot is cast; the inwoners survey's honeypot
+field, no CAPTCHA), a department's own actions
 (``/s/<invitation token>/acties``) and the published progress page (``/agenda/<id>``). Tokens
 sit in ``/s/<token>`` paths so the access log masks them. Views are thin: the service
 refuses bad input before anything is written; refusals a coordinator can correct are shown on
@@ -18,7 +19,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     jsonify,
     redirect,
     render_template,
@@ -31,7 +31,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 from quickscan import links
-from quickscan.errors import register_domain_errors, status_for
+from quickscan.errors import register_domain_errors
 from quickscan.extensions import limiter
 from quickscan.models import (
     LIA_VOTE_OPEN,
@@ -40,13 +40,15 @@ from quickscan.models import (
 )
 from quickscan.services import lia as service
 from quickscan.services import rounds as round_service
-from quickscan.services.errors import Conflict, NeedsCorrection
+from quickscan.services.errors import NeedsCorrection
+from quickscan.services.group_size import min_group_size
+from quickscan.views.perspectives import role_label
+from quickscan.views.public_forms import HONEYPOT, honeypot_filled, submit
 from quickscan.views.token_limits import known_invitation, token_limit
 
 bp = Blueprint("lia", __name__)
 register_domain_errors(bp)
 
-SHOWN_ON_PAGE = (NeedsCorrection, Conflict)
 BALLOT_COOKIE = "qs_stem"
 BALLOT_SALT = "lia-ballot"
 Page = Response | str | tuple[str, int]
@@ -65,9 +67,8 @@ def _status_words() -> dict[str, str]:
 
 
 def _role_words() -> dict[str, str]:
-    return {"inwoner": _("inwoner"), "ervaringsdeskundige": _("ervaringsdeskundige"),
-            "lid-adviesraad": _("lid van de adviesraad"), "mantelzorger": _("mantelzorger"),
-            "professional": _("professional")}
+    """The "ik stem als" choices: the roles and words of the inwoners survey."""
+    return {role: role_label(role) for role in service.VOTER_ROLES}
 
 
 def _page(round_: Round, error: str | None = None, status: int = 200) -> Page:
@@ -92,18 +93,16 @@ def _page(round_: Round, error: str | None = None, status: int = 200) -> Page:
         speerpunten=[(s, service.actions(s)) for s in service.speerpunten(round_)],
         owners=[d.name for d in round_.departments if d.kind == "department"]
         + list(plan.partners),
-        statuses=_status_words(), vote_url=vote_url, department_links=department_links)
+        statuses=_status_words(), roles=_role_words(), k=min_group_size(round_),
+        vote_url=vote_url,
+        department_links=department_links)
     return (body, status) if status != 200 else body
 
 
 def _do(round_: Round, call: Any, done: str) -> Page:
     """Run a service call; show a correctable refusal on the page, else redirect."""
-    try:
-        call()
-    except SHOWN_ON_PAGE as exc:
-        return _page(round_, exc.message, status_for(exc))
-    flash(done, "success")
-    return redirect(url_for("lia.index", round_id=round_.id), 303)
+    return submit(call, on_error=lambda message, status: _page(round_, message, status),
+                  to=url_for("lia.index", round_id=round_.id), done=done)
 
 
 # --------------------------------------------------------------------------- coordinator
@@ -317,6 +316,9 @@ def vote(token: str) -> Page:
     error = None
     status = 200
     if request.method == "POST":
+        if honeypot_filled(request.form):
+            # A bot filled the hidden field: answer as if it voted, write nothing.
+            return redirect(url_for("lia.vote", token=token), 303)
         if ballot is None:
             abort(400, description=_("Deze stem is niet geldig: open de stemlink opnieuw en "
                                      "stem nog een keer."))
@@ -331,7 +333,8 @@ def vote(token: str) -> Page:
     body = render_template(
         "lia/vote.html", round=round_, plan=plan, candidates=service.candidates(round_),
         voted=voted, is_open=plan.vote_status == LIA_VOTE_OPEN, error=error,
-        chosen=set(request.form.getlist("candidate")), roles=_role_words(), token=token)
+        chosen=set(request.form.getlist("candidate")), roles=_role_words(), token=token,
+        honeypot=HONEYPOT)
     response = Response(body, status=status, mimetype="text/html")
     if ballot is None:
         response.set_cookie(f"{BALLOT_COOKIE}{plan.id}",

@@ -12,6 +12,7 @@ see docs/security.md. A honeypot field catches simple bots; there is no CAPTCHA.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ from quickscan.services import perspectives as service
 from quickscan.services import rounds as round_service
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.errors import Conflict, NeedsCorrection
+from quickscan.views.public_forms import submit
 from quickscan.views.token_limits import _token_rate_limit
 
 public = Blueprint("public_groups", __name__)
@@ -344,23 +346,26 @@ def _post_ok() -> None:
         abort(400)
 
 
+def _submit(round_: Round, call: Callable[[], object], done: str
+            ) -> Response | tuple[str, int]:
+    """Run a change of the groups page: a refusal on the page, else back to the page."""
+    return submit(call, to=url_for("groups.manage", round_id=round_.id), done=done,
+                  on_error=lambda message, status: _manage_page(round_, error=message,
+                                                                status=status))
+
+
 @bp.route("/rondes/<int:round_id>/groepen/toevoegen", methods=["POST"])
 def add_group(round_id: int) -> Response | tuple[str, int]:
     """Add the inwoners or the bestuur group."""
     round_ = _round_or_404(round_id)
     _post_ok()
-    kind = request.form.get("kind")
-    try:
-        if kind == KIND_RESIDENTS:
-            service.add_residents_group(round_, secret_key=links.secret_key())
-        elif kind == KIND_BESTUUR:
-            service.add_bestuur_group(round_, secret_key=links.secret_key())
-        else:
-            abort(400)
-    except (NeedsCorrection, Conflict) as exc:
-        return _manage_page(round_, error=exc.message, status=status_for(exc))
-    flash(_("De groep is toegevoegd."), "success")
-    return redirect(url_for("groups.manage", round_id=round_id), code=303)
+    adders: dict[str, Callable[..., object]] = {
+        KIND_RESIDENTS: service.add_residents_group, KIND_BESTUUR: service.add_bestuur_group}
+    add = adders.get(request.form.get("kind", ""))
+    if add is None:
+        abort(400)
+    return _submit(round_, lambda: add(round_, secret_key=links.secret_key()),
+                   _("De groep is toegevoegd."))
 
 
 @bp.route("/rondes/<int:round_id>/groepen/<kind>/<action>", methods=["POST"])
@@ -382,13 +387,9 @@ def share_link(round_id: int) -> Response | tuple[str, int]:
     round_ = _round_or_404(round_id)
     _post_ok()
     group = _group_or_404(round_, KIND_RESIDENTS)
-    try:
-        service.add_shared_link(group, request.form.get("label", ""),
-                                secret_key=links.secret_key())
-    except (NeedsCorrection, Conflict) as exc:
-        return _manage_page(round_, error=exc.message, status=status_for(exc))
-    flash(_("De gedeelde link is gemaakt."), "success")
-    return redirect(url_for("groups.manage", round_id=round_id), code=303)
+    return _submit(round_, lambda: service.add_shared_link(
+        group, request.form.get("label", ""), secret_key=links.secret_key()),
+        _("De gedeelde link is gemaakt."))
 
 
 @bp.route("/rondes/<int:round_id>/groepen/inwoners/minimum", methods=["POST"])
@@ -398,13 +399,9 @@ def residents_minimum(round_id: int) -> Response | tuple[str, int]:
     _post_ok()
     _group_or_404(round_, KIND_RESIDENTS)
     raw = request.form.get("minimum", "").strip()
-    try:
-        service.set_residents_min_group_size(
-            round_, int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else -1)
-    except NeedsCorrection as exc:
-        return _manage_page(round_, error=exc.message, status=status_for(exc))
-    flash(_("De minimale groepsgrootte voor inwoners is opgeslagen."), "success")
-    return redirect(url_for("groups.manage", round_id=round_id), code=303)
+    return _submit(round_, lambda: service.set_residents_min_group_size(
+        round_, int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else -1),
+        _("De minimale groepsgrootte voor inwoners is opgeslagen."))
 
 
 @bp.route("/rondes/<int:round_id>/doelen", methods=["POST"])
@@ -412,12 +409,8 @@ def target_source(round_id: int) -> Response | tuple[str, int]:
     """Where the round's targets come from: banks, overrides or the bestuur."""
     round_ = _round_or_404(round_id)
     _post_ok()
-    try:
-        service.set_target_source(round_, request.form.get("target_source", ""))
-    except NeedsCorrection as exc:
-        return _manage_page(round_, error=exc.message, status=status_for(exc))
-    flash(_("De bron van de doelen is opgeslagen."), "success")
-    return redirect(url_for("groups.manage", round_id=round_id), code=303)
+    return _submit(round_, lambda: service.set_target_source(
+        round_, request.form.get("target_source", "")), _("De bron van de doelen is opgeslagen."))
 
 
 @bp.route("/rondes/<int:round_id>/inwoners/papier")

@@ -72,6 +72,11 @@ def test_round_to_agenda_in_the_browser(live_server, page, browser, results_roun
         voter_page.goto(vote_url)
         assert_accessible(voter_page, "public vote")
         assert no_horizontal_scroll(voter_page)
+        # The honeypot is out of sight and out of the tab order; people never fill it.
+        trap = voter_page.locator("#hp-website")
+        assert trap.get_attribute("tabindex") == "-1"
+        box = trap.locator("xpath=..").bounding_box()  # the clipped, aria-hidden wrapper
+        assert box["width"] <= 1 and box["height"] <= 1
         voter_page.locator("input[name=candidate]").nth(1).check()
         if voter == 0:
             voter_page.locator("input[name=candidate]").nth(0).check()
@@ -87,11 +92,16 @@ def test_round_to_agenda_in_the_browser(live_server, page, browser, results_roun
     page.select_option("#tally-candidate", label="Informatie voor iedereen")
     page.select_option("#tally-origin", "zaal")
     page.fill("#tally-count", "9")
+    page.select_option("#tally-role", "ervaringsdeskundige")
     page.click("form[action$='/stemming/telling'] button[type=submit]")
     page.select_option("#tally-candidate", label="Toegankelijk stemlokaal")
     page.select_option("#tally-origin", "papier")
     page.fill("#tally-count", "4")
     page.click("form[action$='/stemming/telling'] button[type=submit]")
+    roles = page.locator("table", has_text="Ervaringsdeskundige").first
+    assert roles.locator("tr", has_text="Ervaringsdeskundige").locator("td").all_inner_texts() \
+        == ["0", "9", "0", "9"]
+    assert_accessible(page, "agenda page (votes per role)")
 
     # The projector view: names only, then the running result after a button press.
     page.click("form[action$='/stemming/tonen'] button[type=submit]")
@@ -130,6 +140,10 @@ def test_round_to_agenda_in_the_browser(live_server, page, browser, results_roun
     assert vote_rows["Toegankelijk stemlokaal"] == ["0", "0", "4", "4"]
     assert any("Voorleesfunctie op de website" in c.text for t in document.tables[1:]
                for r in t.rows for c in r.cells)
+    roles = next(t for t in document.tables if t.rows[0].cells[0].text == "Rol")
+    role_rows = {row.cells[0].text: [c.text for c in row.cells[1:]] for row in roles.rows[1:]}
+    assert role_rows["Ervaringsdeskundige"] == ["0", "9", "0", "9"]
+    assert role_rows["Inwoner"][0].startswith("geen cijfers: minder dan 3 stemmen")
 
     # Publish; the public page without login, at 320 px.
     page.click("form[action$='/publiceren'] button[type=submit]")

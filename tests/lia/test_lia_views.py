@@ -55,7 +55,13 @@ def test_one_ballot_per_browser(app, voting):
     assert counts() == before
     result = {r.candidate.id: r for r in service.results(round_)}
     assert result[ids[0]].online == 1 and result[ids[2]].online == 0
-    assert service.vote_figures(round_).roles == {"ervaringsdeskundige": 1}
+    # Votes per role: hidden under the round's k, shown (2 votes: one ballot, two choices) at k=1.
+    assert service.vote_figures(round_).roles == (
+        service.RoleVotes("ervaringsdeskundige", 0, 0, 0, hidden=True),)
+    round_.min_group_size = 1
+    db.session.commit()
+    assert service.vote_figures(round_).roles == (
+        service.RoleVotes("ervaringsdeskundige", 2, 0, 0),)
 
 
 @pytest.mark.parametrize(("data", "status", "message"), [
