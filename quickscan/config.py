@@ -57,8 +57,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # (docs/security.md, "The public inwoners link").
         "RESIDENTS_LINK_RATE_LIMIT": "120 per minute",
         "RESIDENTS_IP_RATE_LIMIT": "60 per 10 minutes",
-        # The public vote link of a LIA vote (docs/security.md).
+        # The public vote link of a LIA vote, per client address and per link (docs/lia.md).
         "LIA_VOTE_RATE_LIMIT": "60 per minute;600 per hour",
+        "LIA_VOTE_LINK_RATE_LIMIT": "300 per minute",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

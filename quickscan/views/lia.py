@@ -44,7 +44,7 @@ from quickscan.services.errors import NeedsCorrection
 from quickscan.services.group_size import min_group_size
 from quickscan.views.perspectives import role_label
 from quickscan.views.public_forms import HONEYPOT, honeypot_filled, submit
-from quickscan.views.token_limits import known_invitation, token_limit
+from quickscan.views.token_limits import known_invitation, link_key, token_limit
 
 bp = Blueprint("lia", __name__)
 register_domain_errors(bp)
@@ -300,11 +300,16 @@ def _ballot_token(plan_id: int) -> str | None:
 
 
 def _vote_rate_limit() -> str:
-    return str(current_app.config.get("LIA_VOTE_RATE_LIMIT", "60 per minute;600 per hour"))
+    return str(current_app.config["LIA_VOTE_RATE_LIMIT"])
+
+
+def _vote_link_limit() -> str:
+    return str(current_app.config["LIA_VOTE_LINK_RATE_LIMIT"])
 
 
 @bp.route("/s/<token>/stem", methods=["GET", "POST"])
 @token_limit
+@limiter.limit(_vote_link_limit, key_func=link_key, methods=["POST"], scope="lia-vote-link")
 @limiter.limit(_vote_rate_limit, methods=["POST"], scope="lia-vote")
 def vote(token: str) -> Page:
     """The public vote: tick up to N candidates, optionally say as whom you vote."""

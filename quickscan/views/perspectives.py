@@ -11,7 +11,6 @@ see docs/security.md. A honeypot field catches simple bots; there is no CAPTCHA.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -52,7 +51,7 @@ from quickscan.services import rounds as round_service
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.errors import Conflict, NeedsCorrection
 from quickscan.views.public_forms import submit
-from quickscan.views.token_limits import _token_rate_limit
+from quickscan.views.token_limits import _token_rate_limit, link_key
 
 public = Blueprint("public_groups", __name__)
 register_domain_errors(public, layout="groups/_public_layout.html")
@@ -86,20 +85,15 @@ group_token_limit = limiter.shared_limit(
     deduct_when=lambda response: response.status_code == 404)
 
 
-def _link_key() -> str:
-    token = str((request.view_args or {}).get("token", ""))
-    return "group-link:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-
-
 def _link_limit() -> str:
-    return str(current_app.config.get("RESIDENTS_LINK_RATE_LIMIT", "120 per minute"))
+    return str(current_app.config["RESIDENTS_LINK_RATE_LIMIT"])
 
 
 def _ip_limit() -> str:
-    return str(current_app.config.get("RESIDENTS_IP_RATE_LIMIT", "60 per 10 minutes"))
+    return str(current_app.config["RESIDENTS_IP_RATE_LIMIT"])
 
 
-link_flood_limit = limiter.limit(_link_limit, key_func=_link_key, methods=["POST"],
+link_flood_limit = limiter.limit(_link_limit, key_func=link_key, methods=["POST"],
                                  scope="group-link-flood")
 ip_flood_limit = limiter.limit(_ip_limit, methods=["POST"], scope="group-ip-flood")
 

@@ -8,11 +8,21 @@ the respondent's results), so guessing cannot be spread over routes.
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, request
 
 from quickscan.extensions import limiter
 from quickscan.models import Invitation, Response
 from quickscan.services import responses as service
+
+
+def link_key() -> str:
+    """The rate-limit key of a public link (inwoners, bestuur, vote): one bucket per link,
+    shared by everyone who uses it, whatever their address. The token itself never becomes
+    a key (keys may reach the limiter's storage), only a prefix of its hash."""
+    token = str((request.view_args or {}).get("token", ""))
+    return "public-link:" + hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 def known_invitation(token: str) -> Invitation | None:

@@ -142,6 +142,7 @@ def test_twenty_voters_on_one_network_are_not_blocked(app, voting):
 
 def test_a_flood_from_one_address_is_stopped(app, voting):
     _round, ids, url = voting
+    default = app.config["LIA_VOTE_RATE_LIMIT"]
     app.config["LIA_VOTE_RATE_LIMIT"] = "5 per minute"
     limiter.reset()
     try:
@@ -150,7 +151,7 @@ def test_a_flood_from_one_address_is_stopped(app, voting):
         statuses = [client.post(url, data={"csrf_token": csrf, "candidate": [ids[0]]}).status_code
                     for _ in range(8)]
     finally:
-        app.config.pop("LIA_VOTE_RATE_LIMIT")
+        app.config["LIA_VOTE_RATE_LIMIT"] = default
         limiter.reset()
     assert statuses[0] == 303 and statuses[-1] == 429
 
@@ -247,3 +248,23 @@ def test_coordinator_walks_the_agenda_on_the_web(app, voting):
                                          "papier": 0, "total": 7}
     projector = client.get(base + "/scherm").get_data(as_text=True)
     assert 'aria-live="polite"' in projector and "http-equiv" not in projector
+
+
+def test_a_flood_from_many_addresses_meets_the_vote_links_own_bucket(app, voting):
+    round_, ids, url = voting
+    default = app.config["LIA_VOTE_LINK_RATE_LIMIT"]
+    app.config["LIA_VOTE_LINK_RATE_LIMIT"] = "6 per minute"
+    limiter.reset()
+    try:
+        statuses = []
+        for number in range(9):
+            client = app.test_client()
+            client.environ_base["REMOTE_ADDR"] = f"198.51.100.{number + 1}"
+            csrf = _visit(client, url)
+            statuses.append(client.post(url, data={"csrf_token": csrf,
+                                                   "candidate": [ids[0]]}).status_code)
+    finally:
+        app.config["LIA_VOTE_LINK_RATE_LIMIT"] = default
+        limiter.reset()
+    assert statuses[:6] == [303] * 6 and set(statuses[6:]) == {429}
+    assert {r.candidate.id: r.online for r in service.results(round_)}[ids[0]] == 6
