@@ -55,6 +55,11 @@ def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
                f"{result.departments} department(s), {result.responses} submitted response(s) "
                f"with {result.answers} answer(s), {result.drafts} unfinished response(s)"
                f"{'; ids kept' if result.kept_ids else '; new ids'}.", err=True)
+    if result.previous_round_id is not None:
+        click.echo(f"Linked to the previous round {result.previous_round_id} of its series.",
+                   err=True)
+    if result.series_note:
+        click.echo(f"Note: {result.series_note}.", err=True)
     click.echo(result.round.id)
     for name, path in sorted(result.links.items()):
         click.echo(f"{name}\t{base_url()}{path}", err=True)
