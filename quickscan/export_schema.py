@@ -11,13 +11,18 @@ export of older data never fails), the round's description up to
 :data:`DESCRIPTION_MAX_LENGTH`, comments up to :data:`COMMENT_MAX_LENGTH` (a test checks these
 against the services), answers 0-4 or one of the two outside values, importance 1-5, target
 levels 0-4, date-times with a UTC offset within :data:`EARLIEST` .. :data:`LATEST`. Unknown
-keys are refused everywhere (``extra="forbid"``) except inside the two free-form objects
-documented as such: a pinned bank's ``content`` (checked as a bank by the importer) and a
-department's ``dimensions`` (engine values).
+keys are refused everywhere (``extra="forbid"``) except inside the free-form objects
+documented as such: a pinned bank's and the residents bank's ``content`` (checked as a bank by
+the importer) and a department's ``dimensions`` (engine values).
 
 Version 2 holds response-level data and says so (``contains``); its responses carry random
 opaque ids and dates without times (``started_on``, ``submitted_on``), and the round carries its
 minimum group size k, below which a department is ``hidden`` (no figures).
+
+Version 2 grows only by optional top-level parts with defaults (a file without them reads as
+before): ``groups``, ``perspectives``, ``comparison`` (derived, recomputed) and
+``perspective``, ``perspective_groups``, ``lia``, ``series`` (restored by the importer,
+``services/restore.py``). Removing a field or adding a required one needs ``/3``.
 
 This module is pure: it imports neither Flask nor SQLAlchemy.
 """
