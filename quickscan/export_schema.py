@@ -467,7 +467,7 @@ def _resident_value(value: Any) -> int | str:
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5:
         return value
     if value == "dont_know":
-        return value
+        return "dont_know"
     raise ValueError(f"expected an integer 1-5 or 'dont_know', got {str(value)[:40]!r}")
 
 

@@ -379,13 +379,13 @@ def test_deeply_nested_file_refused(app, test_banks, tmp_path: Path, depth):
     assert _counts() == before
 
 
-def test_huge_file_refused(app, test_banks, tmp_path: Path):
+def test_huge_file_refused(app, test_banks, tmp_path: Path, monkeypatch):
     path = tmp_path / "huge.json"
     with path.open("wb") as handle:  # larger than the default cap, without writing 64 MB
         handle.truncate(64 * 1024 * 1024 + 1)
     before = _counts()
     assert "is larger than 67108864 bytes" in _cli_import(app, path)
-    app.config["IMPORT_MAX_BYTES"] = 1000
+    monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 1000)  # the app outlives the test
     path.write_text(json.dumps(_export()), encoding="utf-8")
     assert "is larger than 1000 bytes" in _cli_import(app, path)
     assert _counts() == before

@@ -83,7 +83,7 @@ from quickscan.models import (
 from quickscan.services import tokens
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import has_core, scoped
-from quickscan.services.restore import ImportFileError as ImportFileError
+from quickscan.services.restore import ImportFileError as ImportFileError  # noqa: PLC0414 (re-exported)
 from quickscan.services.restore import Restored, check_restorable, write_restorable
 from quickscan.services.restore import names as restorable_names
 from quickscan.services.uow import unit_of_work

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+
 from sqlalchemy import select
 
 from quickscan.bank import LOCK_FILE, Bank, BankError, content_hash, read_lock
@@ -281,7 +282,7 @@ def _write_perspective(round_: Round, document: ExportDocument, secret_key: str,
         return
     from quickscan.perspectives import DEFAULT_RESIDENTS_MIN_GROUP_SIZE
 
-    sizes = {g.kind: g.min_group_size for g in document.perspective_groups}
+    sizes: dict[str, int] = {g.kind: g.min_group_size for g in document.perspective_groups}
     bank = part.residents_bank
     db.session.add(RoundPerspective(
         round_id=round_.id, target_source=part.target_source,
@@ -356,6 +357,17 @@ def _write_plan(round_: Round, lia: LiaPart, secret_key: str) -> None:
 
 def _write_lia(round_: Round, lia: LiaPart, secret_key: str) -> None:
     _write_plan(round_, lia, secret_key)
+    ids = _write_candidates(round_, lia)
+    for ballot in lia.ballots:
+        db.session.add(LiaBallot(round_id=round_.id, origin=ballot.origin,
+                                 voter_role=ballot.voter_role, token_hash=None,
+                                 votes=[LiaVote(candidate_id=ids[v.candidate].id, count=v.count)
+                                        for v in ballot.votes]))
+    _write_actions(round_, lia, ids)
+
+
+def _write_candidates(round_: Round, lia: LiaPart) -> dict[int, LiaCandidate]:
+    """The candidates, by their number in the file (merges point at the new rows)."""
     ids: dict[int, LiaCandidate] = {}
     for part in lia.candidates:
         ids[part.id] = LiaCandidate(
@@ -369,11 +381,10 @@ def _write_lia(round_: Round, lia: LiaPart, secret_key: str) -> None:
     for part in lia.candidates:
         if part.merged_into is not None:
             ids[part.id].merged_into_id = ids[part.merged_into].id
-    for ballot in lia.ballots:
-        db.session.add(LiaBallot(round_id=round_.id, origin=ballot.origin,
-                                 voter_role=ballot.voter_role, token_hash=None,
-                                 votes=[LiaVote(candidate_id=ids[v.candidate].id, count=v.count)
-                                        for v in ballot.votes]))
+    return ids
+
+
+def _write_actions(round_: Round, lia: LiaPart, ids: Mapping[int, LiaCandidate]) -> None:
     owners = {_casefold(d.name): d.id for d in round_.departments}
     for action in lia.actions:
         db.session.add(LiaAction(
