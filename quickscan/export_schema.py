@@ -89,6 +89,8 @@ ResponseId = Annotated[str, StringConstraints(pattern=r"^[0-9a-z]{8,64}$")]
 #: The minimum group size k of a round.
 GroupSize = Annotated[int, Field(ge=1, le=10)]
 Count = Annotated[int, Field(ge=0, le=MAX_ID)]
+#: An order number, stored in a 32-bit column.
+Position = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$",
                                               max_length=128)]
@@ -188,7 +190,7 @@ class PinnedBank(_Part):
     id: Slug
     version: Version
     sha256: Sha256
-    position: Count
+    position: Position
     #: How much of the bank the round asks: every question, or only the core ("kern") set.
     scope: Literal["volledig", "kern"] = "volledig"
     #: Free-form: the bank's YAML content as pinned (the importer checks it as a bank).
@@ -624,7 +626,7 @@ class LiaCandidatePart(_Part):
     merge_reason: LiaLongText
     chosen: bool
     choice_reason: LiaText
-    position: Count
+    position: Position
 
 
 class LiaVotePart(_Part):

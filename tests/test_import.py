@@ -680,6 +680,9 @@ RESTORE_REFUSED = {
     "ballots without a locked vote": (
         lambda d: d["lia"].update(locked_on=None),
         "lia: ballots need a vote that was opened and locked"),
+    "position beyond 32 bits": (
+        lambda d: d["lia"]["candidates"][0].update(position=2**40),
+        "lia.candidates[0].position: Input should be less than or equal to 2147483647"),
     "merge into a merged candidate": (
         lambda d: d["lia"]["candidates"][0].update(merged_into=10),
         "lia.candidates[0].merged_into: no candidate 10 to merge into"),
@@ -725,3 +728,31 @@ def test_crafted_restorable_parts_refused_by_path(app, tmp_path: Path, case):
     assert message.format(residents=_residents_path(first)
                           if first["perspective_groups"] else "") in output
     assert restorable_tables() == before
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(picks=st.lists(st.tuples(st.integers(min_value=0), ODD_VALUES), min_size=1,
+                      max_size=3))
+def test_mutated_restorable_parts_are_refused_cleanly(app, picks):
+    """Any value of the groups, the agenda or the series replaced by an odd one: refused with
+    ImportFileError and nothing written, or imported; never another error."""
+    from tests.backup_helpers import restorable_tables
+
+    data = _series_exports()[0]
+    for pick, value in picks:
+        paths = [p for p in _paths(data) if p and p[0] in (
+            "perspective", "perspective_groups", "lia", "series") and "content" not in p]
+        path = paths[pick % len(paths)]
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = copy.deepcopy(value)
+    before = restorable_tables()
+    try:
+        result = import_round(data, SECRET)
+    except ImportFileError:
+        assert restorable_tables() == before
+    else:
+        db.session.delete(result.round)
+        db.session.commit()

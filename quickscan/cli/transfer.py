@@ -29,7 +29,8 @@ from quickscan.services.importer import (
 def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
     """Restore a round from a JSON backup (quickscan-export/2, or /1), in one transaction.
 
-    Prints the new round's id and, per department, its new invitation link. A file that is
+    Prints the new round's id and, per department and inwoners or bestuur link, its new link;
+    says whether the link to the previous round of the series was restored. A file that is
     not a valid export (wrong shape, out-of-range values, unknown bank content, larger than
     ``IMPORT_MAX_BYTES``, too deeply nested, not UTF-8) is refused with a message naming the
     JSON path, exit code 1 and nothing written.
