@@ -9,6 +9,7 @@ content, never by id or submission.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections import defaultdict
 from typing import Any, cast
@@ -73,9 +74,7 @@ def _by_content(parts: list[Any]) -> list[Any]:
         mode="json"), sort_keys=True, ensure_ascii=False))
 
 
-def _aware(value: Any) -> Any:
-    import datetime
-
+def _aware(value: datetime.datetime) -> datetime.datetime:
     return value.replace(tzinfo=datetime.UTC) if value.tzinfo is None else value
 
 
