@@ -11,13 +11,18 @@ export of older data never fails), the round's description up to
 :data:`DESCRIPTION_MAX_LENGTH`, comments up to :data:`COMMENT_MAX_LENGTH` (a test checks these
 against the services), answers 0-4 or one of the two outside values, importance 1-5, target
 levels 0-4, date-times with a UTC offset within :data:`EARLIEST` .. :data:`LATEST`. Unknown
-keys are refused everywhere (``extra="forbid"``) except inside the two free-form objects
-documented as such: a pinned bank's ``content`` (checked as a bank by the importer) and a
-department's ``dimensions`` (engine values).
+keys are refused everywhere (``extra="forbid"``) except inside the free-form objects
+documented as such: a pinned bank's and the residents bank's ``content`` (checked as a bank by
+the importer) and a department's ``dimensions`` (engine values).
 
 Version 2 holds response-level data and says so (``contains``); its responses carry random
 opaque ids and dates without times (``started_on``, ``submitted_on``), and the round carries its
 minimum group size k, below which a department is ``hidden`` (no figures).
+
+Version 2 grows only by optional top-level parts with defaults (a file without them reads as
+before): ``groups``, ``perspectives``, ``comparison`` (derived, recomputed) and
+``perspective``, ``perspective_groups``, ``lia``, ``series`` (restored by the importer,
+``services/restore.py``). Removing a field or adding a required one needs ``/3``.
 
 This module is pure: it imports neither Flask nor SQLAlchemy.
 """
@@ -84,6 +89,8 @@ ResponseId = Annotated[str, StringConstraints(pattern=r"^[0-9a-z]{8,64}$")]
 #: The minimum group size k of a round.
 GroupSize = Annotated[int, Field(ge=1, le=10)]
 Count = Annotated[int, Field(ge=0, le=MAX_ID)]
+#: An order number, stored in a 32-bit column.
+Position = Annotated[int, Field(ge=0, le=2**31 - 1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$",
                                               max_length=128)]
@@ -183,7 +190,7 @@ class PinnedBank(_Part):
     id: Slug
     version: Version
     sha256: Sha256
-    position: Count
+    position: Position
     #: How much of the bank the round asks: every question, or only the core ("kern") set.
     scope: Literal["volledig", "kern"] = "volledig"
     #: Free-form: the bank's YAML content as pinned (the importer checks it as a bank).
@@ -425,6 +432,314 @@ class PerspectivePart(_Part):
     difference: Difference | None
 
 
+# --------------------------------------------------------------------------- restorable parts
+# The perspectives' groups, the Lokale Inclusie Agenda and the series link: optional within
+# version 2 (absent in older files), restored by the importer. No token, link, ballot or browser
+# identifier is ever part of them.
+
+#: The inwoners' comments are short (the survey's own limit).
+RESIDENT_COMMENT_MAX_LENGTH: Final = 500
+#: Texts of the agenda: a description, a reason, a progress note; and the longer joined notes.
+LIA_TEXT_MAX_LENGTH: Final = 4000
+LIA_LONG_TEXT_MAX_LENGTH: Final = 20000
+#: Largest tally of one origin for one candidate (``services/lia.py``).
+LIA_TALLY_MAX: Final = 100_000
+#: "ik doe mee als" / "ik stem als": the same roles, spelled as each service stores them.
+PARTICIPANT_ROLES: Final = ("inwoner", "ervaringsdeskundige", "lid_adviesraad",
+                            "mantelzorger", "professional")
+VOTER_ROLES: Final = ("inwoner", "ervaringsdeskundige", "lid-adviesraad", "mantelzorger",
+                      "professional")
+
+StatementId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$",
+                                               max_length=128)]
+ResidentCommentText = Annotated[
+    str, StringConstraints(min_length=1, max_length=RESIDENT_COMMENT_MAX_LENGTH),
+    AfterValidator(_not_blank)]
+LiaText = Annotated[str, StringConstraints(max_length=LIA_TEXT_MAX_LENGTH)]
+LiaLongText = Annotated[str, StringConstraints(max_length=LIA_LONG_TEXT_MAX_LENGTH)]
+LiaNoteText = Annotated[str, StringConstraints(min_length=1, max_length=LIA_TEXT_MAX_LENGTH),
+                        AfterValidator(_not_blank)]
+#: A group's minimum size: the round's k for the bestuur, k-25 for the inwoners.
+GroupMinSize = Annotated[int, Field(ge=1, le=25)]
+VotesPerVoter = Annotated[int, Field(ge=1, le=10)]
+TallyCount = Annotated[int, Field(ge=1, le=LIA_TALLY_MAX)]
+
+
+def _resident_value(value: Any) -> int | str:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5:
+        return value
+    if value == "dont_know":
+        return "dont_know"
+    raise ValueError(f"expected an integer 1-5 or 'dont_know', got {str(value)[:40]!r}")
+
+
+ResidentValue = Annotated[
+    int | str, PlainValidator(_resident_value),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1, "maximum": 5},
+                              {"enum": ["dont_know"]}]})]
+
+
+def _unique(name: str, keys: list[Any]) -> None:
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{name}: the same entry appears twice")
+
+
+class ResidentsBankPart(_Part):
+    """``perspective.residents_bank``: the easy-read bank the round pinned, with its snapshot."""
+
+    id: Slug
+    version: Version
+    sha256: Sha256
+    #: Free-form: the residents bank's YAML content as pinned (checked as a bank on import).
+    content: dict[str, Any]
+
+
+class PerspectiveSettingsPart(_Part):
+    """``perspective``: the round's perspective settings."""
+
+    target_source: Literal["banks", "overrides", "bestuur"]
+    residents_bank: ResidentsBankPart | None
+
+
+class GroupLinkPart(_Part):
+    """``perspective_groups[].links[]``: a public link's label (never its token)."""
+
+    label: Name
+    active: bool
+
+
+class ResidentAnswerPart(_Part):
+    """``perspective_groups[].responses[].answers[]``."""
+
+    statement: StatementId
+    value: ResidentValue
+
+
+class ResidentResponsePart(_Part):
+    """``perspective_groups[].responses[]``: one inwoner's questionnaire, without id or time."""
+
+    submitted_on: Date
+    channel: Literal["online", "papier"]
+    #: The label of the link it came through; null for a paper form (or a removed link).
+    link: Name | None
+    assisted: bool
+    role: Literal["inwoner", "ervaringsdeskundige", "lid_adviesraad", "mantelzorger",
+                  "professional"] | None
+    answers: list[ResidentAnswerPart] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResidentResponsePart:
+        if self.channel == "papier" and self.link is not None:
+            raise ValueError("a paper form came through no link")
+        _unique("answers", [a.statement for a in self.answers])
+        return self
+
+
+class ResidentCommentPart(_Part):
+    """``perspective_groups[].comments[]``: a comment on a statement, apart from any response."""
+
+    statement: StatementId
+    text: ResidentCommentText
+
+
+class AmbitionPart(_Part):
+    """``perspective_groups[].ambitions[].ratings[]``: ambition 0-4 and importance 1-5."""
+
+    theme: ThemeKey
+    bank: Slug
+    theme_id: Slug
+    level: TargetLevel | None
+    importance: Importance | None
+
+    @model_validator(mode="after")
+    def _halves(self) -> AmbitionPart:
+        if self.theme != f"{self.bank}/{self.theme_id}":
+            raise ValueError(f"theme {self.theme!r} does not equal bank/theme_id")
+        if self.level is None and self.importance is None:
+            raise ValueError("a rating without level and importance")
+        return self
+
+
+class BestuurResponsePart(_Part):
+    """``perspective_groups[].ambitions[]``: one bestuur respondent's ratings."""
+
+    submitted_on: Date
+    ratings: list[AmbitionPart] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BestuurResponsePart:
+        _unique("ratings", [r.theme for r in self.ratings])
+        return self
+
+
+class PerspectiveGroupPart(_Part):
+    """``perspective_groups[]``: the inwoners or bestuur group with what it collected."""
+
+    kind: Literal["residents", "bestuur"]
+    name: Name
+    open: bool
+    min_group_size: GroupMinSize
+    links: list[GroupLinkPart]
+    #: Inwoners only: their questionnaires, sorted by content (never by time).
+    responses: list[ResidentResponsePart]
+    #: Inwoners only: comments, sorted by statement and text, linked to no response.
+    comments: list[ResidentCommentPart]
+    #: Bestuur only: the ambitions, sorted by content.
+    ambitions: list[BestuurResponsePart]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PerspectiveGroupPart:
+        if self.kind == "bestuur" and (self.responses or self.comments):
+            raise ValueError("a bestuur group has ambitions, no responses or comments")
+        if self.kind == "residents" and self.ambitions:
+            raise ValueError("an inwoners group has responses, no ambitions")
+        _unique("links", [link.label.casefold() for link in self.links])
+        return self
+
+
+class LiaFigurePart(_Part):
+    """``lia.candidates[].figures[]``: a priority behind a candidate, as it was taken over."""
+
+    rank: Id
+    department: Name
+    bank: Slug
+    theme: Slug
+    score: Points | None
+    target: Points
+    gap: Points
+    importance: MeanImportance
+    priority: PriorityValue
+
+
+class LiaCandidatePart(_Part):
+    """``lia.candidates[]``: a candidate speerpunt (``chosen``: a speerpunt of the agenda)."""
+
+    #: The candidate's id in this file (ballots and actions refer to it); new on import.
+    id: Id
+    title: Name
+    description: LiaText
+    themes: list[ThemeKey]
+    departments: list[Name]
+    figures: list[LiaFigurePart]
+    source: Literal["prioriteit", "eigen"]
+    merged_into: Id | None
+    merge_reason: LiaLongText
+    chosen: bool
+    choice_reason: LiaText
+    position: Position
+
+
+class LiaVotePart(_Part):
+    """``lia.ballots[].votes[]``."""
+
+    candidate: Id
+    count: TallyCount
+
+
+class LiaBallotPart(_Part):
+    """``lia.ballots[]``: an online ballot or a tally, without any identifier or time."""
+
+    origin: Literal["online", "zaal", "papier"]
+    voter_role: Literal["", "inwoner", "ervaringsdeskundige", "lid-adviesraad",
+                        "mantelzorger", "professional"]
+    votes: list[LiaVotePart] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LiaBallotPart:
+        if self.origin == "online" and any(v.count != 1 for v in self.votes):
+            raise ValueError("an online ballot gives one vote per candidate")
+        if self.origin != "online" and len(self.votes) != 1:
+            raise ValueError("a tally counts the votes of one candidate")
+        _unique("votes", [v.candidate for v in self.votes])
+        return self
+
+
+class LiaNotePart(_Part):
+    """``lia.actions[].notes[]``: a dated progress note."""
+
+    day: Date
+    text: LiaNoteText
+
+
+class LiaActionPart(_Part):
+    """``lia.actions[]``: an action of a speerpunt."""
+
+    speerpunt: Id
+    title: Name
+    #: The owning department's name, or null.
+    owner_department: Name | None
+    #: The owning partner organisation (one of ``lia.partners``), or null.
+    owner_partner: Name | None
+    deadline: Date | None
+    status: Literal["gepland", "bezig", "gereed", "gestopt"]
+    themes: list[ThemeKey]
+    notes: list[LiaNotePart]
+
+    @model_validator(mode="after")
+    def _owner(self) -> LiaActionPart:
+        if self.owner_department is not None and self.owner_partner is not None:
+            raise ValueError("an action has one owner: a department or a partner")
+        return self
+
+
+class LiaPart(_Part):
+    """``lia``: the round's Lokale Inclusie Agenda."""
+
+    votes_per_voter: VotesPerVoter
+    vote_status: Literal["concept", "open", "gesloten"]
+    vote_opens_on: Date | None
+    vote_closes_on: Date | None
+    #: The day the first vote was cast (the rules are locked from then on), or null.
+    locked_on: Date | None
+    #: Whether the vote had a public link (the import makes a new one).
+    vote_link: bool
+    show_results: bool
+    partners: list[Name]
+    choice_note: LiaLongText
+    published: bool
+    updated_at: Timestamp
+    candidates: list[LiaCandidatePart]
+    ballots: list[LiaBallotPart]
+    actions: list[LiaActionPart]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LiaPart:
+        _unique("candidates", [c.id for c in self.candidates])
+        _unique("partners", [p.casefold() for p in self.partners])
+        if self.ballots and (self.locked_on is None or self.vote_status == "concept"):
+            raise ValueError("ballots need a vote that was opened and locked (locked_on)")
+        return self
+
+
+class SeriesRoundKey(_Part):
+    """``series.previous_round``: the round this one follows up, by a key that survives an
+    export and import (its name, municipality and creation time; the id as a tie-breaker)."""
+
+    id: Id
+    name: Name
+    municipality: Name
+    created_at: Timestamp
+
+
+class ContinuesPart(_Part):
+    """``series.continues[]``: which departments of the previous round a department continues."""
+
+    department: Name
+    previous: list[Name]
+
+
+class SeriesPart(_Part):
+    """``series``: the round's place in its series."""
+
+    previous_round: SeriesRoundKey | None
+    continues: list[ContinuesPart]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SeriesPart:
+        _unique("continues", [c.department.casefold() for c in self.continues])
+        return self
+
+
 class ExportDocument(_Part):
     """A whole ``quickscan-export/2`` file."""
 
@@ -446,6 +761,12 @@ class ExportDocument(_Part):
     #: The change since the previous round of the series (None: the round has no previous
     #: round). Optional, so files written before it existed still read.
     comparison: ComparisonPart | None = None
+    #: Restorable parts, optional within version 2 (absent in older files): the perspective
+    #: settings and groups with their answers, the agenda, the series link.
+    perspective: PerspectiveSettingsPart | None = None
+    perspective_groups: list[PerspectiveGroupPart] = Field(default_factory=list)
+    lia: LiaPart | None = None
+    series: SeriesPart | None = None
     #: Not part of the file: the schema a document was converted from (the importer's note).
     _upgraded_from: str | None = PrivateAttr(default=None)
 

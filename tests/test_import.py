@@ -379,13 +379,13 @@ def test_deeply_nested_file_refused(app, test_banks, tmp_path: Path, depth):
     assert _counts() == before
 
 
-def test_huge_file_refused(app, test_banks, tmp_path: Path):
+def test_huge_file_refused(app, test_banks, tmp_path: Path, monkeypatch):
     path = tmp_path / "huge.json"
     with path.open("wb") as handle:  # larger than the default cap, without writing 64 MB
         handle.truncate(64 * 1024 * 1024 + 1)
     before = _counts()
     assert "is larger than 67108864 bytes" in _cli_import(app, path)
-    app.config["IMPORT_MAX_BYTES"] = 1000
+    monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 1000)  # the app outlives the test
     path.write_text(json.dumps(_export()), encoding="utf-8")
     assert "is larger than 1000 bytes" in _cli_import(app, path)
     assert _counts() == before
@@ -519,3 +519,240 @@ def test_broken_version_1_file_refused(app, test_banks, change, message):
     with pytest.raises(ImportFileError, match=re.escape(message)):
         import_round(data, SECRET)
     assert _counts() == before
+
+
+# --------------------------------------------------------------------------- restorable parts
+# A round with inwoners and bestuur groups and a Lokale Inclusie Agenda, and its follow-up
+# (tests/backup_helpers.py): exported, deleted, imported again.
+
+_SERIES: list[dict] = []
+
+
+def _series_exports() -> tuple[dict, dict]:
+    """The exports of the two rounds (built once per session), with the rounds deleted."""
+    from quickscan import links
+    from quickscan.services import rounds
+    from quickscan.services.exports import export_data
+    from tests.backup_helpers import build_series
+
+    if not _SERIES:
+        first, second = build_series(links.secret_key())
+        for round_id in (second, first):
+            round_ = db.session.get(Round, round_id)
+            _SERIES.append(export_data(round_))
+            rounds.close_round(round_)
+            rounds.delete_round(round_)
+        _SERIES.reverse()
+    else:
+        assert db.session.scalar(select(func.count(Round.id))) == 0
+    return copy.deepcopy(_SERIES[0]), copy.deepcopy(_SERIES[1])
+
+
+def _group(data: dict, kind: str) -> dict:
+    return next(g for g in data["perspective_groups"] if g["kind"] == kind)
+
+
+def test_groups_agenda_and_series_are_restored(app):
+    from quickscan import links
+    from quickscan.services.exports import export_data
+    from tests.backup_helpers import comparable, restorable_tables
+
+    first, second = _series_exports()
+    assert first["round"]["status"] == "open" and len(first["lia"]["ballots"]) == 5
+    imported = import_round(first, links.secret_key())
+    assert imported.previous_round_id is None and imported.series_note == ""
+    assert {"Inwoners", "Inwoners (Wijkcentrum De Brug)", "Bestuur"} <= set(imported.links)
+    assert imported.links["Inwoners"].startswith("/i/")
+    follow_up = import_round(second, links.secret_key())
+    assert follow_up.previous_round_id == imported.round.id
+    assert follow_up.round.previous_round_id == imported.round.id
+    counts = restorable_tables()
+    assert counts["resident_response"] == 7 and counts["bestuur_response"] == 3
+    assert counts["lia_ballot"] == 5 and counts["lia_action"] == 2
+    assert comparable(export_data(imported.round)) == comparable(first)
+    assert comparable(export_data(follow_up.round)) == comparable(second)
+    # The restored links work and the old ones are gone from the file.
+    from quickscan.models import KIND_RESIDENTS
+    from quickscan.services import perspectives
+
+    token = imported.links["Inwoners (Wijkcentrum De Brug)"].rsplit("/", 1)[1]
+    link = perspectives.find_link(token, KIND_RESIDENTS)
+    assert link is not None and link.label == "Wijkcentrum De Brug"
+    assert "token" not in json.dumps(first) and "salt" not in json.dumps(first)
+
+
+def test_series_link_that_cannot_be_restored_is_reported(app, tmp_path: Path):
+    from tests.backup_helpers import restorable_tables
+
+    _first, second = _series_exports()
+    path = tmp_path / "vervolg.json"
+    path.write_text(json.dumps(second), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert ("Note: the link to the previous round 'Voorjaar 2026' could not be restored: it "
+            "is not in this database (import it first).") in result.output
+    round_ = db.session.get(Round, int(result.stdout.split()[0]))
+    assert round_.previous_round_id is None
+    assert {d.name: d.continues for d in round_.departments}["Ruimte en Dienstverlening"] == [
+        "Ruimte & Wonen", "Dienstverlening"]
+    assert restorable_tables()["round"] == 1
+
+
+def _residents_bank_tampered(data: dict) -> None:
+    bank = data["perspective"]["residents_bank"]
+    bank["content"]["title"] = "Vervalst"
+    bank["sha256"] = content_hash(bank["content"])
+
+
+def _in_residents(change):  # type: ignore[no-untyped-def]
+    return lambda d: change(_group(d, "residents"))
+
+
+def _in_bestuur(change):  # type: ignore[no-untyped-def]
+    return lambda d: change(_group(d, "bestuur"))
+
+
+def _residents_path(data: dict) -> str:
+    return f"perspective_groups[{data['perspective_groups'].index(_group(data, 'residents'))}]"
+
+
+RESTORE_REFUSED = {
+    "unknown statement": (
+        _in_residents(lambda g: g["responses"][0]["answers"][0].update(
+            statement="inwoners.geen")),
+        "{residents}.responses[0].answers[0].statement: 'inwoners.geen' is not in the bank"),
+    "resident value 6": (
+        _in_residents(lambda g: g["responses"][0]["answers"][0].update(value=6)),
+        "{residents}.responses[0].answers[0].value: expected an integer 1-5 or 'dont_know'"),
+    "unknown link label": (
+        _in_residents(lambda g: g["responses"][0].update(link="Nergens")),
+        "{residents}.responses[0].link: no link labelled 'Nergens'"),
+    "paper through a link": (
+        _in_residents(lambda g: g["responses"][0].update(channel="papier")),
+        "{residents}.responses[0]: a paper form came through no link"),
+    "unknown role": (
+        _in_residents(lambda g: g["responses"][0].update(role="burgemeester")),
+        "{residents}.responses[0].role: Input should be"),
+    "resident comment too long": (
+        _in_residents(lambda g: g["comments"][0].update(text="x" * 501)),
+        "{residents}.comments[0].text: String should have at most 500 characters"),
+    "a response id smuggled in": (
+        _in_residents(lambda g: g["responses"][0].update(id="abc123456")),
+        "{residents}.responses[0].id: Extra inputs are not permitted"),
+    "residents bank tampered": (
+        _residents_bank_tampered,
+        "perspective.residents_bank: residents bank inwoners 1.0.0 with this content is not"),
+    "residents k under the round's": (
+        _in_residents(lambda g: g.update(min_group_size=2)),
+        "{residents}.min_group_size: below the round's (3)"),
+    "group named as a department": (
+        _in_residents(lambda g: g.update(name="sociaal domein")),
+        "{residents}.name: 'sociaal domein' is also a department's name"),
+    "second residents group": (
+        lambda d: d["perspective_groups"].append(copy.deepcopy(_group(d, "residents"))),
+        "perspective_groups[2].kind: a second residents group"),
+    "bestuur k": (_in_bestuur(lambda g: g.update(min_group_size=4)),
+                  "min_group_size: the bestuur's is the round's (3)"),
+    "ambition of an unknown theme": (
+        _in_bestuur(lambda g: g["ambitions"][0]["ratings"][0].update(
+            theme="bestuur/geen", theme_id="geen")),
+        "ambitions[0].ratings[0].theme: 'bestuur/geen' is not a theme of the round"),
+    "ambition 5": (_in_bestuur(lambda g: g["ambitions"][0]["ratings"][0].update(level=5)),
+                   "ratings[0].level: Input should be less than or equal to 4"),
+    "targets from a missing bestuur": (
+        lambda d: d.update(perspective_groups=[_group(d, "residents")]),
+        "perspective.target_source: bestuur, but the round has no bestuur group"),
+    "vote for an unknown candidate": (
+        lambda d: d["lia"]["ballots"][0]["votes"][0].update(candidate=99),
+        "lia.ballots[0].votes[0].candidate: no candidate 99"),
+    "vote for a merged candidate": (
+        lambda d: d["lia"]["ballots"][0]["votes"][0].update(candidate=10),
+        "lia.ballots[0].votes[0].candidate: no candidate 10"),
+    "two votes online for one candidate": (
+        lambda d: d["lia"]["ballots"][0]["votes"][0].update(count=2),
+        "lia.ballots[0]: an online ballot gives one vote per candidate"),
+    "more votes than allowed": (
+        lambda d: d["lia"]["ballots"][1]["votes"].append({"candidate": 3, "count": 1}),
+        "lia.ballots[1].votes: more than 2 votes"),
+    "a ballot's browser hash": (
+        lambda d: d["lia"]["ballots"][0].update(token_hash="0" * 64),
+        "lia.ballots[0].token_hash: Extra inputs are not permitted"),
+    "ballots without a locked vote": (
+        lambda d: d["lia"].update(locked_on=None),
+        "lia: ballots need a vote that was opened and locked"),
+    "position beyond 32 bits": (
+        lambda d: d["lia"]["candidates"][0].update(position=2**40),
+        "lia.candidates[0].position: Input should be less than or equal to 2147483647"),
+    "merge into a merged candidate": (
+        lambda d: d["lia"]["candidates"][0].update(merged_into=10),
+        "lia.candidates[0].merged_into: no candidate 10 to merge into"),
+    "action of a candidate not chosen": (
+        lambda d: d["lia"]["actions"][0].update(speerpunt=2),
+        "lia.actions[0].speerpunt: candidate 2 is not a chosen speerpunt"),
+    "action owner nobody": (
+        lambda d: d["lia"]["actions"][0].update(owner_department="Onbekend BV"),
+        "lia.actions[0].owner_department: not a department of the round"),
+    "action partner unknown": (
+        lambda d: d["lia"]["actions"][1].update(owner_partner="Onbekend BV"),
+        "lia.actions[1].owner_partner: not one of lia.partners"),
+    "action deadline not a date": (
+        lambda d: d["lia"]["actions"][0].update(deadline="volgende week"),
+        "lia.actions[0].deadline: expected a date as YYYY-MM-DD"),
+    "action status": (lambda d: d["lia"]["actions"][0].update(status="klaar"),
+                      "lia.actions[0].status: Input should be"),
+    "action theme unknown": (
+        lambda d: d["lia"]["actions"][0].update(themes=["wonen/geen"]),
+        "lia.actions[0].themes[0]: 'wonen/geen' is not a theme of the round"),
+    "bidi partner": (lambda d: d["lia"].update(partners=["Stichting\u202eMEE"]),
+                     "lia.partners[0]: contains a control or bidirectional-override"),
+    "continues of an unknown department": (
+        lambda d: d["series"]["continues"].append({"department": "Nergens",
+                                                   "previous": []}),
+        "series.continues[2].department: no department 'Nergens'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESTORE_REFUSED))
+def test_crafted_restorable_parts_refused_by_path(app, tmp_path: Path, case):
+    from tests.backup_helpers import restorable_tables
+
+    first, second = _series_exports()
+    change, message = RESTORE_REFUSED[case]
+    if case.startswith("continues"):  # the follow-up round holds the continuity
+        first = second
+    change(first)
+    path = tmp_path / "crafted.json"
+    path.write_text(json.dumps(first), encoding="utf-8")
+    before = restorable_tables()
+    output = _cli_import(app, path)
+    assert message.format(residents=_residents_path(first)
+                          if first["perspective_groups"] else "") in output
+    assert restorable_tables() == before
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(picks=st.lists(st.tuples(st.integers(min_value=0), ODD_VALUES), min_size=1,
+                      max_size=3))
+def test_mutated_restorable_parts_are_refused_cleanly(app, picks):
+    """Any value of the groups, the agenda or the series replaced by an odd one: refused with
+    ImportFileError and nothing written, or imported; never another error."""
+    from tests.backup_helpers import restorable_tables
+
+    data = _series_exports()[0]
+    for pick, value in picks:
+        paths = [p for p in _paths(data) if p and p[0] in (
+            "perspective", "perspective_groups", "lia", "series") and "content" not in p]
+        path = paths[pick % len(paths)]
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = copy.deepcopy(value)
+    before = restorable_tables()
+    try:
+        result = import_round(data, SECRET)
+    except ImportFileError:
+        assert restorable_tables() == before
+    else:
+        db.session.delete(result.round)
+        db.session.commit()

@@ -29,7 +29,8 @@ from quickscan.services.importer import (
 def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
     """Restore a round from a JSON backup (quickscan-export/2, or /1), in one transaction.
 
-    Prints the new round's id and, per department, its new invitation link. A file that is
+    Prints the new round's id and, per department and inwoners or bestuur link, its new link;
+    says whether the link to the previous round of the series was restored. A file that is
     not a valid export (wrong shape, out-of-range values, unknown bank content, larger than
     ``IMPORT_MAX_BYTES``, too deeply nested, not UTF-8) is refused with a message naming the
     JSON path, exit code 1 and nothing written.
@@ -55,6 +56,11 @@ def import_command(file: Path, new_ids: bool, no_verify: bool) -> None:
                f"{result.departments} department(s), {result.responses} submitted response(s) "
                f"with {result.answers} answer(s), {result.drafts} unfinished response(s)"
                f"{'; ids kept' if result.kept_ids else '; new ids'}.", err=True)
+    if result.previous_round_id is not None:
+        click.echo(f"Linked to the previous round {result.previous_round_id} of its series.",
+                   err=True)
+    if result.series_note:
+        click.echo(f"Note: {result.series_note}.", err=True)
     click.echo(result.round.id)
     for name, path in sorted(result.links.items()):
         click.echo(f"{name}\t{base_url()}{path}", err=True)

@@ -83,6 +83,7 @@ from quickscan.models import (
     Round,
 )
 from quickscan.scoring import DepartmentResult, RoundResult, ThemeResult
+from quickscan.services.backup import restorable_parts
 from quickscan.services.banks import round_banks
 from quickscan.services.group_size import min_group_size
 from quickscan.services.results import score, score_municipal
@@ -435,6 +436,7 @@ def export_document(round_: Round, result: RoundResult | None = None) -> ExportD
         draft_responses=drafts,
         comparison=comparison_part(round_),
         **_perspective_parts(round_),
+        **restorable_parts(round_),
     )
 
 

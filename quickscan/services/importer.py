@@ -2,8 +2,10 @@
 
 ``quickscan export ROUND --format json`` followed by ``quickscan import FILE`` restores a round
 on another database (for example SQLite to PostgreSQL and back): the round with its pinned bank
-snapshots and target overrides, the departments and their banks, and every submitted and
-unfinished response with its answers, importance ratings and comments.
+snapshots and target overrides, the departments and their banks, every submitted and
+unfinished response with its answers, importance ratings and comments, and (``services/restore.py``)
+the inwoners and bestuur groups with their answers, the Lokale Inclusie Agenda and the link to
+the previous round of the series.
 
 The file goes through three gates before anything is written, each refusing with a message
 that names the JSON path:
@@ -81,6 +83,9 @@ from quickscan.models import (
 from quickscan.services import tokens
 from quickscan.services.banks import catalog as bank_catalog
 from quickscan.services.banks import has_core, scoped
+from quickscan.services.restore import ImportFileError as ImportFileError  # noqa: PLC0414 (re-exported)
+from quickscan.services.restore import Restored, check_restorable, write_restorable
+from quickscan.services.restore import names as restorable_names
 from quickscan.services.uow import unit_of_work
 
 #: Largest file ``read_export`` reads (config ``IMPORT_MAX_BYTES`` overrides it in the CLI).
@@ -94,11 +99,6 @@ ID_TABLES: Final = ("round", "round_bank", "department", "invitation", "response
 _NAME_BAD: Final = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-class ImportFileError(ValueError):
-    """The file is not a valid ``quickscan-export/2`` (or ``/1``) export, or does not fit
-    this app."""
-
-
 @dataclass
 class ImportResult:
     """What an import created."""
@@ -110,6 +110,10 @@ class ImportResult:
     drafts: int
     answers: int
     links: dict[str, str] = field(default_factory=dict)
+    #: The previous round the restored round was linked to again (``series``), or None.
+    previous_round_id: int | None = None
+    #: Why the link to the previous round could not be restored ("" when it was, or none).
+    series_note: str = ""
 
 
 # --------------------------------------------------------------------------- gate 1: bytes
@@ -271,6 +275,7 @@ def check_export(document: ExportDocument) -> CheckedExport:
     _check_overrides(document.round.target_overrides, banks)
     departments = _check_departments(document.departments, banks)
     _check_responses(document, departments, banks)
+    check_restorable(document, banks)
     return CheckedExport(document, banks)
 
 
@@ -321,6 +326,7 @@ def _names(document: ExportDocument) -> Iterator[tuple[str, str]]:
     yield "round.municipality", document.round.municipality
     for index, department in enumerate(document.departments):
         yield f"departments[{index}].name", department.name
+    yield from restorable_names(document)
 
 
 def _check_names(document: ExportDocument) -> None:
@@ -437,18 +443,25 @@ def import_round(data: ExportDocument | Mapping[str, Any], secret_key: str, *,
         session.flush()
         if use_ids:
             _reset_sequences()
+        restored = write_restorable(round_, checked.document, secret_key)
         if verify:
             _verify_results(round_, checked.document)
         if checked.document.upgraded_from is not None:
             # Version 1 knew no k: verified as exported (k = 1), kept with the default.
             round_.min_group_size = DEFAULT_MIN_GROUP_SIZE
-    document = checked.document
+    return _result(round_, checked.document, secret_key, use_ids, restored)
+
+
+def _result(round_: Round, document: ExportDocument, secret_key: str, use_ids: bool,
+            restored: Restored) -> ImportResult:
+    links = {d.name: f"/s/{tokens.invitation_token(secret_key, d.invitations[0].token_salt)}"
+             for d in round_.departments}
     return ImportResult(
         round=round_, kept_ids=use_ids, departments=len(round_.departments),
         responses=len(document.responses), drafts=len(document.draft_responses),
         answers=sum(len(r.answers) for r in document.responses + document.draft_responses),
-        links={d.name: f"/s/{tokens.invitation_token(secret_key, d.invitations[0].token_salt)}"
-               for d in round_.departments})
+        links=links | restored.links, previous_round_id=restored.previous_round_id,
+        series_note=restored.series_note)
 
 
 def _ids_free(document: ExportDocument) -> bool:

@@ -324,7 +324,7 @@ def test_model_refuses_unknown_fields_everywhere_but_the_free_form_objects() -> 
     for name, definition in schema["$defs"].items():
         assert definition.get("additionalProperties") is False, name
     free = {path for path, kind in _schema_rows().items() if "free form" in kind}
-    assert free == {"round.banks[].content"}
+    assert free == {"round.banks[].content", "perspective.residents_bank.content"}
 
 
 def test_limits_are_the_web_forms_limits() -> None:
