@@ -44,6 +44,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -444,11 +445,10 @@ LIA_TEXT_MAX_LENGTH: Final = 4000
 LIA_LONG_TEXT_MAX_LENGTH: Final = 20000
 #: Largest tally of one origin for one candidate (``services/lia.py``).
 LIA_TALLY_MAX: Final = 100_000
-#: "ik doe mee als" / "ik stem als": the same roles, spelled as each service stores them.
+#: "ik doe mee als" / "ik stem als": the same roles for the inwoners survey and the vote.
 PARTICIPANT_ROLES: Final = ("inwoner", "ervaringsdeskundige", "lid_adviesraad",
                             "mantelzorger", "professional")
-VOTER_ROLES: Final = ("inwoner", "ervaringsdeskundige", "lid-adviesraad", "mantelzorger",
-                      "professional")
+VOTER_ROLES: Final = PARTICIPANT_ROLES
 
 StatementId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$",
                                                max_length=128)]
@@ -640,9 +640,15 @@ class LiaBallotPart(_Part):
     """``lia.ballots[]``: an online ballot or a tally, without any identifier or time."""
 
     origin: Literal["online", "zaal", "papier"]
-    voter_role: Literal["", "inwoner", "ervaringsdeskundige", "lid-adviesraad",
+    voter_role: Literal["", "inwoner", "ervaringsdeskundige", "lid_adviesraad",
                         "mantelzorger", "professional"]
     votes: list[LiaVotePart] = Field(min_length=1)
+
+    @field_validator("voter_role", mode="before")
+    @classmethod
+    def _earlier_spelling(cls, value: object) -> object:
+        # Files written before the vote took the survey's role ids spelled "lid-adviesraad".
+        return "lid_adviesraad" if value == "lid-adviesraad" else value
 
     @model_validator(mode="after")
     def _consistent(self) -> LiaBallotPart:

@@ -68,7 +68,7 @@ def _agenda(round_: Round, secret_key: str) -> None:
     first, second, third = (c.id for c in from_priorities[:3])
     lia.cast_ballot(round_, lia.new_ballot_token(), [own.id, first], voter_role="inwoner")
     lia.cast_ballot(round_, lia.new_ballot_token(), [second])
-    lia.cast_ballot(round_, lia.new_ballot_token(), [first], voter_role="lid-adviesraad")
+    lia.cast_ballot(round_, lia.new_ballot_token(), [first], voter_role="lid_adviesraad")
     lia.add_tally(round_, own.id, "zaal", 12, voter_role="ervaringsdeskundige")
     lia.add_tally(round_, first, "papier", 5)
     lia.close_vote(round_)
