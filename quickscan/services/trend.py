@@ -255,19 +255,21 @@ def perspective_changes(round_: Round, comparison: Comparison | None = None
     if comparison is None:
         comparison = series.compare_with_previous(round_, previous)
     now, before = _groups(round_), _groups(previous)
+    themes = [(bank.id, theme.id) for bank in round_banks(round_) for theme in bank.themes]
     out: list[PerspectiveChange] = []
     if now.residents is not None and now.residents_bank is not None:
-        out += compare_residents(
+        # Only the themes this round measures (as the perspectives page shows them).
+        out += [change for change in compare_residents(
             before.residents_bank, before.residents or [],
             before.residents is None or before.residents_hidden,
             now.residents_bank, now.residents, now.residents_hidden)
+            if (change.bank_id, change.theme_id) in themes]
     if now.ambitions is not None:
         counts: dict[ThemeKey, tuple[int, int]] = {}
         for match in comparison.questions:
             key = (match.bank_id, match.theme_id)
             comparable, questions = counts.get(key, (0, 0))
             counts[key] = (comparable + match.comparable, questions + 1)
-        themes = [(bank.id, theme.id) for bank in round_banks(round_) for theme in bank.themes]
         previous_themes = [(bank.id, theme.id) for bank in round_banks(previous)
                            for theme in bank.themes]
         out += compare_ambitions(before.ambitions or [],
