@@ -192,9 +192,15 @@ def previous_actions(round_: Round) -> tuple[ActionStatus, ...]:
         for key in themes:
             bank_id, _sep, theme_id = str(key).partition("/")
             for department in departments:
-                out.append(ActionStatus(bank_id, theme_id, action.title, action.status,
-                                        department))
+                out.append(ActionStatus(bank_id, theme_id, action.title,
+                                        _status_label(action.status), department))
     return tuple(out)
+
+
+def _status_label(status: str) -> str:
+    """An action's status in the page's language (the stored value is the Dutch key)."""
+    return {"gepland": _("gepland"), "bezig": _("bezig"), "gereed": _("gereed"),
+            "gestopt": _("gestopt")}.get(status, status)
 
 
 # --------------------------------------------------------------------------- perspectives
