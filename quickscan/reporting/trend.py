@@ -6,7 +6,9 @@ department's banks through the rounds of the series on a :class:`matplotlib.figu
 returns PNG or SVG bytes; :func:`pdf_chapter` lays out the chapter "Ontwikkeling sinds de
 vorige meting" for the PDF (the HTML report includes ``report/_trend.html``). Every change is
 shown with its compatibility share, and the actions of the LIA with their status are shown
-beside the themes they target (:func:`attach_actions`).
+beside the themes they target (:func:`attach_actions`). The inwoners' experience and the
+bestuur's ambition per theme are drawn as paired dot charts (:func:`pair_chart`: the previous
+round and this one), each with its data table.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 :func:`next_round` creates the follow-up of a round ("Volgende meting"): the same departments
 and banks (renamed, merged or split departments say which earlier departments each continues),
 the banks at their newest versions unless chosen otherwise, the same minimum group size and
-target levels, new invitation links; ``Round.previous_round_id`` links the two.
+target levels, the inwoners and bestuur groups, new invitation links;
+``Round.previous_round_id`` links the two.
 
 :func:`round_comparison` scores the previous round with the new round's departments (an
 earlier department's responses count for every department that continues it) and hands both

@@ -2,7 +2,9 @@
 
 :func:`trend_chapter` turns :func:`quickscan.services.series.round_trend` into the plain
 :class:`~quickscan.reporting.trend.TrendChapter` the renderers take (titles of banks and
-themes, Dutch texts through Flask-Babel, the LIA actions beside their themes);
+themes, Dutch texts through Flask-Babel, the previous round's LIA actions beside their
+themes (:func:`previous_actions`), the inwoners' experience and the bestuur's ambition per
+theme through the series (:func:`perspective_sections`));
 :func:`comparison_rows` gives the export table (``comparison`` in the JSON export, the CSV and
 XLSX sheets), with ``None`` figures where a group is under the minimum group size.
 """
