@@ -248,3 +248,17 @@ def test_previous_rounds_actions_stand_beside_their_themes_change(coordinator_cl
     assert [a.status for s in again.sections for r in s.rows for a in r.actions] == ["gereed"]
     # the first round has no previous round, so no actions beside a change
     assert trend.previous_actions(first) == ()
+
+
+def test_an_action_without_themes_follows_its_speerpunt(app):
+    first, second = _build()
+    extra = lia.add_candidate(first, "Digitaal toegankelijk", themes=["informatie/digitaal"],
+                              departments=["Burgerzaken"])
+    lia.choose(first, 2)
+    lia.add_action(first, extra.id, "Toegankelijke formulieren", "Burgerzaken")
+    found = {(a.bank_id, a.theme_id, a.title, a.status, a.department)
+             for a in trend.previous_actions(second)}
+    assert ("informatie", "digitaal", "Toegankelijke formulieren", "gepland",
+            "Burgerzaken") in found
+    rows = {r.theme_id: r for s in trend.trend_chapter(second).sections for r in s.rows}
+    assert [a.title for a in rows["digitaal"].actions] == ["Toegankelijke formulieren"]
