@@ -262,3 +262,10 @@ def test_an_action_without_themes_follows_its_speerpunt(app):
             "Burgerzaken") in found
     rows = {r.theme_id: r for s in trend.trend_chapter(second).sections for r in s.rows}
     assert [a.title for a in rows["digitaal"].actions] == ["Toegankelijke formulieren"]
+
+
+def test_next_round_form_says_the_groups_come_along(coordinator_client, pair):
+    first, _second = pair
+    html = _flat(coordinator_client.get(f"/rondes/{first.id}/volgende-meting")
+                 .get_data(as_text=True))
+    assert "De groepen inwoners en bestuur komen ook in de nieuwe ronde" in html
