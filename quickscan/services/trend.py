@@ -253,7 +253,8 @@ def _ambition_scores(groups: _Groups) -> dict[ThemeKey, float | None]:
             for key, (level, _importance) in ambition_figures(groups.ambitions or []).items()}
 
 
-def perspective_changes(round_: Round, comparison: Comparison | None = None
+def perspective_changes(round_: Round, comparison: Comparison | None = None,
+                        groups: tuple[_Groups, _Groups] | None = None
                         ) -> tuple[PerspectiveChange, ...]:
     """The change of the inwoners' experience and the bestuur's ambition per theme since the
     previous round (empty without a previous round or without the groups in this round)."""
@@ -262,7 +263,7 @@ def perspective_changes(round_: Round, comparison: Comparison | None = None
         return ()
     if comparison is None:
         comparison = series.compare_with_previous(round_, previous)
-    now, before = _groups(round_), _groups(previous)
+    before, now = groups if groups is not None else (_groups(previous), _groups(round_))
     themes = [(bank.id, theme.id) for bank in round_banks(round_) for theme in bank.themes]
     out: list[PerspectiveChange] = []
     if now.residents is not None and now.residents_bank is not None:
@@ -299,7 +300,7 @@ def perspective_sections(round_: Round, trend: series.Trend, labels: Sequence[st
         return ()
     chain = series.series(round_)
     groups = [_groups(r) for r in chain]
-    changes = perspective_changes(round_, trend.comparison)
+    changes = perspective_changes(round_, trend.comparison, (groups[-2], groups[-1]))
     titles = {(bank.id, theme.id): theme.title for bank in round_banks(round_)
               for theme in bank.themes}
     sections: list[PerspectiveTrendSection] = []
