@@ -29,6 +29,14 @@ from typing import Final, Literal
 
 from quickscan.bank import Bank
 from quickscan.bank_diff import BankDiff, diff_banks
+from quickscan.perspectives import (
+    POINTS_PER_LEVEL,
+    Ambition,
+    ResidentValue,
+    ThemeKey,
+    ambition_figures,
+)
+from quickscan.residents import ResidentsBank, rating_points
 from quickscan.scoring import (
     DepartmentInput,
     DepartmentResult,
@@ -252,3 +260,146 @@ def hidden_by_sources(continues: Mapping[str, Sequence[str]], submitted: Mapping
         return frozenset()
     return frozenset(new for new, olds in continues.items()
                      if not olds or any(submitted.get(old, 0) < min_group_size for old in olds))
+
+
+# --------------------------------------------------------------------------- perspectives
+#
+# The inwoners' experience score and the bestuur's ambition per theme, compared between two
+# rounds with the same rules (see docs/scoring.md, "Comparing two rounds", rule 6).
+
+PerspectiveKind = Literal["residents", "ambition"]
+
+
+@dataclass(frozen=True, slots=True)
+class PerspectiveChange:
+    """The change of one perspective on one theme since the previous round.
+
+    Inwoners: ``comparable_questions`` of the ``questions`` statements that mirror the theme
+    in the new residents bank are comparable, and both scores are over those statements only.
+    Bestuur: the ambition (25 x median level) is compared when the theme exists in both rounds;
+    its counts are the theme's own questions (the theme's meaning is its questions).
+    ``hidden``: the group is under its minimum size in either round (every figure None).
+    """
+
+    kind: PerspectiveKind
+    bank_id: str
+    theme_id: str
+    score: float | None
+    previous_score: float | None
+    delta: float | None
+    comparable_questions: int
+    questions: int
+    hidden: bool = False
+
+    @property
+    def compatibility(self) -> float:
+        """Comparable statements (questions) / those of the new round (0.0-1.0)."""
+        return self.comparable_questions / self.questions if self.questions else 0.0
+
+    @property
+    def partial(self) -> bool:
+        """True when the change rests on less than half of the statements (questions)."""
+        return self.compatibility < PARTIAL_SHARE
+
+
+def match_statements(previous: ResidentsBank | None, current: ResidentsBank
+                     ) -> dict[str, str]:
+    """Comparable statements: new id -> previous id (kept, or a sole one-to-one replace).
+
+    The rule of :func:`match_questions`: a statement is kept when the previous bank (the same
+    residents bank id) has the same id; replaced when it is the only statement that
+    ``replaces`` a previous id and it replaces nothing else. Split, merged and new statements
+    are not compared.
+    """
+    if previous is None or previous.id != current.id:
+        return {}
+    old_ids = {s.id for s in previous.statements}
+    new_ids = {s.id for s in current.statements}
+    replacers: dict[str, list[str]] = {}
+    for statement in current.statements:
+        for old in statement.replaced_ids:
+            if old in old_ids and old not in new_ids:
+                replacers.setdefault(old, []).append(statement.id)
+    pairs: dict[str, str] = {}
+    for statement in current.statements:
+        if statement.id in old_ids:
+            pairs[statement.id] = statement.id
+            continue
+        olds = [old for old in statement.replaced_ids if old in replacers]
+        if len(olds) == 1 and len(statement.replaced_ids) == 1 \
+                and replacers[olds[0]] == [statement.id]:
+            pairs[statement.id] = olds[0]
+    return pairs
+
+
+def _ratings_mean(responses: Sequence[Mapping[str, ResidentValue]], ids: Sequence[str]
+                  ) -> float | None:
+    points = [rating_points(value) for response in responses for sid in ids
+              if isinstance(value := response.get(sid), int)]
+    return sum(points) / len(points) if points else None
+
+
+def compare_residents(previous_bank: ResidentsBank | None,
+                      previous: Sequence[Mapping[str, ResidentValue]], previous_hidden: bool,
+                      current_bank: ResidentsBank,
+                      current: Sequence[Mapping[str, ResidentValue]], current_hidden: bool
+                      ) -> tuple[PerspectiveChange, ...]:
+    """Per theme the new residents bank mirrors: the change of the inwoners' experience score.
+
+    Both sides are the mean points of every rating of the comparable statements that mirror
+    the theme and were rated in both rounds (the previous side over the statements they
+    replace). A group under its minimum size in either round hides the change.
+    """
+    pairs = match_statements(previous_bank, current_bank)
+    hidden = previous_hidden or current_hidden
+    out: list[PerspectiveChange] = []
+    for bank_id, theme_id in current_bank.mirrored_themes():
+        statements = current_bank.statements_for(bank_id, theme_id)
+        comparable = [s.id for s in statements if s.id in pairs]
+        if hidden:
+            out.append(PerspectiveChange("residents", bank_id, theme_id, None, None, None,
+                                         len(comparable), len(statements), hidden=True))
+            continue
+        both = [sid for sid in comparable
+                if _ratings_mean(current, [sid]) is not None
+                and _ratings_mean(previous, [pairs[sid]]) is not None]
+        score = _ratings_mean(current, both)
+        before = _ratings_mean(previous, [pairs[sid] for sid in both])
+        delta = None if score is None or before is None else score - before
+        out.append(PerspectiveChange("residents", bank_id, theme_id, score, before, delta,
+                                     len(comparable), len(statements)))
+    return tuple(out)
+
+
+def compare_ambitions(previous: Sequence[Mapping[ThemeKey, Ambition]], previous_hidden: bool,
+                      current: Sequence[Mapping[ThemeKey, Ambition]], current_hidden: bool,
+                      themes: Sequence[ThemeKey], previous_themes: Iterable[ThemeKey],
+                      theme_changes: Mapping[ThemeKey, tuple[int, int]]
+                      ) -> tuple[PerspectiveChange, ...]:
+    """Per theme of the new round: the change of the bestuur's ambition (25 x median level).
+
+    A theme is compared when it exists in both rounds (same bank id and theme id);
+    ``theme_changes`` gives its (comparable questions, questions) from the civil-servant
+    comparison, shown as the ambition's compatibility share.
+    """
+    existed = set(previous_themes)
+    hidden = previous_hidden or current_hidden
+    now = {} if hidden else ambition_figures(current)
+    before = {} if hidden else ambition_figures(previous)
+    out: list[PerspectiveChange] = []
+    for key in themes:
+        comparable, questions = theme_changes.get(key, (0, 0))
+        if key not in existed:
+            comparable = 0
+        if hidden:
+            out.append(PerspectiveChange("ambition", *key, None, None, None, comparable,
+                                         questions, hidden=True))
+            continue
+        level = now.get(key, (None, None))[0]
+        earlier = before.get(key, (None, None))[0] if key in existed else None
+        score = None if level is None else POINTS_PER_LEVEL * level
+        previous_score = None if earlier is None else POINTS_PER_LEVEL * earlier
+        delta = None if score is None or previous_score is None else score - previous_score
+        out.append(PerspectiveChange("ambition", *key, score, previous_score, delta,
+                                     comparable, questions))
+    return tuple(out)

@@ -106,6 +106,28 @@ class Statement(_Frozen):
     mirrors: Annotated[tuple[Mirror, ...], Field(min_length=1)]
     pictogram: Annotated[str, Field(pattern=PICTOGRAM_RE)] | None = None
     pictogram_alt: Text | None = None
+    #: The id(s) of earlier statements this one replaces (a reworded statement, as for the
+    #: civil-servant banks' ``replaces``; the trend compares a sole one-to-one replacement).
+    replaces: Annotated[str, Field(pattern=STATEMENT_ID_RE)] | tuple[
+        Annotated[str, Field(pattern=STATEMENT_ID_RE)], ...] | None = None
+
+    @field_validator("replaces", mode="before")
+    @classmethod
+    def _replaces_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("replaces must name at least one statement")
+            return tuple(value)
+        return value
+
+    @property
+    def replaced_ids(self) -> tuple[str, ...]:
+        """The ids of earlier statements this one replaces (empty when it replaces none)."""
+        if self.replaces is None:
+            return ()
+        if isinstance(self.replaces, str):
+            return (self.replaces,)
+        return self.replaces
 
 
 class ResidentsBank(_Frozen):

@@ -122,6 +122,44 @@ def test_every_change_of_the_demo_series_is_recomputed(demo_series):
     assert checked > 10
 
 
+def test_every_bank_and_department_change_is_recomputed(demo_series):
+    """The banks' and departments' changes and shares, from the raw answers and `replaces`."""
+    earlier = series.previous_round(demo_series)
+    comparison = series.round_comparison(demo_series).comparison
+    old_banks, new_banks = round_bank_map(earlier), round_bank_map(demo_series)
+    pairs = {bank_id: _comparable(old_banks[bank_id], bank) if bank_id in old_banks else {}
+             for bank_id, bank in new_banks.items()}
+    now, before = _question_scores(demo_series), _question_scores(earlier)
+    own = {d.name: list(d.bank_ids or ()) for d in demo_series.departments}
+    checked = 0
+    for change in comparison.banks + comparison.departments:
+        bank_ids = [change.bank_id] if change.bank_id else [
+            b for b in own[change.department] if b in new_banks]
+        questions = [(q, bank_id) for bank_id in bank_ids for q in new_banks[bank_id].questions]
+        comparable = [(q, pairs[bank_id][q.id]) for q, bank_id in questions
+                      if q.id in pairs[bank_id]]
+        assert change.questions == len(questions)
+        assert change.comparable_questions == len(comparable)
+        assert change.compatibility == pytest.approx(len(comparable) / len(questions))
+        if change.hidden:
+            assert change.delta is None
+            continue
+        mine, theirs = now.get(change.department, {}), before.get(change.department, {})
+        both = [(mine[q.id], theirs[old], q.weight) for q, old in comparable
+                if q.id in mine and old in theirs]
+        if not both:
+            assert change.delta is None
+            continue
+        weight = sum(w for _, _, w in both)
+        score = sum(a * w for a, _, w in both) / weight
+        previous = sum(b * w for _, b, w in both) / weight
+        assert change.score == pytest.approx(score)
+        assert change.previous_score == pytest.approx(previous)
+        assert change.delta == pytest.approx(score - previous)
+        checked += 1
+    assert checked > 5
+
+
 def test_next_round_copies_the_series(app):
     previous = rounds.create_round(
         "Ronde 2025", "Gemeente Test", banks={"bestuur": "1.0.0", "wonen": "1.0.0"},

@@ -6,7 +6,9 @@ department's banks through the rounds of the series on a :class:`matplotlib.figu
 returns PNG or SVG bytes; :func:`pdf_chapter` lays out the chapter "Ontwikkeling sinds de
 vorige meting" for the PDF (the HTML report includes ``report/_trend.html``). Every change is
 shown with its compatibility share, and the actions of the LIA with their status are shown
-beside the themes they target (:func:`attach_actions`).
+beside the themes they target (:func:`attach_actions`). The inwoners' experience and the
+bestuur's ambition per theme are drawn as paired dot charts (:func:`pair_chart`: the previous
+round and this one), each with its data table.
 """
 
 from __future__ import annotations
@@ -95,6 +97,71 @@ class TrendSection:
 
 
 @dataclass(frozen=True)
+class PerspectiveTrendRow:
+    """One theme of one perspective (inwoners or bestuur) through the series.
+
+    ``scores``: the round's own figure in each round (None: the group was under its minimum
+    size that round, or gave no figure); ``delta`` over the comparable statements (inwoners)
+    or the theme's ambition (bestuur); ``hidden`` when the group is under its minimum size in
+    either of the last two rounds.
+    """
+
+    kind: str
+    bank_id: str
+    theme_id: str
+    label: str
+    scores: tuple[float | None, ...]
+    delta: float | None
+    comparable_questions: int
+    questions: int
+    hidden: bool
+
+    @property
+    def compatibility(self) -> float:
+        """Comparable statements (questions) / those of the new round (0.0-1.0)."""
+        return self.comparable_questions / self.questions if self.questions else 0.0
+
+    @property
+    def partial(self) -> bool:
+        """True when the change rests on less than half of the statements (questions)."""
+        return self.compatibility < 0.5
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    """A paired dot chart: per item its figure in the previous and in this round."""
+
+    title: str
+    previous: str
+    current: str
+    items: tuple[tuple[str, float | None, float | None], ...]
+    x_label: str = ""
+
+
+@dataclass(frozen=True)
+class PerspectiveTrendSection:
+    """One perspective (inwoners or bestuur): its chart, rows and notes (groups under k)."""
+
+    kind: str
+    title: str
+    caption: str
+    chart: PairSpec
+    alt: str
+    rows: tuple[PerspectiveTrendRow, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_figures(self) -> bool:
+        """True when the chart has at least one figure to draw."""
+        return any(a is not None or b is not None for _l, a, b in self.chart.items)
+
+    @property
+    def chart_src(self) -> str:
+        """The chart as a ``data:`` address (PNG) for the HTML report and the pages."""
+        return "data:image/png;base64," + base64.b64encode(pair_chart(self.chart)).decode()
+
+
+@dataclass(frozen=True)
 class TrendChapter:
     """Everything the trend pages and the report chapter show, texts included."""
 
@@ -106,6 +173,8 @@ class TrendChapter:
     sections: tuple[TrendSection, ...]
     labels: Mapping[str, str] = field(default_factory=dict)
     split_or_merged: tuple[str, ...] = ()
+    #: The inwoners' experience and the bestuur's ambition per theme through the series.
+    perspectives: tuple[PerspectiveTrendSection, ...] = ()
 
     def label(self, key: str) -> str:
         """A text of the chapter (the key itself when missing)."""
@@ -178,6 +247,50 @@ def slope_chart(spec: SlopeSpec, fmt: str = "png", dpi: int = 110) -> bytes:
     return charts._to_bytes(_figure(spec), fmt, dpi)
 
 
+def _pair_figure(spec: PairSpec) -> Figure:
+    items = [item for item in spec.items if item[1] is not None or item[2] is not None]
+    figure = charts._new_figure(7.0, 1.4 + 0.32 * max(1, len(items)))
+    axes = figure.add_axes((0.38, 0.8 / (1.4 + 0.32 * max(1, len(items))), 0.58,
+                            0.32 * max(1, len(items)) / (1.4 + 0.32 * max(1, len(items)))))
+    before, now = style(1), style(0)
+    for y, (_label, previous, current) in enumerate(items):
+        if previous is not None and current is not None:
+            axes.plot([previous, current], [y, y], color=GRID_COLOUR, linewidth=2, zorder=1)
+        if previous is not None:
+            axes.plot([previous], [y], linestyle="none", marker="o", markersize=7,
+                      markerfacecolor="white", markeredgecolor=before["color"],
+                      markeredgewidth=1.5, zorder=2,
+                      label=spec.previous if y == 0 or not any(
+                          p is not None for _l, p, _c in items[:y]) else None)
+        if current is not None:
+            axes.plot([current], [y], linestyle="none", marker="s", markersize=7,
+                      color=now["color"], zorder=3,
+                      label=spec.current if y == 0 or not any(
+                          c is not None for _l, _p, c in items[:y]) else None)
+    axes.set_yticks(list(range(len(items))), [wrap_label(item[0], 40, 2) for item in items],
+                    fontsize=7, color=TEXT_COLOUR)
+    axes.set_ylim(len(items) - 0.5, -0.5)
+    axes.set_xlim(0, 100)
+    axes.set_xticks([0, 25, 50, 75, 100])
+    axes.tick_params(axis="x", labelsize=8, colors=TEXT_COLOUR)
+    axes.grid(axis="x", color=GRID_COLOUR, linewidth=0.5, alpha=0.6)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    if spec.x_label:
+        axes.set_xlabel(spec.x_label, fontsize=8, color=TEXT_COLOUR)
+    figure.suptitle(wrap_label(spec.title, 70, 2), fontsize=10, color=TEXT_COLOUR, x=0.02,
+                    ha="left")
+    if items:
+        axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False,
+                    ncol=2)
+    return figure
+
+
+def pair_chart(spec: PairSpec, fmt: str = "png", dpi: int = 110) -> bytes:
+    """The paired dot chart (previous round hollow circle, this round filled square) as bytes."""
+    return charts._to_bytes(_pair_figure(spec), fmt, dpi)
+
+
 # --------------------------------------------------------------------------- the PDF chapter
 
 
@@ -220,5 +333,31 @@ def pdf_chapter(builder: Any, chapter: TrendChapter | None) -> list[Flowable]:
                 cells.append("; ".join(f"{a.title} ({a.status})" for a in row.actions))
             rows.append(cells)
         story.append(builder.grid_table(header, rows))
+    story += _pdf_perspectives(builder, chapter, none, lang)
     story.append(builder.p(chapter.label("partial_note"), "Note"))
+    return story
+
+
+def _pdf_perspectives(builder: Any, chapter: TrendChapter, none: str, lang: str
+                      ) -> list[Flowable]:
+    from reportlab.lib.units import cm
+    from reportlab.platypus import CondPageBreak
+
+    story: list[Flowable] = []
+    for section in chapter.perspectives:
+        story += [CondPageBreak(10 * cm), builder.heading(section.title, 1)]
+        story += [builder.p(note, "Note") for note in section.notes]
+        if section.has_figures:
+            story.append(builder.image(pair_chart(section.chart), max_height=14 * cm))
+            story.append(builder.p(section.alt, "Caption"))
+        header = [chapter.label("theme"), *chapter.round_labels, chapter.label("delta"),
+                  chapter.label("share")]
+        rows = [[row.label,
+                 *[none if score is None else builder.num(score) for score in row.scores],
+                 (chapter.label("no_result") if row.hidden
+                  else format_delta(row.delta, none, lang))
+                 + (" *" if row.partial and row.delta is not None else ""),
+                 format_share(row.compatibility)] for row in section.rows]
+        if rows:
+            story.append(builder.grid_table(header, rows))
     return story

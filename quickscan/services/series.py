@@ -3,7 +3,8 @@
 :func:`next_round` creates the follow-up of a round ("Volgende meting"): the same departments
 and banks (renamed, merged or split departments say which earlier departments each continues),
 the banks at their newest versions unless chosen otherwise, the same minimum group size and
-target levels, new invitation links; ``Round.previous_round_id`` links the two.
+target levels, the inwoners and bestuur groups, new invitation links;
+``Round.previous_round_id`` links the two.
 
 :func:`round_comparison` scores the previous round with the new round's departments (an
 earlier department's responses count for every department that continues it) and hands both
@@ -125,7 +126,28 @@ def next_round(previous: Round, name: str, *, secret_key: str | bytes,
             department.continues = list(plan.continues)
             department.kind = plan.kind
         db.session.flush()
+        _copy_groups(previous, round_, secret_key)
     return round_
+
+
+def _copy_groups(previous: Round, round_: Round, secret_key: str | bytes) -> None:
+    """The inwoners and bestuur groups again (on the newest residents bank), with
+    the same target source and inwoners' minimum size, and new links."""
+    from quickscan.models import KIND_BESTUUR, KIND_RESIDENTS
+    from quickscan.services import perspectives
+
+    before = perspectives.settings(previous)
+    if perspectives.group(previous, KIND_RESIDENTS) is not None:
+        perspectives.add_residents_group(
+            round_, secret_key=secret_key,
+)
+    if perspectives.group(previous, KIND_BESTUUR) is not None:
+        perspectives.add_bestuur_group(round_, secret_key=secret_key)
+    now = perspectives.settings(round_)
+    if before is not None and now is not None:
+        now.target_source = before.target_source
+        now.residents_min_group_size = max(before.residents_min_group_size,
+                                           round_.min_group_size or 1)
 
 
 def _kept_overrides(overrides: Mapping[str, object], banks: Mapping[str, Bank]

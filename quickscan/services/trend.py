@@ -2,7 +2,9 @@
 
 :func:`trend_chapter` turns :func:`quickscan.services.series.round_trend` into the plain
 :class:`~quickscan.reporting.trend.TrendChapter` the renderers take (titles of banks and
-themes, Dutch texts through Flask-Babel, the LIA actions beside their themes);
+themes, Dutch texts through Flask-Babel, the previous round's LIA actions beside their
+themes (:func:`previous_actions`), the inwoners' experience and the bestuur's ambition per
+theme through the series (:func:`perspective_sections`));
 :func:`comparison_rows` gives the export table (``comparison`` in the JSON export, the CSV and
 XLSX sheets), with ``None`` figures where a group is under the minimum group size.
 """
@@ -14,10 +16,35 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from quickscan.models import Round
+from quickscan.comparison import (
+    Comparison,
+    PerspectiveChange,
+    compare_ambitions,
+    compare_residents,
+)
+from quickscan.extensions import db
+from quickscan.models import (
+    KIND_BESTUUR,
+    KIND_RESIDENTS,
+    LiaAction,
+    LiaCandidate,
+    Round,
+)
+from quickscan.perspectives import (
+    POINTS_PER_LEVEL,
+    Ambition,
+    ResidentValue,
+    ThemeKey,
+    ambition_figures,
+    residents_theme_scores,
+)
 from quickscan.reporting.trend import (
     ActionStatus,
+    PairSpec,
+    PerspectiveTrendRow,
+    PerspectiveTrendSection,
     SlopeSpec,
     TrendChapter,
     TrendRow,
@@ -25,6 +52,8 @@ from quickscan.reporting.trend import (
     attach_actions,
     format_share,
 )
+from quickscan.residents import ResidentsBank
+from quickscan.services import perspectives as perspective_service
 from quickscan.services import series
 from quickscan.services.banks import round_banks
 
@@ -61,6 +90,8 @@ def _labels(trend: series.Trend, previous: str) -> dict[str, str]:
         "split": _("gesplitst"),
         "merged": _("samengevoegd"),
         "new": _("nieuw"),
+        "theme": _("Thema"),
+        "no_result": _("nog geen resultaat"),
     }
 
 
@@ -74,10 +105,17 @@ def _alt(department: str, rounds: Sequence[str], lines: Sequence[tuple[str, tupl
                  department=department, rounds=", ".join(rounds), lines="; ".join(parts)))
 
 
-def trend_chapter(round_: Round, actions: Sequence[ActionStatus] = ()) -> TrendChapter | None:
-    """The trend of ``round_``'s series, or None when the round has no previous round."""
+def trend_chapter(round_: Round, actions: Sequence[ActionStatus] | None = None
+                  ) -> TrendChapter | None:
+    """The trend of ``round_``'s series, or None when the round has no previous round.
+
+    ``actions`` None: the LIA actions of the previous round (:func:`previous_actions`), shown
+    beside the change of the themes they were meant to improve.
+    """
     if series.previous_round(round_) is None:
         return None
+    if actions is None:
+        actions = previous_actions(round_)
     trend = series.round_trend(round_)
     labels = [round_label(r) for r in trend.rounds]
     text = _labels(trend, labels[-2])
@@ -121,7 +159,193 @@ def trend_chapter(round_: Round, actions: Sequence[ActionStatus] = ()) -> TrendC
         compatibility=comparison.compatibility if comparison else 0.0,
         comparable_questions=comparison.comparable_questions if comparison else 0,
         questions=len(comparison.questions) if comparison else 0,
-        sections=tuple(sections), labels=text, split_or_merged=changed)
+        sections=tuple(sections), labels=text, split_or_merged=changed,
+        perspectives=perspective_sections(round_, trend, labels))
+
+
+# --------------------------------------------------------------------------- LIA actions
+
+
+def previous_actions(round_: Round) -> tuple[ActionStatus, ...]:
+    """The actions of the previous round's speerpunten, with their status, per theme.
+
+    The agenda is made after a round's results (round N) and its actions are meant to improve
+    the themes by the next measurement (round N+1): so the change shown in round N+1 is set
+    beside round N's actions (see docs/lia.md). An action names its own themes; an action
+    without themes stands beside its speerpunt's themes. A speerpunt that came from some
+    departments' priorities is shown beside those departments only (by the continues
+    mapping of the new round); one without departments beside every department.
+    """
+    previous = series.previous_round(round_)
+    if previous is None:
+        return ()
+    continues = series.continues_map(round_, previous)
+    rows = db.session.execute(
+        select(LiaCandidate, LiaAction).join(LiaAction, LiaAction.candidate_id == LiaCandidate.id)
+        .where(LiaCandidate.round_id == previous.id, LiaCandidate.chosen.is_(True),
+               LiaCandidate.merged_into_id.is_(None))
+        .order_by(LiaCandidate.position, LiaCandidate.id, LiaAction.id)).all()
+    out: list[ActionStatus] = []
+    for speerpunt, action in rows:
+        themes = list(action.themes or speerpunt.themes or [])
+        earlier = set(speerpunt.departments or [])
+        departments: list[str | None] = ([new for new, olds in continues.items()
+                                          if earlier & set(olds)] if earlier else [None])
+        for key in themes:
+            bank_id, _sep, theme_id = str(key).partition("/")
+            for department in departments:
+                out.append(ActionStatus(bank_id, theme_id, action.title,
+                                        _status_label(action.status), department))
+    return tuple(out)
+
+
+def _status_label(status: str) -> str:
+    """An action's status in the page's language (the stored value is the Dutch key)."""
+    return {"gepland": _("gepland"), "bezig": _("bezig"), "gereed": _("gereed"),
+            "gestopt": _("gestopt")}.get(status, status)
+
+
+# --------------------------------------------------------------------------- perspectives
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """A round's inwoners and bestuur answers (None: the round has no such group)."""
+
+    residents_bank: ResidentsBank | None
+    residents: list[dict[str, ResidentValue]] | None
+    residents_hidden: bool
+    residents_figures: tuple[int, int]
+    ambitions: list[dict[ThemeKey, Ambition]] | None
+    bestuur_hidden: bool
+    bestuur_figures: tuple[int, int]
+
+
+def _groups(round_: Round) -> _Groups:
+    service = perspective_service
+    residents = service.group(round_, KIND_RESIDENTS)
+    bestuur = service.group(round_, KIND_BESTUUR)
+    bank = service.residents_bank(round_) if residents is not None else None
+    answers = (service._resident_answers(residents)
+               if residents is not None and bank is not None else None)
+    ambitions = service._ambitions(bestuur) if bestuur is not None else None
+    residents_k = service.min_size(residents) if residents is not None else 1
+    bestuur_k = service.min_size(bestuur) if bestuur is not None else 1
+    return _Groups(
+        residents_bank=bank, residents=answers,
+        residents_hidden=answers is None or len(answers) < residents_k,
+        residents_figures=(len(answers or ()), residents_k),
+        ambitions=ambitions,
+        bestuur_hidden=ambitions is None or len(ambitions) < bestuur_k,
+        bestuur_figures=(len(ambitions or ()), bestuur_k))
+
+
+def _residents_scores(groups: _Groups) -> dict[ThemeKey, float | None]:
+    if groups.residents_hidden or groups.residents_bank is None:
+        return {}
+    return residents_theme_scores(groups.residents_bank, groups.residents or [])
+
+
+def _ambition_scores(groups: _Groups) -> dict[ThemeKey, float | None]:
+    if groups.bestuur_hidden:
+        return {}
+    return {key: None if level is None else POINTS_PER_LEVEL * level
+            for key, (level, _importance) in ambition_figures(groups.ambitions or []).items()}
+
+
+def perspective_changes(round_: Round, comparison: Comparison | None = None,
+                        groups: tuple[_Groups, _Groups] | None = None
+                        ) -> tuple[PerspectiveChange, ...]:
+    """The change of the inwoners' experience and the bestuur's ambition per theme since the
+    previous round (empty without a previous round or without the groups in this round)."""
+    previous = series.previous_round(round_)
+    if previous is None:
+        return ()
+    if comparison is None:
+        comparison = series.compare_with_previous(round_, previous)
+    before, now = groups if groups is not None else (_groups(previous), _groups(round_))
+    themes = [(bank.id, theme.id) for bank in round_banks(round_) for theme in bank.themes]
+    out: list[PerspectiveChange] = []
+    if now.residents is not None and now.residents_bank is not None:
+        # Only the themes this round measures (as the perspectives page shows them).
+        out += [change for change in compare_residents(
+            before.residents_bank, before.residents or [],
+            before.residents is None or before.residents_hidden,
+            now.residents_bank, now.residents, now.residents_hidden)
+            if (change.bank_id, change.theme_id) in themes]
+    if now.ambitions is not None:
+        counts: dict[ThemeKey, tuple[int, int]] = {}
+        for match in comparison.questions:
+            key = (match.bank_id, match.theme_id)
+            comparable, questions = counts.get(key, (0, 0))
+            counts[key] = (comparable + match.comparable, questions + 1)
+        previous_themes = [(bank.id, theme.id) for bank in round_banks(previous)
+                           for theme in bank.themes]
+        out += compare_ambitions(before.ambitions or [],
+                                 before.ambitions is None or before.bestuur_hidden,
+                                 now.ambitions, now.bestuur_hidden, themes, previous_themes,
+                                 counts)
+    return tuple(out)
+
+
+def _present(kind: str, groups: _Groups) -> bool:
+    return (groups.residents if kind == "residents" else groups.ambitions) is not None
+
+
+def perspective_sections(round_: Round, trend: series.Trend, labels: Sequence[str]
+                         ) -> tuple[PerspectiveTrendSection, ...]:
+    """The inwoners' and the bestuur's sections of the chapter (only for groups this round
+    has): per theme the figure of each round of the series, the change and its share."""
+    if trend.comparison is None:
+        return ()
+    chain = series.series(round_)
+    groups = [_groups(r) for r in chain]
+    changes = perspective_changes(round_, trend.comparison, (groups[-2], groups[-1]))
+    titles = {(bank.id, theme.id): theme.title for bank in round_banks(round_)
+              for theme in bank.themes}
+    sections: list[PerspectiveTrendSection] = []
+    for kind, title, scores_of in (
+            ("residents", _("Inwoners: ervaring per thema"), _residents_scores),
+            ("ambition", _("Bestuur: ambitie per thema"), _ambition_scores)):
+        if not _present(kind, groups[-1]):
+            continue
+        per_round = [scores_of(g) for g in groups]
+        rows = []
+        for change in (c for c in changes if c.kind == kind):
+            key = (change.bank_id, change.theme_id)
+            scores = tuple(figures.get(key) for figures in per_round)
+            if kind == "ambition" and all(v is None for v in scores) and not change.hidden:
+                continue  # a theme the bestuur gave no ambition for in any round
+            rows.append(PerspectiveTrendRow(
+                kind=kind, bank_id=change.bank_id, theme_id=change.theme_id,
+                label=titles.get(key, change.theme_id), scores=scores, delta=change.delta,
+                comparable_questions=change.comparable_questions, questions=change.questions,
+                hidden=change.hidden))
+        notes = []
+        group_name = _("Inwoners") if kind == "residents" else _("Bestuur")
+        for label, g in zip(labels, groups, strict=True):
+            hidden = g.residents_hidden if kind == "residents" else g.bestuur_hidden
+            absent = not _present(kind, g)
+            submitted, k = g.residents_figures if kind == "residents" else g.bestuur_figures
+            if absent:
+                notes.append(_("%(group)s: in %(round)s niet gemeten.", group=group_name,
+                               round=label))
+            elif hidden:
+                notes.append(_("%(group)s: nog geen resultaat in %(round)s: minder dan %(k)d "
+                               "ingevulde vragenlijsten (%(n)d ingevuld).", group=group_name,
+                               round=label, k=k, n=submitted))
+        items = tuple((row.label, row.scores[-2], row.scores[-1]) for row in rows)
+        shown = "; ".join(
+            f"{row.label}: " + " → ".join("–" if v is None else f"{v:.0f}" for v in row.scores)
+            for row in rows if any(v is not None for v in row.scores))
+        alt = _("%(title)s per meting (%(rounds)s): %(lines)s.", title=title,
+                rounds=", ".join(labels), lines=shown or _("nog geen resultaat"))
+        sections.append(PerspectiveTrendSection(
+            kind=kind, title=title,
+            caption=_("%(title)s: scores per meting en verandering", title=title),
+            chart=PairSpec(title, labels[-2], labels[-1], items, _("Score (0-100)")),
+            alt=alt, rows=tuple(rows), notes=tuple(notes)))
+    return tuple(sections)
 
 
 # --------------------------------------------------------------------------- the export table

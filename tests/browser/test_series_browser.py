@@ -44,3 +44,34 @@ def test_trend_pages_are_accessible_and_reflow(live_server, page, demo_series, w
     page.goto(live_server + f"/rondes/{demo_series}/ontwikkeling")
     assert page.get_by_text("Vergelijkbaar:", exact=False).count() >= 1
     assert page.locator("table caption").count() >= 6
+
+
+@pytest.fixture
+def perspective_series(app):
+    from tests.results.test_series_perspectives import _build
+
+    create_user(EMAIL, PASSWORD)
+    _first, second = _build()
+    return second.id
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_perspective_trend_and_actions_are_accessible(live_server, page, perspective_series,
+                                                      width) -> None:
+    """The inwoners' and bestuur's trend with its charts and tables, and the LIA actions
+    beside the change: zero axe violations, no horizontal scroll of the page at 320 px."""
+    log_in(page, live_server)
+    page.set_viewport_size({"width": width, "height": 900})
+    for path in (f"/rondes/{perspective_series}/ontwikkeling",
+                 f"/rondes/{perspective_series}/rapport"):
+        response = page.goto(live_server + path)
+        assert response is not None and response.status == 200, path
+        page.wait_for_load_state("load")
+        assert_accessible(page, f"{path} at {width}px")
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= window.innerWidth + 1"), (path, width)
+        assert page.get_by_text("Inwoners: ervaring per thema").count() >= 1
+        assert page.get_by_text("Alle brieven op taalniveau B1 (bezig)").count() >= 1
+        for image in page.locator("img").all():
+            assert (image.get_attribute("alt") or "").strip(), path
+            assert image.evaluate("img => img.naturalWidth > 0"), path

@@ -199,3 +199,32 @@ def test_slope_chart_is_drawn_from_plain_data():
     assert png.startswith(b"\x89PNG")
     svg = slope_chart(spec, "svg")
     assert svg.startswith(b"<?xml") and slope_chart(spec) == png
+
+
+def test_share_stands_beside_every_change_in_the_report_and_pdf(coordinator_client,
+                                                                 demo_series):
+    """The demo round's predecessor used the 1.0.0 banks: wherever the report (HTML and PDF)
+    shows a change, its compatibility share stands beside it."""
+    import subprocess
+
+    comparison = series.round_comparison(demo_series).comparison
+    assert 0 < comparison.compatibility < 1
+    html = coordinator_client.get(f"/rondes/{demo_series.id}/rapport").get_data(as_text=True)
+    chapter = html[html.index('id="ontwikkeling"'):]
+    chapter = chapter[:chapter.index("</section>")]
+    rows = re.findall(r"<tr class=\"utrecht-table__row\">(.*?)</tr>", chapter, re.DOTALL)
+    cells = [re.findall(r"<td[^>]*>\s*(.*?)\s*</td>", row, re.DOTALL) for row in rows]
+    changes = [c for c in cells if c and re.fullmatch(r"[+-]\d+\.\d( \*)?", c[-2])]
+    assert len(changes) > 10
+    for row in cells:
+        if row:
+            assert re.fullmatch(r"\d+%", row[-1]), row  # the share closes every row
+    data = reports.render_pdf(reports.report_content(demo_series))
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True,
+                          check=True).stdout.decode("utf-8")
+    found = SHARE_RE.search(re.sub(r"\s+", " ", text))
+    assert found and tuple(int(x) for x in found.groups()) == _share(comparison)
+    lines = [line for line in text.splitlines() if re.search(r"\s[+-]\d+,\d( \*)?\s", line)]
+    assert len(lines) > 10
+    for line in lines:
+        assert re.search(r"[+-]\d+,\d( \*)?\s+\d+%", line), line
