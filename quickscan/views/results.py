@@ -194,10 +194,11 @@ def overview(round_id: int) -> tuple[str, int]:
     comparison = comparison_chart(data.result, titles, data.texts, names,
                                   dimension) if chosen else None
     shown = [d for d in chosen if d.id not in hidden]
+    axes_query: dict[str, Any] = {"as": dimension}
     multiples = [
         (d, comparison_small_chart(data.result, titles, data.texts, d.name, dimension),
          url_for("results.chart", round_id=round_.id, name=f"vergelijking-{d.id}", ext="png",
-                 **{"as": dimension}))
+                 **axes_query))
         for d in shown]
     department_id = _int_arg("afdeling")
     bank_id = request.args.get("bank", "").strip()
