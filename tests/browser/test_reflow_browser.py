@@ -20,6 +20,7 @@ from quickscan.services import lia, local_banks, report_jobs, rounds
 from quickscan.services import perspectives as groups
 from quickscan.services.tokens import hash_token, new_resume_token
 from tests.browser.test_results_browser import log_in, results_round  # noqa: F401  (fixture)
+from tests.conftest import assert_accessible
 from tests.factories import BuiltRound
 
 pytestmark = pytest.mark.browser
@@ -169,18 +170,48 @@ def test_tables_beside_charts_show_that_they_scroll_at_1280_px(live_server, page
     page.set_viewport_size({"width": 1280, "height": 900})
     rid = results_round.round.id
     department = results_round.departments[0]
-    checked = 0
+    checked = beside = 0
     for path in (f"/rondes/{rid}/resultaten", f"/rondes/{rid}/resultaten/afdeling/{department.id}"):
         page.goto(live_server + path)
-        regions = page.locator(".qs-chart .qs-table-container")
-        assert regions.count() >= 1, path
+        beside += page.locator(".qs-chart .qs-table-container").count()
+        # Every table region of the page, those beside a chart among them.
+        regions = page.locator(".qs-table-container")
         for index in range(regions.count()):
             region = regions.nth(index)
             region.scroll_into_view_if_needed()
             clipped = region.evaluate("r => r.scrollWidth > r.clientWidth + 1")
+            hint = region.locator("xpath=preceding-sibling::*[1][contains(@class, "
+                                  "'qs-scroll-hint')]")
             if clipped:
-                hint = region.locator("xpath=..").locator(".qs-scroll-hint")
                 assert hint.count() == 1 and hint.is_visible(), f"{path}: table {index}"
                 assert "qs-table-container--overflows" in (region.get_attribute("class") or "")
+            else:
+                assert hint.count() == 0 or not hint.is_visible(), f"{path}: table {index}"
             checked += 1
-    assert checked >= 3
+    assert beside >= 2 and checked >= 6
+    # The sign follows the width: on a narrow window the wide questions table shows it.
+    page.set_viewport_size({"width": 320, "height": 900})
+    region = page.locator(".qs-table-container", has=page.locator("table.qs-questions")).first
+    region.scroll_into_view_if_needed()
+    page.wait_for_function("r => r.classList.contains('qs-table-container--overflows')",
+                           arg=region.element_handle())
+    assert region.locator("xpath=preceding-sibling::*[1]").is_visible()
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_results_overview_is_accessible_narrow_and_wide(live_server, page, results_round,  # noqa: F811
+                                                       width) -> None:
+    """The heatmap table's colours, the small multiples and the terms pass axe (colour
+    contrast of every cell included) on a phone and on a desktop screen."""
+    log_in(page, live_server)
+    page.set_viewport_size({"width": width, "height": 900})
+    rid = results_round.round.id
+    page.goto(f"{live_server}/rondes/{rid}/resultaten")
+    assert page.locator("table.qs-heatmap td.qs-heat").count() >= 3
+    assert page.locator(".qs-multiples img").count() == len(results_round.departments)
+    assert_accessible(page, f"results overview at {width} px")
+    assert page.evaluate(WIDTH_CHECK)
+    # An empty choice: the message, still accessible.
+    page.goto(f"{live_server}/rondes/{rid}/resultaten?vergelijken=1&as=gemeenschappelijk")
+    assert "Kies ten minste één afdeling" in page.inner_text("#vergelijken-fout")
+    assert_accessible(page, f"empty comparison at {width} px")
