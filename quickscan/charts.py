@@ -385,8 +385,8 @@ def _angles(count: int) -> list[float]:
 def _radar_figure(spec: RadarSpec) -> Figure:
     count = len(spec.axes)
     if spec.small:
-        figure = _new_figure(4.4, 4.6)
-        ax = figure.add_axes((0.12, 0.17, 0.76, 0.7))
+        figure = _new_figure(3.6, 3.9)
+        ax = figure.add_axes((0.1, 0.15, 0.8, 0.66))
     else:
         figure = _new_figure(7.6, 6.4)
         ax = figure.add_axes((0.17, 0.15, 0.66, 0.72))
@@ -412,7 +412,7 @@ def _radar_figure(spec: RadarSpec) -> Figure:
                     fontweight="bold", color=TEXT_COLOUR, clip_on=False)
             continue
         ax.text(1.08 * c, 1.08 * s, wrap_label(label, 20 if abs(c) > 0.15 else 26),
-                ha=ha, va=va, fontsize=9 if spec.small else 8, color=TEXT_COLOUR,
+                ha=ha, va=va, fontsize=11 if spec.small else 8, color=TEXT_COLOUR,
                 fontweight="bold" if spec.small else "normal", clip_on=False)
     handles = []
     for index, series in enumerate(spec.series):
@@ -430,12 +430,13 @@ def _radar_figure(spec: RadarSpec) -> Figure:
         handles.append(line)
         if series.fill and not any(math.isnan(x) for x in xs):
             ax.fill(xs, ys, color=str(look["color"]), alpha=0.12, zorder=2)
-    figure.text(0.5, 0.975, wrap_label(spec.title, 40 if spec.small else 80, 2), ha="center",
-                va="top", fontsize=11, fontweight="bold", color=TEXT_COLOUR)
+    figure.text(0.5, 0.975, wrap_label(spec.title, 36 if spec.small else 80, 2), ha="center",
+                va="top", fontsize=12 if spec.small else 11, fontweight="bold",
+                color=TEXT_COLOUR)
     if spec.series:
         figure.legend(handles, [wrap_label(s.label, 32, 2) for s in spec.series],
                       loc="lower center", ncol=min(2 if spec.small else 3, len(spec.series)),
-                      fontsize=8,
+                      fontsize=9 if spec.small else 8,
                       frameon=False, title=spec.legend_title or None, title_fontsize=8,
                       handlelength=3.2)
     return figure
