@@ -189,3 +189,15 @@ def test_a_first_visit_says_which_departments_are_shown(coordinator_client, buil
     assert f"U ziet nu de eerste 3 afdelingen met resultaten: {names}." in text
     assert "Kies ten minste één afdeling" not in text
     assert text.count('class="qs-multiples__item"') == 3
+
+
+def test_small_multiple_endpoint_refuses_forged_input(coordinator_client, built_round):
+    rid = built_round.round.id
+    department = built_round.departments[0].id
+    ok = coordinator_client.get(f"/rondes/{rid}/grafiek/vergelijking-{department}.svg"
+                                "?as=principles")
+    assert ok.status_code == 200 and ok.mimetype == "image/svg+xml"
+    assert coordinator_client.get(f"/rondes/{rid}/grafiek/vergelijking-{department}.png"
+                                  "?as=onzin").status_code == 400
+    assert coordinator_client.get(f"/rondes/{rid}/grafiek/vergelijking-999999.png"
+                                  ).status_code == 404
