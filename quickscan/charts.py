@@ -76,6 +76,8 @@ class RadarSpec:
     #: Label the axes 1, 2, 3, … instead of by name (dense radars; the data table beside the
     #: chart then numbers its rows the same way). Short labels never overlap and draw fast.
     numbered: bool = False
+    #: A small multiple: a compact figure (one of several side by side), short axis labels.
+    small: bool = False
     kind: str = field(default="radar", init=False)
 
 
@@ -382,8 +384,12 @@ def _angles(count: int) -> list[float]:
 
 def _radar_figure(spec: RadarSpec) -> Figure:
     count = len(spec.axes)
-    figure = _new_figure(7.6, 6.4)
-    ax = figure.add_axes((0.17, 0.15, 0.66, 0.72))
+    if spec.small:
+        figure = _new_figure(3.6, 3.9)
+        ax = figure.add_axes((0.1, 0.15, 0.8, 0.66))
+    else:
+        figure = _new_figure(7.6, 6.4)
+        ax = figure.add_axes((0.17, 0.15, 0.66, 0.72))
     ax.set_aspect("equal")
     ax.set_axis_off()
     ax.set_xlim(-1.0, 1.0)
@@ -406,7 +412,8 @@ def _radar_figure(spec: RadarSpec) -> Figure:
                     fontweight="bold", color=TEXT_COLOUR, clip_on=False)
             continue
         ax.text(1.08 * c, 1.08 * s, wrap_label(label, 20 if abs(c) > 0.15 else 26),
-                ha=ha, va=va, fontsize=8, color=TEXT_COLOUR, clip_on=False)
+                ha=ha, va=va, fontsize=11 if spec.small else 8, color=TEXT_COLOUR,
+                fontweight="bold" if spec.small else "normal", clip_on=False)
     handles = []
     for index, series in enumerate(spec.series):
         look = style(index)
@@ -423,11 +430,13 @@ def _radar_figure(spec: RadarSpec) -> Figure:
         handles.append(line)
         if series.fill and not any(math.isnan(x) for x in xs):
             ax.fill(xs, ys, color=str(look["color"]), alpha=0.12, zorder=2)
-    figure.text(0.5, 0.975, wrap_label(spec.title, 80, 2), ha="center", va="top",
-                fontsize=11, fontweight="bold", color=TEXT_COLOUR)
+    figure.text(0.5, 0.975, wrap_label(spec.title, 36 if spec.small else 80, 2), ha="center",
+                va="top", fontsize=12 if spec.small else 11, fontweight="bold",
+                color=TEXT_COLOUR)
     if spec.series:
         figure.legend(handles, [wrap_label(s.label, 32, 2) for s in spec.series],
-                      loc="lower center", ncol=min(3, len(spec.series)), fontsize=8,
+                      loc="lower center", ncol=min(2 if spec.small else 3, len(spec.series)),
+                      fontsize=9 if spec.small else 8,
                       frameon=False, title=spec.legend_title or None, title_fontsize=8,
                       handlelength=3.2)
     return figure

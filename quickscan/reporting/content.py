@@ -390,10 +390,24 @@ def comparison_dimensions(banks: Sequence[Bank], texts: Mapping[str, Any]) -> di
     return out
 
 
-def comparison_chart(round_result: RoundResult, titles: Titles, texts: Mapping[str, Any],
-                     names: Sequence[str], dimension: str) -> Chart:
-    """Up to six departments overlaid on shared axes (common themes or a tag dimension)."""
-    departments = [round_result.department(name) for name in names[:MAX_COMPARED]]
+@dataclass(frozen=True)
+class ComparisonAxes:
+    """The axes of a comparison: per axis its key, a short code (drawn on a small radar), the
+    label for the data table (numbered with that code) and the full label."""
+
+    title: str
+    keys: tuple[str, ...]
+    codes: tuple[str, ...]
+    rows: tuple[str, ...]
+    labels: tuple[str, ...]
+    department_value: Any
+    mean: tuple[float | None, ...]
+
+
+def comparison_axes(round_result: RoundResult, titles: Titles, texts: Mapping[str, Any],
+                    dimension: str) -> ComparisonAxes:
+    """The shared axes of a comparison (common themes or a tag dimension), with the
+    municipality mean on every axis."""
     dimensions = comparison_dimensions(list(titles.banks.values()), texts)
     axis_title = dimensions.get(dimension, dimension)
     keys: list[tuple[str, str]]
@@ -406,6 +420,8 @@ def comparison_chart(round_result: RoundResult, titles: Titles, texts: Mapping[s
             if bank is None:
                 return None
             return next((t.score for t in bank.themes if t.theme_id == key), None)
+
+        mean = tuple(round_result.municipality.themes.get((common.id, key)) for key, _ in keys)
     else:
         labels = frameworks.dimension_labels(dimension)
         present = {key for result in round_result.departments
@@ -416,17 +432,61 @@ def comparison_chart(round_result: RoundResult, titles: Titles, texts: Mapping[s
         def value(result: DepartmentResult, key: str) -> float | None:
             return result.dimensions.get(dimension, {}).get(key)
 
-    axes = tuple(label for _, label in keys)
-    series = tuple(Series(result.name, tuple(value(result, key) for key, _ in keys))
+        means = round_result.municipality.dimensions.get(dimension, {})
+        mean = tuple(means.get(key) for key, _ in keys)
+    codes = tuple(key if key.isdigit() else str(n) for n, (key, _) in enumerate(keys, start=1))
+    rows = tuple(label if key.isdigit() else f"{code}. {label}"
+                 for (key, label), code in zip(keys, codes))
+    return ComparisonAxes(axis_title, tuple(k for k, _ in keys), codes, rows,
+                          tuple(label for _, label in keys), value, mean)
+
+
+def comparison_chart(round_result: RoundResult, titles: Titles, texts: Mapping[str, Any],
+                     names: Sequence[str], dimension: str) -> Chart:
+    """Up to six departments overlaid on shared axes (common themes or a tag dimension).
+
+    Its data table (one numbered row per axis, a column per department and the municipality
+    mean) is also the table of the small multiples (:func:`comparison_small_charts`)."""
+    departments = [round_result.department(name) for name in names[:MAX_COMPARED]]
+    axes = comparison_axes(round_result, titles, texts, dimension)
+    series = tuple(Series(result.name, tuple(axes.department_value(result, key)
+                                             for key in axes.keys))
                    for result in departments)
-    spec = RadarSpec(title=text(texts, "charts.comparison_radar", axes=axis_title), axes=axes,
-                     series=series, legend_title=text(texts, "labels.departments"))
-    rows = tuple((axis, tuple(s.values[index] for s in series))
-                 for index, axis in enumerate(axes))
+    spec = RadarSpec(title=text(texts, "charts.comparison_radar", axes=axes.title),
+                     axes=axes.labels, series=series,
+                     legend_title=text(texts, "labels.departments"))
+    rows = tuple((label, tuple(s.values[index] for s in series) + (axes.mean[index],))
+                 for index, label in enumerate(axes.rows))
     alt = text(texts, "charts.comparison_radar_alt", count=len(departments),
-               departments=", ".join(d.name for d in departments), axes=axis_title)
-    header = (axis_title,) + tuple(d.name for d in departments)
+               departments=", ".join(d.name for d in departments), axes=axes.title)
+    header = ((axes.title,) + tuple(d.name for d in departments)
+              + (text(texts, "labels.mean"),))
     return Chart("vergelijking", spec, alt, spec.title, header, rows)
+
+
+def comparison_small_chart(round_result: RoundResult, titles: Titles,
+                           texts: Mapping[str, Any], name: str, dimension: str) -> Chart:
+    """One small multiple of a comparison: a department's scores on the shared axes with the
+    municipality mean as the reference line; axes carry the codes of the table's rows."""
+    result = round_result.department(name)
+    axes = comparison_axes(round_result, titles, texts, dimension)
+    score = tuple(axes.department_value(result, key) for key in axes.keys)
+    labels = (text(texts, "labels.score"), text(texts, "labels.mean"))
+    spec = RadarSpec(title=text(texts, "charts.comparison_small", department=result.name,
+                                axes=axes.title), axes=axes.codes,
+                     series=(Series(labels[0], score, fill=True), Series(labels[1], axes.mean)),
+                     small=True)
+    rows = tuple((label, (s, m)) for label, s, m in zip(axes.rows, score, axes.mean))
+    alt = text(texts, "charts.comparison_small_alt", department=result.name, axes=axes.title)
+    return Chart("vergelijking", spec, alt, spec.title, (axes.title,) + labels, rows)
+
+
+def comparison_small_charts(round_result: RoundResult, titles: Titles,
+                            texts: Mapping[str, Any], names: Sequence[str],
+                            dimension: str) -> tuple[Chart, ...]:
+    """The small multiples of a comparison: one small radar per chosen department."""
+    return tuple(comparison_small_chart(round_result, titles, texts, name, dimension)
+                 for name in names[:MAX_COMPARED])
 
 
 def overall_rows(round_result: RoundResult, titles: Titles) -> tuple[OverallRow, ...]:
@@ -599,8 +659,9 @@ def report_chart(data: ReportInput, name: str, *, department_id: int | None = No
                  compared: Sequence[int] = (), dimension: str = COMMON_DIMENSION) -> Chart:
     """One chart of a round without building the whole report (the chart endpoint).
 
-    ``name`` is ``gemeente``, ``heatmap``, ``afdeling`` (with ``department_id``) or
-    ``vergelijking`` (the departments ``compared`` on ``dimension``). Raises
+    ``name`` is ``gemeente``, ``heatmap``, ``afdeling`` (with ``department_id``),
+    ``vergelijking`` (the departments ``compared`` on ``dimension``) or
+    ``vergelijking-afdeling`` (the small multiple of ``department_id`` on ``dimension``). Raises
     :class:`LookupError` for an unknown name or department.
     """
     if name == "afdeling" and _is_municipal(data, department_id):
@@ -620,4 +681,9 @@ def report_chart(data: ReportInput, name: str, *, department_id: int | None = No
     if name == "vergelijking":
         names = [d.name for d in (data.department(i) for i in compared) if d is not None]
         return comparison_chart(result, titles, data.texts, names, dimension)
+    if name == "vergelijking-afdeling":
+        department = data.department(department_id) if department_id is not None else None
+        if department is None:
+            raise LookupError(f"department {department_id} is not part of round {data.round.id}")
+        return comparison_small_chart(result, titles, data.texts, department.name, dimension)
     raise LookupError(f"unknown chart {name!r}")

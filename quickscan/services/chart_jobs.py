@@ -29,7 +29,14 @@ from quickscan import charts
 from quickscan.extensions import db
 from quickscan.models import Round
 from quickscan.reporting import report_charts
-from quickscan.reporting.content import report_chart
+from quickscan.reporting.content import (
+    COMMON_DIMENSION,
+    MAX_COMPARED,
+    Titles,
+    comparison_dimensions,
+    comparison_small_chart,
+    report_chart,
+)
 
 log = logging.getLogger("quickscan.chart_jobs")
 
@@ -108,11 +115,15 @@ def results_changed(round_id: int) -> bool:
 
 
 def round_chart_specs(round_: Round) -> list[charts.ChartSpec]:
-    """Every chart of the round the reports and results pages show, in every language."""
+    """Every chart of the round the reports and results pages show, in every language (the
+    comparison's small multiples as a first visit of the results page shows them)."""
     from quickscan.services.reports import report_content, report_input
     from quickscan.services.results import cached_score
+    from quickscan.services.rounds import departments_of
 
     result = cached_score(round_)
+    hidden = {d.name for d in result.departments if d.hidden}
+    compared = [d.name for d in departments_of(round_) if d.name not in hidden][:MAX_COMPARED]
     specs: list[charts.ChartSpec] = []
     for lang in _languages():
         content = report_content(round_, lang, result=result, comments=False)
@@ -122,6 +133,14 @@ def round_chart_specs(round_: Round) -> list[charts.ChartSpec]:
             try:
                 specs.append(report_chart(data, name).spec)
             except LookupError:
+                continue
+        dimension = next(iter(comparison_dimensions(data.banks, data.texts)), COMMON_DIMENSION)
+        titles = Titles(data.banks)
+        for department in compared:
+            try:
+                specs.append(comparison_small_chart(result, titles, data.texts, department,
+                                                    dimension).spec)
+            except (KeyError, StopIteration):
                 continue
     return specs
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -40,6 +41,7 @@ from quickscan.reporting.content import (
     build_report,
     comparison_chart,
     comparison_dimensions,
+    comparison_small_chart,
     format_number,
     report_chart,
 )
@@ -53,7 +55,11 @@ from quickscan.views.token_limits import known_response, token_limit
 
 bp = Blueprint("results", __name__)
 
-CHART_NAME_RE = re.compile(r"^(gemeente|heatmap|vergelijking|afdeling-(\d{1,9}))$")
+CHART_NAME_RE = re.compile(
+    r"^(gemeente|heatmap|vergelijking|afdeling-(\d{1,9})|vergelijking-(\d{1,9}))$")
+#: The hidden field the comparison form sends, so that a submitted form without any ticked
+#: department is told apart from a first visit (which shows a default choice).
+COMPARE_FIELD = "vergelijken"
 
 
 def _lang() -> str:
@@ -97,14 +103,28 @@ def hidden_ids(round_: Round, result: RoundResult) -> set[int]:
     return {d.id for d in round_.departments if d.name in hidden}
 
 
+@dataclass(frozen=True)
+class ComparisonChoice:
+    """The departments and axes chosen in the comparison form.
+
+    ``default`` is True on a first visit (no form sent: the first departments that have
+    figures are shown); ``error`` says what was wrong with a sent choice (none ticked, too
+    many)."""
+
+    departments: list[Department]
+    dimension: str
+    error: str | None = None
+    default: bool = False
+
+
 def _comparison_selection(round_: Round, dimensions: dict[str, str],
-                          hidden: set[int] | None = None
-                          ) -> tuple[list[Department], str, str | None]:
+                          hidden: set[int] | None = None) -> ComparisonChoice:
     """The departments and axes chosen in the comparison form (or the defaults: the first
     departments that have figures)."""
     by_id = {d.id: d for d in departments_of(round_)}
     raw = request.args.getlist("vergelijk")
     error = None
+    default = False
     if raw:
         if any(parse_id(value) not in by_id for value in raw):
             abort(400, description=_("Kies alleen afdelingen uit de lijst."))
@@ -113,13 +133,43 @@ def _comparison_selection(round_: Round, dimensions: dict[str, str],
             error = _("U kunt maximaal %(max)d afdelingen tegelijk vergelijken. De eerste "
                       "%(max)d zijn getoond.", max=MAX_COMPARED)
             chosen = chosen[:MAX_COMPARED]
+    elif request.args.get(COMPARE_FIELD):
+        chosen = []
+        error = _("Kies ten minste één afdeling om te vergelijken. U hebt geen afdeling "
+                  "aangevinkt.")
     else:
         chosen = [d for d in departments_of(round_)
                   if d.id not in (hidden or set())][:MAX_COMPARED]
+        default = True
     dimension = request.args.get("as", "") or next(iter(dimensions), COMMON_DIMENSION)
     if dimension not in dimensions:
         abort(400, description=_("Kies een vergelijking uit de lijst."))
-    return chosen, dimension, error
+    return ComparisonChoice(chosen, dimension, error, default)
+
+
+def _priorities_caption(department: Department | None, bank_title: str | None) -> str:
+    """The caption of the priority table, following its filters."""
+    if department is not None and bank_title:
+        return _("Prioriteiten van %(department)s in de vragenlijst %(bank)s",
+                 department=department.name, bank=bank_title)
+    if department is not None:
+        return _("Prioriteiten van %(department)s", department=department.name)
+    if bank_title:
+        return _("Prioriteiten in de vragenlijst %(bank)s", bank=bank_title)
+    return _("Prioriteiten in de gemeente")
+
+
+#: The lower bounds of the colour bands of the heatmap table (band 1: below 25, ... band 4:
+#: 75 and up); the number is always shown in the cell, the colour only supports it.
+HEAT_BANDS = (25.0, 50.0, 75.0)
+
+
+@bp.app_template_filter("heat_band")
+def heat_band(value: float | None) -> int:
+    """The colour band (1-4) of a score in the heatmap table; 0 for no score."""
+    if value is None:
+        return 0
+    return 1 + sum(1 for bound in HEAT_BANDS if value >= bound)
 
 
 @bp.app_template_filter("score")
@@ -138,9 +188,18 @@ def overview(round_id: int) -> tuple[str, int]:
     titles = Titles(data.banks)
     dimensions = comparison_dimensions(data.banks, data.texts)
     hidden = hidden_ids(round_, data.result)
-    chosen, dimension, error = _comparison_selection(round_, dimensions, hidden)
-    comparison = comparison_chart(data.result, titles, data.texts, [d.name for d in chosen],
+    choice = _comparison_selection(round_, dimensions, hidden)
+    chosen, dimension = choice.departments, choice.dimension
+    names = [d.name for d in chosen]
+    comparison = comparison_chart(data.result, titles, data.texts, names,
                                   dimension) if chosen else None
+    shown = [d for d in chosen if d.id not in hidden]
+    axes_query: dict[str, Any] = {"as": dimension}
+    multiples = [
+        (d, comparison_small_chart(data.result, titles, data.texts, d.name, dimension),
+         url_for("results.chart", round_id=round_.id, name=f"vergelijking-{d.id}", ext="png",
+                 **axes_query))
+        for d in shown]
     department_id = _int_arg("afdeling")
     bank_id = request.args.get("bank", "").strip()
     departments = {d.id: d for d in departments_of(round_)}
@@ -151,18 +210,25 @@ def overview(round_id: int) -> tuple[str, int]:
     priorities = [row for row in content.priorities
                   if (department_id is None or row.department_id == department_id)
                   and (not bank_id or row.priority.bank == bank_id)]
+    caption = _priorities_caption(
+        departments.get(department_id) if department_id is not None else None,
+        titles.bank(bank_id) if bank_id else None)
     comparison_query: dict[str, Any] = {"vergelijk": [d.id for d in chosen], "as": dimension}
     return render_template(
         "results/overview.html", round=round_, content=content, comparison=comparison,
         comparison_url=url_for("results.chart", round_id=round_.id, name="vergelijking",
                                ext="png", **comparison_query),
+        multiples=multiples, comparison_default=choice.default,
+        compare_field=COMPARE_FIELD,
         dimensions=dimensions, dimension=dimension, chosen_ids={d.id for d in chosen},
-        comparison_error=error, priorities=priorities, filter_department=department_id,
+        comparison_error=choice.error, priorities=priorities,
+        priorities_caption=caption, filter_department=department_id,
         filter_bank=bank_id, banks=titles.banks, round_url=_round_page_url(round_),
         max_compared=MAX_COMPARED, csv_tables=exports.TABLES,
         all_departments=sorted(departments_of(round_), key=lambda d: d.name.lower()),
-        hidden_ids=hidden, min_group_size=group_size(round_),
-    ), 422 if error else 200
+        hidden_ids=hidden, hidden_names=set(content.hidden),
+        min_group_size=group_size(round_),
+    ), 422 if choice.error else 200
 
 
 @bp.get("/rondes/<int:round_id>/resultaten/afdeling/<int:department_id>")
@@ -292,14 +358,16 @@ def export(round_id: int, fmt: str) -> Response:
 @bp.get("/rondes/<int:round_id>/grafiek/<name>.<ext>")
 @login_required
 def chart(round_id: int, name: str, ext: str) -> Response:
-    """A chart as PNG or SVG: gemeente, heatmap, afdeling-<id> or vergelijking (?vergelijk=&as=)."""
+    """A chart as PNG or SVG: gemeente, heatmap, afdeling-<id>, vergelijking
+    (?vergelijk=&as=) or vergelijking-<id> (one department's small multiple, ?as=)."""
     round_ = _round_or_404(round_id)
     match = CHART_NAME_RE.match(name)
     if match is None or ext not in charts.FORMATS:
         abort(404, description=_("Deze grafiek bestaat niet."))
     department_id = None
-    if match.group(2):
-        department_id = _department_or_404(round_, int(match.group(2))).id
+    if match.group(2) or match.group(3):
+        department_id = _department_or_404(round_,
+                                           int(match.group(2) or match.group(3))).id
     # One scoring of the round serves every chart of a page (cached until answers change).
     data = reports.report_input(round_, _lang(), result=cached_score(round_), comments=False)
     hidden = hidden_ids(round_, data.result)
@@ -308,8 +376,15 @@ def chart(round_id: int, name: str, ext: str) -> Response:
                                  "vragenlijsten.", k=group_size(round_)))
     if name == "vergelijking":
         dimensions = comparison_dimensions(data.banks, data.texts)
-        chosen, dimension, _error = _comparison_selection(round_, dimensions, hidden)
-        spec = report_chart(data, name, compared=[d.id for d in chosen],
+        choice = _comparison_selection(round_, dimensions, hidden)
+        spec = report_chart(data, name, compared=[d.id for d in choice.departments],
+                            dimension=choice.dimension).spec
+    elif match.group(3):
+        dimensions = comparison_dimensions(data.banks, data.texts)
+        dimension = request.args.get("as", "") or next(iter(dimensions), COMMON_DIMENSION)
+        if dimension not in dimensions:
+            abort(400, description=_("Kies een vergelijking uit de lijst."))
+        spec = report_chart(data, "vergelijking-afdeling", department_id=department_id,
                             dimension=dimension).spec
     else:
         spec = report_chart(data, "afdeling" if department_id else name,

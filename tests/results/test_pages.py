@@ -61,7 +61,9 @@ def test_overview_shows_the_engine_numbers(coordinator_client, built_round) -> N
             assert f">{num(bank.score)}<" in text
     for mean in result.municipality.banks.values():
         assert f">{num(mean)}<" in text
-    assert 'alt="Radargrafiek' in text and 'alt="Heatmap' in text
+    # The heatmap is a table with coloured cells now, not an image.
+    assert 'alt="Radargrafiek' in text and "qs-heatmap" in text
+    assert "grafiek/heatmap.png" not in text
     assert text.count('scope="col"') > 10 and 'scope="row"' in text
 
 
@@ -112,8 +114,11 @@ def test_comparison_selector_and_limit_of_six(coordinator_client, app) -> None:
                                       f"&vergelijk={ids[3]}&as=principles")
     text = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Afdeling 0, Afdeling 3" in text
-    assert f"grafiek/vergelijking.png?vergelijk={ids[0]}&amp;vergelijk={ids[3]}&amp;as=principles" in text
+    # One small radar per chosen department, each with its own alt text.
+    for index in (0, 3):
+        assert f"grafiek/vergelijking-{ids[index]}.png?as=principles" in text
+        assert f'alt="Kleine radargrafiek van afdeling Afdeling {index} op' in text
+    assert text.count('class="qs-multiples__item"') == 2
     image = coordinator_client.get(f"/rondes/{rid}/grafiek/vergelijking.svg?vergelijk={ids[0]}"
                                    f"&as=principles")
     assert image.status_code == 200 and image.mimetype == "image/svg+xml"
