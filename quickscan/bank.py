@@ -995,6 +995,7 @@ def _load_residents(catalog: Catalog, root: Path, lock: Mapping[str, Mapping[str
     civil-servant banks; returns the problems found."""
     from quickscan.residents import (
         check_mirrors,
+        check_replaces,
         load_experience_scales,
         load_residents_file,
     )
@@ -1026,4 +1027,10 @@ def _load_residents(catalog: Catalog, root: Path, lock: Mapping[str, Mapping[str
             continue
         catalog.residents[bank.key] = bank
         catalog.residents_paths[bank.key] = path
+    for key, bank in catalog.residents.items():
+        earlier = {statement.id for (b, v), older in catalog.residents.items()
+                   if b == bank.id and _version_key(v) < _version_key(bank.version)
+                   for statement in older.statements}
+        path = catalog.residents_paths[key]
+        problems.extend(check_replaces(bank, earlier, str(path), _file_lines(path)))
     return problems

@@ -375,8 +375,31 @@ def check_mirrors(bank: ResidentsBank, themes: Mapping[str, Sequence[str]], name
     return problems
 
 
+def check_replaces(bank: ResidentsBank, earlier: Iterable[str], name: str,
+                   lines: Mapping[PathKey, int]) -> list[Problem]:
+    """Problems for ``replaces`` that name no statement of an earlier version of the bank, or
+    a statement still in this version (``earlier``: the statement ids of earlier versions)."""
+    known = set(earlier)
+    own = {statement.id for statement in bank.statements}
+    problems = []
+    for index, statement in enumerate(bank.statements):
+        for replaced in statement.replaced_ids:
+            if replaced in own:
+                message = (f"replaces '{replaced}', which is still in this version"
+                           if replaced != statement.id else "a statement cannot replace itself")
+            elif replaced not in known:
+                message = (f"replaces unknown statement '{replaced}' "
+                           "(not in an earlier version of this bank)")
+            else:
+                continue
+            path: PathKey = ("statements", index, "replaces")
+            problems.append(Problem(name, _line_of(lines, path), format_path(path), message))
+    return problems
+
+
 __all__ = [
     "DEFAULT_SCALE", "ExperienceScale", "ResidentsBank", "Statement", "check_mirrors",
+    "check_replaces",
     "is_residents_file", "load_experience_scales", "load_residents_file",
     "parse_residents_bank", "rating_points", "resident_score", "residents_from_snapshot",
 ]

@@ -195,3 +195,21 @@ def test_blind_spot_threshold(catalog):
                          residents_bank=bank, residents=residents)
         assert result.municipality_rows()[0].blind_spot is flagged
     assert target_level(2.5) == 3 and target_level(2.0) == 2 and target_level(3.5) == 4
+
+
+def test_residents_replaces_names_a_statement_of_an_earlier_version(questions_copy):
+    old = questions_copy / "inwoners" / "1.0.0.yaml"
+    path = old.with_name("1.1.0.yaml")
+    path.write_text(old.read_text(encoding="utf-8"), encoding="utf-8")
+    edit(path, "version: 1.0.0\n", "version: 1.1.0\n")
+    edit(path, "  - version: 1.0.0", "  - version: 1.1.0")
+    edit(path, "  - id: inwoners.brieven\n", "  - id: inwoners.brieven_nieuw\n"
+         "    replaces: inwoners.brieven\n")
+    line = edit(path, "  - id: inwoners.website\n", "  - id: inwoners.website_nieuw\n") + 1
+    edit(path, "  - id: inwoners.website_nieuw\n", "  - id: inwoners.website_nieuw\n"
+         "    replaces: inwoners.bestaat_niet\n")
+    problems = [str(p) for p in validate_paths([questions_copy])]
+    assert any(p.startswith(f"{path}:{line}: statements[1].replaces:")
+               and "replaces unknown statement 'inwoners.bestaat_niet'" in p
+               for p in problems), problems
+    assert not any("inwoners.brieven'" in p for p in problems), problems
