@@ -639,21 +639,60 @@ def report_chapter(round_: Round) -> Any:
     """The report's perspectives chapter (``reporting.model.PerspectivesInput``), or None when
     the round has no inwoners or bestuur group. Figures of groups under k are None and a note
     says so; the comments stand beside their theme, sorted, never linked to a respondent."""
+    if not round_.perspective_groups:
+        return None
+    result = perspectives(round_)
+    intro = _("Per thema: hoe medewerkers het beleid zien, hoe inwoners het ervaren en "
+              "welke ambitie het bestuur heeft. Alles op een schaal van 0 tot 100. Een "
+              "blinde vlek: medewerkers scoren %(points)d punten of meer hoger dan "
+              "inwoners.", points=25)
+    return _chapter(round_, result, result.municipality_rows(), intro, [])
+
+
+def department_report_chapter(round_: Round, department: Department) -> Any:
+    """The perspectives chapter of one department's report, or None when the round has no
+    inwoners or bestuur group (or the department no theme): per theme of the department's
+    banks the civil servants' score of *that department* beside the inwoners' experience and
+    the bestuur's ambition. A department under k shows no score of its own, and says why."""
+    from quickscan.services.results import cached_score
+
+    if not round_.perspective_groups:
+        return None
+    result = perspectives(round_)
+    rows = tuple(row for row in result.rows if row.department == department.name)
+    if not rows:
+        return None
+    notes = []
+    k = round_.min_group_size or 1
+    scored = next((d for d in cached_score(round_).departments if d.name == department.name),
+                  None)
+    if scored is not None and scored.respondents_submitted < k:
+        notes.append(_("%(group)s: nog geen resultaat: minder dan %(k)d ingevulde "
+                       "vragenlijsten (%(n)d ingevuld).", group=department.name, k=k,
+                       n=scored.respondents_submitted))
+    intro = _("Per thema van %(department)s: hoe de medewerkers van deze afdeling het beleid "
+              "zien, hoe inwoners het ervaren en welke ambitie het bestuur heeft. Alles op "
+              "een schaal van 0 tot 100. Een blinde vlek: de afdeling scoort %(points)d "
+              "punten of meer hoger dan inwoners.", department=department.name, points=25)
+    return _chapter(round_, result, rows, intro, notes)
+
+
+def _chapter(round_: Round, result: Perspectives, shown: Any, intro: str,
+             notes: list[str]) -> Any:
+    """A ``PerspectivesInput`` of the rows ``shown`` (municipality-wide or one department's),
+    with the target-source note, the notes of groups under k and the inwoners' comments."""
     from quickscan.reporting.model import PerspectiveRowInput, PerspectivesInput
     from quickscan.reporting.perspectives import (
         PerspectiveChartInput,
         perspective_chart,
     )
 
-    if not round_.perspective_groups:
-        return None
-    result = perspectives(round_)
     titles = {(b, t): title for b, t, title in round_themes(round_)}
     comments = resident_comments(round_)
     notes = [{TARGET_BANKS: _("De doelen komen uit de vragenlijsten."),
               TARGET_OVERRIDES: _("De doelen zijn door de coördinator ingesteld."),
               TARGET_BESTUUR: _("De doelen komen van de ambitie van het bestuur (mediaan).")
-              }[result.target_source]]
+              }[result.target_source], *notes]
     for figures, label in ((result.residents, _("Inwoners")), (result.bestuur, _("Bestuur"))):
         if figures is not None and figures.hidden:
             notes.append(_("%(group)s: nog geen resultaat: minder dan %(k)d ingevulde "
@@ -663,17 +702,14 @@ def report_chapter(round_: Round) -> Any:
         title=titles.get((r.bank_id, r.theme_id), r.theme_id), civil_servants=r.civil_servants,
         residents=r.residents, ambition=r.ambition, difference=r.difference,
         blind_spot=r.blind_spot, comments=tuple(comments.get((r.bank_id, r.theme_id), ())))
-        for r in result.municipality_rows())
+        for r in shown)
     chart = perspective_chart(PerspectiveChartInput.build(
-        result.municipality_rows(), titles,
+        shown, titles,
         labels=(_("Medewerkers"), _("Inwoners"), _("Ambitie bestuur")),
         title=_("Drie perspectieven per thema (0-100)")))
     texts = {
         "title": _("Perspectieven"),
-        "intro": _("Per thema: hoe medewerkers het beleid zien, hoe inwoners het ervaren en "
-                   "welke ambitie het bestuur heeft. Alles op een schaal van 0 tot 100. Een "
-                   "blinde vlek: medewerkers scoren %(points)d punten of meer hoger dan "
-                   "inwoners.", points=25),
+        "intro": intro,
         "caption": _("Drie perspectieven per thema (0-100)"),
         "columns": (_("Thema"), _("Medewerkers"), _("Inwoners"), _("Ambitie bestuur"),
                     _("Verschil"), _("Blinde vlek")),
