@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, defer, joinedload
 
 from quickscan.bank import BankError, bank_content
 from quickscan.extensions import db
@@ -93,6 +93,26 @@ class LinkGone(Gone):
 
 
 # --------------------------------------------------------------------------- reading
+
+
+#: Bumped whenever this process flushes a change to a round, a group, a link or the round's
+#: perspective settings: the public pages' short-lived memo (views/perspectives.py) drops
+#: everything it remembered, so a group closed here shows closed at once.
+_epoch = [0]
+
+
+def epoch() -> int:
+    """The current generation of rounds, groups and links as this process knows them."""
+    return _epoch[0]
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_epoch(session: Session, _context: Any) -> None:
+    watched = (Round, Department, GroupState, GroupLink, RoundPerspective)
+    if any(isinstance(item, watched)
+           for item in (*session.new, *session.dirty, *session.deleted)):
+        _epoch[0] += 1
+
 
 
 def settings(round_: Round) -> RoundPerspective | None:
@@ -175,9 +195,22 @@ def find_link(token: str, kind: str) -> GroupLink | None:
     """The active link of kind ``residents`` or ``bestuur`` behind a token, or None."""
     if not token or len(token) > 200:
         return None
-    link: GroupLink | None = db.session.scalar(
-        select(GroupLink).where(GroupLink.token_hash == tokens.hash_token(token))
-        .options(joinedload(GroupLink.department).joinedload(Department.round)))
+    # One round trip for everything a public page and a submission read: the link with its
+    # group and round, the group's open state and the round's settings (without the bank
+    # snapshot); the latter two land in the identity map, so is_open() and residents_bank()
+    # find them there instead of asking the database again.
+    found = db.session.execute(
+        select(GroupLink, GroupState, RoundPerspective)
+        .join(Department, GroupLink.department_id == Department.id)
+        .outerjoin(GroupState, GroupState.department_id == GroupLink.department_id)
+        .outerjoin(RoundPerspective, RoundPerspective.round_id == Department.round_id)
+        .where(GroupLink.token_hash == tokens.hash_token(token))
+        .options(joinedload(GroupLink.department).joinedload(Department.round),
+                 defer(RoundPerspective.residents_content))).first()
+    link: GroupLink | None = None if found is None else found[0]
+    if found is not None:  # the identity map holds rows weakly: keep them for the session
+        db.session.info.setdefault("quickscan.pinned", []).extend(
+            row for row in found[1:] if row is not None)
     if link is None or not link.active or link.department.kind != kind:
         return None
     if not tokens.same_hash(link.token_hash, token):
