@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session, defer, joinedload
 
 from quickscan.bank import BankError, bank_content
@@ -396,11 +396,14 @@ def _store_residents(department: Department, link_id: int | None, channel: str,
         department_id=department.id, link_id=link_id, channel=channel,
         assisted=bool(submission.assisted),
         participant_role=submission.participant_role or None, submitted_on=today)
-    response.answers = [ResidentAnswer(statement_id=s, value=v) for s, v in answers.items()]
     db.session.add(response)
-    for statement_id, text in comments.items():
-        db.session.add(ResidentComment(department_id=department.id,
-                                       statement_id=statement_id, text=text))
+    db.session.flush()  # its id; the answers and comments follow as two bulk inserts
+    db.session.execute(insert(ResidentAnswer), [
+        {"response_id": response.id, "statement_id": s, "value": v} for s, v in answers.items()])
+    if comments:
+        db.session.execute(insert(ResidentComment), [
+            {"department_id": department.id, "statement_id": statement_id, "text": text}
+            for statement_id, text in comments.items()])
     return response
 
 
