@@ -122,3 +122,19 @@ def test_only_the_asked_department_and_none_without_groups(app: Flask) -> None:
     plain = three_departments().round
     assert reports.report_input(plain, department=plain.departments[0]
                                 ).department_perspectives == {}
+
+
+def test_department_page_shows_its_perspectives(app: Flask, coordinator_client) -> None:
+    round_ = _round()
+    _residents(round_, 5, "Ik mag nooit meepraten")
+    wonen = _department(round_, "Wonen")
+    body = coordinator_client.get(f"/rondes/{round_.id}/resultaten/afdeling/{wonen.id}"
+                                  ).get_data(as_text=True)
+    assert 'id="perspectieven"' in body and "Per thema van Wonen:" in body
+    assert "Ik mag nooit meepraten" in body
+    assert "Bestuur: nog geen resultaat: minder dan 3 ingevulde vragenlijsten (0 ingevuld)." \
+        in body
+    small = _department(round_, SMALL)
+    hidden = coordinator_client.get(f"/rondes/{round_.id}/resultaten/afdeling/{small.id}"
+                                    ).get_data(as_text=True)
+    assert 'id="perspectieven"' not in hidden  # a department under k shows no chapter
