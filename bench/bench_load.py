@@ -29,29 +29,38 @@ connection per virtual respondent, cookies and CSRF tokens handled like a browse
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import re
-import resource
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-BIN = Path(sys.executable).parent
-SECRET_KEY = "bench-load-secret-key"
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from loadlib import (
+    CSRF_RE,
+    ROOT,
+    SECRET_KEY,
+    Browser,
+    Database,
+    Stats,
+    capacity_table,
+    closed_loop,
+    cpu_line,
+    env_for,
+    make_database,
+    migrate,
+    ms,
+    percentile,
+    start_server,
+    stop_server,
+    timed,
+    usage,
+)
+
 QUESTION_RE = re.compile(r'name="q-([a-z0-9_.]+)"')
 VALUES = ("0", "1", "2", "3", "4", "dont_know", "not_applicable")
 THEMES = 5
@@ -97,59 +106,9 @@ def write_banks(root: Path) -> Path:
     return folder
 
 
-@dataclass
-class Database:
-    """The benchmark's own database: a SQLite file or a private PostgreSQL database."""
-
-    url: str
-    kind: str
-    admin_url: str | None = None
-    name: str | None = None
-
-    def drop(self) -> None:
-        """Drop the private PostgreSQL database (SQLite files go with the temp folder)."""
-        if self.kind != "postgresql":
-            return
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as connection:
-            connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = %s", (self.name,))
-            connection.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
-
-
-def make_database(url: str | None, tmp: Path) -> Database:
-    """A fresh database: SQLite in ``tmp``, or a private one on the given PostgreSQL server."""
-    if not url:
-        return Database(f"sqlite:///{tmp / 'bench.db'}", "sqlite")
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url.replace("postgresql+psycopg://", "postgresql://"))
-    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
-    name = f"qs_bench_{os.getpid()}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    own = parsed.set(database=name).render_as_string(hide_password=False)
-    return Database(own, "postgresql", admin, name)
-
-
-def env_for(database: Database, questions: Path) -> dict[str, str]:
-    """Environment of the server and of the ``quickscan`` commands."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUICKSCAN_")}
-    env.update({"QUICKSCAN_DATABASE_URL": database.url, "QUICKSCAN_SECRET_KEY": SECRET_KEY,
-                "QUICKSCAN_QUESTIONS_DIR": str(questions)})
-    return env
-
-
 def seed(database: Database, questions: Path, departments: int) -> list[str]:
     """Migrate with ``quickscan db upgrade`` and create an open round; returns invitation tokens."""
-    result = subprocess.run([str(BIN / "quickscan"), "db", "upgrade"],
-                            env=env_for(database, questions), cwd=ROOT, capture_output=True,
-                            text=True, timeout=300, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"quickscan db upgrade failed:\n{result.stderr}")
+    migrate(database, questions)
     from quickscan import create_app, links
     from quickscan.extensions import db
     from quickscan.services import rounds
@@ -167,121 +126,7 @@ def seed(database: Database, questions: Path, departments: int) -> list[str]:
     return tokens
 
 
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(database: Database, questions: Path, workers: int, log: Path
-                 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Start gunicorn and wait for ``/healthz``."""
-    port = free_port()
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", str(workers), "--bind", f"127.0.0.1:{port}",
-             "--backlog", "2048", "--timeout", "60", "quickscan:create_app()"],
-            env=env_for(database, questions), cwd=ROOT, stdout=handle,
-            stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                connection.close()
-                time.sleep(1.0)  # let every worker finish booting
-                return process, port
-        except OSError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"gunicorn did not start:\n{log.read_text()}")
-
-
 # --------------------------------------------------------------------------- client
-
-
-class Browser:
-    """A minimal browser: one HTTP connection, a cookie jar, form posts."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict[str, str] | None = None
-                ) -> tuple[int, dict[str, str], str]:
-        """Send a request; returns status, headers (lower-case names) and body."""
-        headers = {"Host": f"127.0.0.1:{self.port}"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for attempt in range(2):
-            try:
-                self.connection.request(method, path, body=body, headers=headers)
-                response = self.connection.getresponse()
-                data = response.read().decode("utf-8", "replace")
-                break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                # gunicorn's sync workers close idle keep-alive connections: reconnect once,
-                # but only when nothing can have been processed (a fresh connection failing).
-                self.connection.close()
-                if attempt:
-                    raise
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key.strip()] = rest.split(";", 1)[0]
-        if response.getheader("Connection", "").lower() == "close":
-            self.connection.close()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.connection.close()
-
-
-@dataclass
-class Stats:
-    """Latencies (seconds) and outcomes per kind of request."""
-
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    errors: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, kind: str, seconds: float) -> None:
-        """Record one successful request."""
-        with self.lock:
-            self.latencies[kind].append(seconds)
-
-    def error(self, message: str) -> None:
-        """Record one failed request."""
-        with self.lock:
-            self.errors.append(message)
-
-
-def timed(stats: Stats, kind: str, browser: Browser, method: str, path: str,
-          expected: int, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-    """One measured request; a status other than ``expected`` is an error."""
-    started = time.perf_counter()
-    try:
-        status, headers, body = browser.request(method, path, form)
-    except OSError as exc:
-        stats.error(f"{kind}: {exc!r}")
-        raise
-    elapsed = time.perf_counter() - started
-    if status != expected:
-        stats.error(f"{kind} {method} {path}: HTTP {status}")
-        raise RuntimeError(f"HTTP {status}")
-    stats.add(kind, elapsed)
-    return status, headers, body
 
 
 @dataclass
@@ -366,35 +211,6 @@ def respondent(index: int, port: int, tokens: list[str], deadline: float, think:
         browser.close()
 
 
-def closed_loop(kind: str, port: int, threads: int, seconds: float,
-                make_request: Any) -> tuple[float, Stats]:
-    """Requests per second with ``threads`` clients sending back to back for ``seconds``."""
-    stats = Stats()
-    stop = time.monotonic() + seconds
-    barrier = threading.Barrier(threads + 1)
-
-    def loop(index: int) -> None:
-        browser = Browser(port)
-        state = make_request("setup", browser, index, stats)
-        barrier.wait()
-        while time.monotonic() < stop:
-            try:
-                make_request(state, browser, index, stats)
-            except (OSError, RuntimeError):
-                pass
-        browser.close()
-
-    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    barrier.wait()
-    started = time.monotonic()
-    for worker in workers:
-        worker.join()
-    elapsed = time.monotonic() - started
-    return len(stats.latencies[kind]) / elapsed, stats
-
-
 def capacity(port: int, tokens: list[str], threads: int, seconds: float
              ) -> dict[str, tuple[float, Stats]]:
     """Throughput limits: ``/healthz``, a survey page, a save."""
@@ -455,20 +271,6 @@ def lost_answers(database: Database, surveys: list[Survey]) -> tuple[int, int]:
     return acknowledged, lost
 
 
-def percentile(values: list[float], share: float) -> float:
-    """The ``share`` percentile (0-100) of ``values`` (nearest rank)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(share / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
-def ms(seconds: float) -> str:
-    """Seconds as milliseconds with one decimal."""
-    return f"{seconds * 1000:.1f}"
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -508,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         process = None
         try:
             tokens = seed(database, questions, departments=10)
-            process, port = start_server(database, questions, args.workers, tmp / "server.log")
+            process, port = start_server(env_for(database, questions), args.workers,
+                                         tmp / "server.log")
             print(f"bench_load: gunicorn -w {args.workers} on 127.0.0.1:{port}, "
                   f"{database.kind}, {os.cpu_count()} cores; {respondents} respondents for "
                   f"{duration:.0f} s (think {args.think:.1f} s), capacity runs of "
@@ -529,15 +332,9 @@ def main(argv: list[str] | None = None) -> int:
                 thread.join(timeout=duration + 120)
             elapsed = time.monotonic() - started
             hung = sum(thread.is_alive() for thread in threads)
-            client_cpu = resource.getrusage(resource.RUSAGE_SELF)
         finally:
-            if process is not None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        server_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+            stop_server(process)
+        client_cpu, server_cpu = usage()
         acknowledged, lost = lost_answers(database, surveys)
         database.drop()
         server_log = (tmp / "server.log").read_text(errors="replace")
@@ -546,14 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     errors += [f"{hung} respondent threads did not finish"] if hung else []
     if "Traceback" in server_log:
         errors.append("server log holds a traceback")
-    healthz_rps = limits["healthz"][0]
     print()
-    print("capacity (closed loop)      req/s   ratio to /healthz   p50 ms   p95 ms   p99 ms")
-    for kind in ("healthz", "page", "save"):
-        rps, run = limits[kind]
-        values = run.latencies[kind]
-        print(f"  {kind:<24}{rps:>7.0f}   {rps / healthz_rps:>17.2f}   {ms(percentile(values, 50)):>6}"
-              f"   {ms(percentile(values, 95)):>6}   {ms(percentile(values, 99)):>6}")
+    capacity_table(limits, ("healthz", "page", "save"))
     print()
     print(f"respondents ({respondents} virtual, {elapsed:.1f} s)  requests   req/s   p50 ms   "
           "p95 ms   p99 ms   goal p95")
@@ -573,9 +364,7 @@ def main(argv: list[str] | None = None) -> int:
           f"save p95 {ms(save95)} ms {'OK' if save95 < 0.1 else 'MISSED'}, "
           f"errors {'OK' if not errors else 'FAILED'}, lost answers "
           f"{'OK' if not lost else 'FAILED'}")
-    print(f"cpu: client {client_cpu.ru_utime + client_cpu.ru_stime:.0f} s, gunicorn "
-          f"{server_cpu.ru_utime + server_cpu.ru_stime:.0f} s (and the database server's own); "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(cpu_line(client_cpu, server_cpu))
     for error in errors[:10]:
         print(f"  error: {error}")
     if not surveys or not acknowledged:

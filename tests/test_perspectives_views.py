@@ -243,3 +243,59 @@ def test_cached_public_page_is_per_visitor(coordinator, world, app):
         assert visitor.post(url, data={"csrf_token": token,
                                        "a-inwoners.brieven": "4"}).status_code == 303
     assert len(tokens) == 2
+
+
+class _Statements:
+    """The SQL statements the app sends while the block runs."""
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        self.seen = []
+        self._listener = lambda *args: self.seen.append(args[2])
+        event.listen(db.engine, "before_cursor_execute", self._listener)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(db.engine, "before_cursor_execute", self._listener)
+
+
+def test_public_page_reads_the_database_once_and_then_not_for_a_moment(app, world):
+    from quickscan.views import perspectives as views
+
+    url = f"/i/{world['i']}"
+    assert app.test_client().get(url).status_code == 200  # the bank snapshot, once per process
+    views._link_memo.clear()
+    visitor = app.test_client()
+    with _Statements() as first:
+        body = visitor.get(url).get_data(as_text=True)
+    # The link, its group, round, open state and settings in one query.
+    assert len([s for s in first.seen if s.lstrip().upper().startswith("SELECT")]) == 1
+    with _Statements() as again:
+        other = app.test_client().get(url)
+    assert other.status_code == 200 and again.seen == []
+    assert "Ik kan de brieven van de gemeente goed lezen." in other.get_data(as_text=True)
+    assert CSRF_RE.search(body).group(1) != CSRF_RE.search(other.get_data(as_text=True)).group(1)
+    # A submission always asks the database: one SELECT, then the inserts.
+    token = CSRF_RE.search(body).group(1)
+    with _Statements() as post:
+        sent = visitor.post(url, data={"csrf_token": token, "a-inwoners.brieven": "4"})
+    assert sent.status_code == 303
+    assert len([s for s in post.seen if s.lstrip().upper().startswith("SELECT")]) == 1
+    # Closing the group in this process ends the memo at once.
+    service.set_group_open(service.group(world["round"], KIND_RESIDENTS), False)
+    assert "gesloten" in app.test_client().get(url).get_data(as_text=True)
+
+
+def test_public_page_memo_can_be_switched_off(app, world):
+    url = f"/i/{world['i']}"
+    app.config["RESIDENTS_PAGE_TTL"] = 0
+    try:
+        assert app.test_client().get(url).status_code == 200
+        with _Statements() as again:
+            assert app.test_client().get(url).status_code == 200
+        assert len(again.seen) == 1  # every page asks for the link again
+    finally:
+        app.config.pop("RESIDENTS_PAGE_TTL")

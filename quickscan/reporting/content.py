@@ -194,7 +194,8 @@ class ReportContent:
     flag_legend: tuple[Flag, ...] = field(default_factory=tuple)
     #: The logo named in the report texts (PNG or JPEG bytes), if any.
     logo: bytes | None = None
-    #: The perspectives chapter (``reporting.model.PerspectivesInput``), round reports only.
+    #: The perspectives chapter (``reporting.model.PerspectivesInput``): municipality-wide in a
+    #: round report, the department's own in a department report.
     perspectives: Any = None
     #: The municipal group's section ("Gemeentebrede feiten"), apart from the departments.
     municipal: DepartmentSection | None = None
@@ -651,7 +652,8 @@ def build_report(data: ReportInput, *, department_id: int | None = None,
         hidden=tuple(r.name for r in selected if r.hidden),
         municipal=municipal_section(data, titles, found) if whole and sections else None,
         trend=data.trend if whole else None,
-        perspectives=data.perspectives if whole else None,
+        perspectives=data.perspectives if whole else data.department_perspectives.get(
+            chosen.id if chosen is not None else -1),
     )
 
 

@@ -94,6 +94,9 @@ class ReportInput:
     trend: TrendChapter | None = None
     #: The perspectives chapter (inwoners, bestuur, civil servants), None without those groups.
     perspectives: PerspectivesInput | None = None
+    #: The perspectives chapter of a department's report, by department id: only the
+    #: department the input was gathered for (its own civil servants' scores per theme).
+    department_perspectives: Mapping[int, PerspectivesInput] = field(default_factory=dict)
 
     def department(self, department_id: int) -> DepartmentInfo | None:
         """A department of the round by id (None when it is not part of the round)."""

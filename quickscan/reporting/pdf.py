@@ -883,6 +883,10 @@ def build_story(content: ReportContent) -> list[Flowable]:
             story += chapter_flowables(content.perspectives, builder)
     else:
         story += [PageBreak()] + builder.department(section, 0, radar=False)
+        if content.perspectives is not None:  # the department's own perspectives
+            from quickscan.reporting.perspectives import chapter_flowables
+
+            story += chapter_flowables(content.perspectives, builder)
     story += builder.appendices()
     return story
 

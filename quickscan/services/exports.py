@@ -96,7 +96,8 @@ CSV_SEPARATOR: Final = ";"
 #: Analysis tables: internal key -> Dutch name used in URLs (``?tabel=``).
 TABLES: Final = {"scores": "scores", "priorities": "prioriteiten", "answers": "antwoorden",
                  "importance": "belang", "comments": "opmerkingen",
-                 "municipality": "gemeente", "comparison": "vergelijking"}
+                 "municipality": "gemeente", "comparison": "vergelijking",
+                 "perspectives": "perspectieven"}
 MIME_TYPES: Final = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
@@ -126,6 +127,11 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "comments": ("department", "bank", "bank_title", "theme", "theme_title", "question",
                  "question_text", "comment", "note"),
     "municipality": ("bank", "bank_title", "theme", "theme_title", "score"),
+    #: The JSON ``perspectives`` table (:func:`quickscan.services.perspectives.perspective_rows`)
+    #: with titles beside the ids; empty figures where a group is under its minimum size.
+    "perspectives": ("department", "bank", "bank_title", "theme", "theme_title",
+                     "civil_servants", "residents", "ambition", "difference", "blind_spot",
+                     "note"),
 }
 #: The columns of the ``comparison`` table (the change since the previous round): only a round
 #: with a previous round has rows, and only its XLSX has the sheet.
@@ -139,7 +145,8 @@ def columns_of(table: str) -> tuple[str, ...]:
     return COMPARISON_COLUMNS if table == "comparison" else COLUMNS[table]
 #: Columns holding a score on the 0-100 or 1-5 scale (one decimal in CSV and XLSX).
 SCORE_COLUMNS: Final = frozenset({"score", "target", "gap", "importance", "priority",
-                                  "bank_score", "previous_score", "delta"})
+                                  "bank_score", "previous_score", "delta", "civil_servants",
+                                  "residents", "ambition", "difference"})
 
 
 class ExportError(ValueError):
@@ -182,6 +189,9 @@ def export_labels() -> ExportLabels:
         "previous_score": _("Vorige score"), "delta": _("Verandering"),
         "comparable_questions": _("Vergelijkbare vragen"), "questions": _("Vragen"),
         "compatibility": _("Vergelijkbaar deel"), "previous_round": _("Vorige meting"),
+        "civil_servants": _("Medewerkers"), "residents": _("Inwoners"),
+        "ambition": _("Ambitie bestuur"), "difference": _("Verschil"),
+        "blind_spot": _("Blinde vlek"),
     }
     descriptions = {
         "department": _("De afdeling."),
@@ -220,6 +230,16 @@ def export_labels() -> ExportLabels:
         "compatibility": _("Vergelijkbare vragen gedeeld door vragen (0-1); onder de 0,5 "
                            "berust de verandering op minder dan de helft van de vragen."),
         "previous_round": _("De meting waarmee vergeleken wordt."),
+        "civil_servants": _("Score van de medewerkers op het thema (0-100): van de afdeling, "
+                            "of het gemiddelde van de getoonde afdelingen waar de afdeling "
+                            "leeg is."),
+        "residents": _("Hoe inwoners het thema ervaren (0-100): 25 × (antwoord − 1), "
+                       "gemiddeld over de zinnen die bij het thema horen."),
+        "ambition": _("De ambitie van het bestuur: het middelste niveau (mediaan) × 25 "
+                      "(0-100)."),
+        "difference": _("Medewerkers min inwoners; leeg waar een van beide ontbreekt."),
+        "blind_spot": _("'ja' bij een blinde vlek: medewerkers scoren 25 punten of meer "
+                        "hoger dan inwoners."),
     }
     for level in range(5):
         headers[f"level_{level}"] = _("Niveau %(level)d", level=level)
@@ -233,7 +253,7 @@ def export_labels() -> ExportLabels:
         "scores": _("scores"), "priorities": _("prioriteiten"), "answers": _("antwoorden"),
         "importance": _("belang"), "comments": _("opmerkingen"),
         "municipality": _("gemeente"), "explanation": _("toelichting"), "round": _("ronde"),
-        "comparison": _("vergelijking"),
+        "comparison": _("vergelijking"), "perspectives": _("perspectieven"),
     }
     texts = {
         "hidden": _("Nog geen resultaat: minder dan %(k)d ingevulde vragenlijsten"),
@@ -252,6 +272,10 @@ def export_labels() -> ExportLabels:
         "bank": _("Vragenlijst"), "version": _("Versie"), "fingerprint": _("Vingerafdruk"),
         "comparison_hidden": _("Geen verandering: te weinig ingevulde vragenlijsten in een van "
                                "beide metingen"),
+        "yes": _("ja"),
+        "group_hidden": _("%(group)s: nog geen resultaat: minder dan %(k)d ingevulde "
+                          "vragenlijsten (%(n)d ingevuld)."),
+        "residents": _("Inwoners"), "bestuur": _("Bestuur"),
     }
     return ExportLabels(headers, descriptions, tables, texts)
 
@@ -623,7 +647,35 @@ def build_tables(round_: Round, labels: ExportLabels | None = None,
                     "theme_title": titles.theme(bank_id, theme_id), "score": theme_value})
     rows["comparison"] = _comparison_rows(round_, titles,
                                           labels.texts.get("comparison_hidden", note))
+    rows["perspectives"] = _perspective_rows(
+        round_, titles, labels, k, {d.name for d in result.departments if d.hidden})
     return TableSet(round_, result, k, rows)
+
+
+def _perspective_rows(round_: Round, titles: _Titles, labels: ExportLabels, k: int,
+                      hidden_departments: set[str]) -> list[dict[str, Any]]:
+    """The JSON ``perspectives`` table with titles beside the ids: municipality-wide rows
+    first (empty department), then per department. Figures of a group under its minimum size
+    stay empty and the note says which group and why."""
+    from quickscan.services.perspectives import perspectives
+
+    found = perspectives(round_)
+    texts = labels.texts
+    group_notes = [texts["group_hidden"] % {"group": texts[figures.kind], "k": figures.min_size,
+                                            "n": figures.submitted}
+                   for figures in (found.residents, found.bestuur)
+                   if figures is not None and figures.hidden]
+    out = []
+    for row in found.rows:
+        notes = ([labels.hidden(k)] if row.department in hidden_departments else []) + group_notes
+        out.append({
+            "department": row.department or "", "bank": row.bank_id,
+            "bank_title": titles.bank(row.bank_id), "theme": row.theme_id,
+            "theme_title": titles.theme(row.bank_id, row.theme_id),
+            "civil_servants": row.civil_servants, "residents": row.residents,
+            "ambition": row.ambition, "difference": row.difference,
+            "blind_spot": texts["yes"] if row.blind_spot else "", "note": " ".join(notes)})
+    return out
 
 
 def _comparison_rows(round_: Round, titles: _Titles, note: str) -> list[dict[str, Any]]:

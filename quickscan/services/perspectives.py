@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.orm import Session, defer, joinedload
 
 from quickscan.bank import BankError, bank_content
 from quickscan.extensions import db
@@ -93,6 +93,26 @@ class LinkGone(Gone):
 
 
 # --------------------------------------------------------------------------- reading
+
+
+#: Bumped whenever this process flushes a change to a round, a group, a link or the round's
+#: perspective settings: the public pages' short-lived memo (views/perspectives.py) drops
+#: everything it remembered, so a group closed here shows closed at once.
+_epoch = [0]
+
+
+def epoch() -> int:
+    """The current generation of rounds, groups and links as this process knows them."""
+    return _epoch[0]
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_epoch(session: Session, _context: Any) -> None:
+    watched = (Round, Department, GroupState, GroupLink, RoundPerspective)
+    if any(isinstance(item, watched)
+           for item in (*session.new, *session.dirty, *session.deleted)):
+        _epoch[0] += 1
+
 
 
 def settings(round_: Round) -> RoundPerspective | None:
@@ -175,9 +195,22 @@ def find_link(token: str, kind: str) -> GroupLink | None:
     """The active link of kind ``residents`` or ``bestuur`` behind a token, or None."""
     if not token or len(token) > 200:
         return None
-    link: GroupLink | None = db.session.scalar(
-        select(GroupLink).where(GroupLink.token_hash == tokens.hash_token(token))
-        .options(joinedload(GroupLink.department).joinedload(Department.round)))
+    # One round trip for everything a public page and a submission read: the link with its
+    # group and round, the group's open state and the round's settings (without the bank
+    # snapshot); the latter two land in the identity map, so is_open() and residents_bank()
+    # find them there instead of asking the database again.
+    found = db.session.execute(
+        select(GroupLink, GroupState, RoundPerspective)
+        .join(Department, GroupLink.department_id == Department.id)
+        .outerjoin(GroupState, GroupState.department_id == GroupLink.department_id)
+        .outerjoin(RoundPerspective, RoundPerspective.round_id == Department.round_id)
+        .where(GroupLink.token_hash == tokens.hash_token(token))
+        .options(joinedload(GroupLink.department).joinedload(Department.round),
+                 defer(RoundPerspective.residents_content))).first()
+    link: GroupLink | None = None if found is None else found[0]
+    if found is not None:  # the identity map holds rows weakly: keep them for the session
+        db.session.info.setdefault("quickscan.pinned", []).extend(
+            row for row in found[1:] if row is not None)
     if link is None or not link.active or link.department.kind != kind:
         return None
     if not tokens.same_hash(link.token_hash, token):
@@ -363,11 +396,14 @@ def _store_residents(department: Department, link_id: int | None, channel: str,
         department_id=department.id, link_id=link_id, channel=channel,
         assisted=bool(submission.assisted),
         participant_role=submission.participant_role or None, submitted_on=today)
-    response.answers = [ResidentAnswer(statement_id=s, value=v) for s, v in answers.items()]
     db.session.add(response)
-    for statement_id, text in comments.items():
-        db.session.add(ResidentComment(department_id=department.id,
-                                       statement_id=statement_id, text=text))
+    db.session.flush()  # its id; the answers and comments follow as two bulk inserts
+    db.session.execute(insert(ResidentAnswer), [
+        {"response_id": response.id, "statement_id": s, "value": v} for s, v in answers.items()])
+    if comments:
+        db.session.execute(insert(ResidentComment), [
+            {"department_id": department.id, "statement_id": statement_id, "text": text}
+            for statement_id, text in comments.items()])
     return response
 
 
@@ -639,21 +675,60 @@ def report_chapter(round_: Round) -> Any:
     """The report's perspectives chapter (``reporting.model.PerspectivesInput``), or None when
     the round has no inwoners or bestuur group. Figures of groups under k are None and a note
     says so; the comments stand beside their theme, sorted, never linked to a respondent."""
+    if not round_.perspective_groups:
+        return None
+    result = perspectives(round_)
+    intro = _("Per thema: hoe medewerkers het beleid zien, hoe inwoners het ervaren en "
+              "welke ambitie het bestuur heeft. Alles op een schaal van 0 tot 100. Een "
+              "blinde vlek: medewerkers scoren %(points)d punten of meer hoger dan "
+              "inwoners.", points=25)
+    return _chapter(round_, result, result.municipality_rows(), intro, [])
+
+
+def department_report_chapter(round_: Round, department: Department) -> Any:
+    """The perspectives chapter of one department's report, or None when the round has no
+    inwoners or bestuur group (or the department no theme): per theme of the department's
+    banks the civil servants' score of *that department* beside the inwoners' experience and
+    the bestuur's ambition. A department under k shows no score of its own, and says why."""
+    from quickscan.services.results import cached_score
+
+    if not round_.perspective_groups:
+        return None
+    result = perspectives(round_)
+    rows = tuple(row for row in result.rows if row.department == department.name)
+    if not rows:
+        return None
+    notes = []
+    k = round_.min_group_size or 1
+    scored = next((d for d in cached_score(round_).departments if d.name == department.name),
+                  None)
+    if scored is not None and scored.respondents_submitted < k:
+        notes.append(_("%(group)s: nog geen resultaat: minder dan %(k)d ingevulde "
+                       "vragenlijsten (%(n)d ingevuld).", group=department.name, k=k,
+                       n=scored.respondents_submitted))
+    intro = _("Per thema van %(department)s: hoe de medewerkers van deze afdeling het beleid "
+              "zien, hoe inwoners het ervaren en welke ambitie het bestuur heeft. Alles op "
+              "een schaal van 0 tot 100. Een blinde vlek: de afdeling scoort %(points)d "
+              "punten of meer hoger dan inwoners.", department=department.name, points=25)
+    return _chapter(round_, result, rows, intro, notes)
+
+
+def _chapter(round_: Round, result: Perspectives, shown: Any, intro: str,
+             notes: list[str]) -> Any:
+    """A ``PerspectivesInput`` of the rows ``shown`` (municipality-wide or one department's),
+    with the target-source note, the notes of groups under k and the inwoners' comments."""
     from quickscan.reporting.model import PerspectiveRowInput, PerspectivesInput
     from quickscan.reporting.perspectives import (
         PerspectiveChartInput,
         perspective_chart,
     )
 
-    if not round_.perspective_groups:
-        return None
-    result = perspectives(round_)
     titles = {(b, t): title for b, t, title in round_themes(round_)}
     comments = resident_comments(round_)
     notes = [{TARGET_BANKS: _("De doelen komen uit de vragenlijsten."),
               TARGET_OVERRIDES: _("De doelen zijn door de coördinator ingesteld."),
               TARGET_BESTUUR: _("De doelen komen van de ambitie van het bestuur (mediaan).")
-              }[result.target_source]]
+              }[result.target_source], *notes]
     for figures, label in ((result.residents, _("Inwoners")), (result.bestuur, _("Bestuur"))):
         if figures is not None and figures.hidden:
             notes.append(_("%(group)s: nog geen resultaat: minder dan %(k)d ingevulde "
@@ -663,17 +738,14 @@ def report_chapter(round_: Round) -> Any:
         title=titles.get((r.bank_id, r.theme_id), r.theme_id), civil_servants=r.civil_servants,
         residents=r.residents, ambition=r.ambition, difference=r.difference,
         blind_spot=r.blind_spot, comments=tuple(comments.get((r.bank_id, r.theme_id), ())))
-        for r in result.municipality_rows())
+        for r in shown)
     chart = perspective_chart(PerspectiveChartInput.build(
-        result.municipality_rows(), titles,
+        shown, titles,
         labels=(_("Medewerkers"), _("Inwoners"), _("Ambitie bestuur")),
         title=_("Drie perspectieven per thema (0-100)")))
     texts = {
         "title": _("Perspectieven"),
-        "intro": _("Per thema: hoe medewerkers het beleid zien, hoe inwoners het ervaren en "
-                   "welke ambitie het bestuur heeft. Alles op een schaal van 0 tot 100. Een "
-                   "blinde vlek: medewerkers scoren %(points)d punten of meer hoger dan "
-                   "inwoners.", points=25),
+        "intro": intro,
         "caption": _("Drie perspectieven per thema (0-100)"),
         "columns": (_("Thema"), _("Medewerkers"), _("Inwoners"), _("Ambitie bestuur"),
                     _("Verschil"), _("Blinde vlek")),

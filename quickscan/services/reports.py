@@ -163,7 +163,8 @@ def report_input(round_: Round, lang: str = DEFAULT_LANGUAGE, *,
         municipal=score_municipal(round_) if municipal_groups else None,
         municipal_groups=municipal_groups,
         trend=_trend(round_) if department is None and comments else None,
-        perspectives=_perspectives_chapter(round_))
+        perspectives=_perspectives_chapter(round_),
+        department_perspectives=_department_perspectives(round_, department))
 
 
 def _trend(round_: Round) -> Any:
@@ -177,6 +178,15 @@ def _perspectives_chapter(round_: Round) -> Any:
     from quickscan.services.perspectives import report_chapter
 
     return report_chapter(round_)
+
+
+def _department_perspectives(round_: Round, department: Department | None
+                             ) -> dict[int, Any]:
+    """The perspectives chapter of the department asked for, by its id (empty: none)."""
+    from quickscan.services.perspectives import department_report_chapter
+
+    chapter = None if department is None else department_report_chapter(round_, department)
+    return {} if chapter is None or department is None else {department.id: chapter}
 
 
 def report_content(round_: Round, lang: str = DEFAULT_LANGUAGE, *,

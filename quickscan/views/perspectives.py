@@ -11,6 +11,8 @@ see docs/security.md. A honeypot field catches simple bots; there is no CAPTCHA.
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +74,8 @@ def role_label(role: str) -> str:
 def _known_group_token() -> bool:
     args = request.view_args or {}
     token = str(args.get("token", ""))
+    if request.method == "GET" and _memo_fresh(_memo_key(token)) is not None:
+        return True  # seen a moment ago as a working link (see _fresh_page)
     kind = KIND_RESIDENTS if request.path.startswith("/i/") else KIND_BESTUUR
     key = "quickscan.group_link:" + token
     if key not in request.environ:
@@ -191,12 +195,63 @@ _page_cache: dict[tuple[Any, ...], str] = {}
 _CSRF_PLACEHOLDER = "\x00csrf\x00"
 
 
-def _cached_residents_page(link: Any, token: str) -> tuple[str, int]:
+#: A working link's empty page, remembered for a moment without asking the database:
+#: (token digest, language, path) -> (until, epoch, page cache key). A link revoked or a group
+#: or round closed by another worker shows its old page for at most ``RESIDENTS_PAGE_TTL``
+#: seconds (default 2); a submission always checks the database. Changes made in this worker
+#: bump the service's epoch and end every memo at once.
+_link_memo: dict[tuple[str, str, str], tuple[float, int, tuple[Any, ...]]] = {}
+PAGE_TTL_DEFAULT = 2.0
+
+
+def _memo_key(token: str) -> tuple[str, str, str]:
+    return (hashlib.sha256(token.encode()).hexdigest(), str(get_locale()), request.path)
+
+
+def _anonymous_without_messages() -> bool:
     from flask import session
     from flask_login import current_user
+
+    return not session.get("_flashes") and not current_user.is_authenticated
+
+
+def _fresh_page(token: str) -> tuple[str, int] | None:
+    """The remembered empty page of a link seen a moment ago, with this visitor's own CSRF
+    token; None when there is none (then the database is asked as usual)."""
     from flask_wtf.csrf import generate_csrf
 
-    if session.get("_flashes") or current_user.is_authenticated:
+    page = _memo_fresh(_memo_key(token))
+    if page is None or not _anonymous_without_messages():
+        return None
+    return page.replace(_CSRF_PLACEHOLDER, generate_csrf()), 200
+
+
+def _memo_fresh(key: tuple[str, str, str]) -> str | None:
+    """The remembered page behind a memo key while it is fresh, else None (and forgotten)."""
+    memo = _link_memo.get(key)
+    if memo is None:
+        return None
+    until, seen, page_key = memo
+    page = _page_cache.get(page_key)
+    if page is None or until < time.monotonic() or seen != service.epoch():
+        _link_memo.pop(key, None)
+        return None
+    return page
+
+
+def _remember(token: str, page_key: tuple[Any, ...]) -> None:
+    ttl = float(current_app.config.get("RESIDENTS_PAGE_TTL", PAGE_TTL_DEFAULT))
+    if ttl <= 0:
+        return
+    if len(_link_memo) > 1024:
+        _link_memo.clear()
+    _link_memo[_memo_key(token)] = (time.monotonic() + ttl, service.epoch(), page_key)
+
+
+def _cached_residents_page(link: Any, token: str) -> tuple[str, int]:
+    from flask_wtf.csrf import generate_csrf
+
+    if not _anonymous_without_messages():
         return _residents_page(link, token)  # their own messages or menu: never cached
     round_ = link.department.round
     bank = _bank_or_404(round_)
@@ -210,7 +265,9 @@ def _cached_residents_page(link: Any, token: str) -> tuple[str, int]:
             _page_cache.clear()
         # The token is long and random: every place it appears is a CSRF field.
         _page_cache[key] = html.replace(own, _CSRF_PLACEHOLDER)
+        _remember(token, key)
         return html, 200
+    _remember(token, key)
     return page.replace(_CSRF_PLACEHOLDER, generate_csrf()), 200
 
 
@@ -220,6 +277,10 @@ def _cached_residents_page(link: Any, token: str) -> tuple[str, int]:
 @ip_flood_limit
 def residents(token: str) -> Response | tuple[str, int]:
     """The easy-read survey for inwoners (one page; one statement per screen on phones)."""
+    if request.method == "GET":
+        fresh = _fresh_page(token)
+        if fresh is not None:
+            return fresh
     link = _link_or_404(token, KIND_RESIDENTS)
     if request.method == "GET":
         return _cached_residents_page(link, token)

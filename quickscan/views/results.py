@@ -333,7 +333,8 @@ def _require_backup_role() -> None:
 @login_required
 def export(round_id: int, fmt: str) -> Response:
     """The JSON backup (beheerder only), a CSV table
-    (``?tabel=scores|prioriteiten|antwoorden|belang|opmerkingen|gemeente``) or the XLSX
+    (``?tabel=scores|prioriteiten|antwoorden|belang|opmerkingen|gemeente|vergelijking|
+    perspectieven``) or the XLSX
     workbook, with column headers in the request's language."""
     round_ = _round_or_404(round_id)
     if fmt not in exports.MIME_TYPES:

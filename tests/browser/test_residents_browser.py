@@ -127,3 +127,30 @@ def test_coordinator_group_and_perspectives_pages_are_accessible(app, live_serve
         assert_accessible(page, path)
         if path.endswith("perspectieven"):
             assert "Lastig" in page.content()
+
+
+def test_department_page_with_its_perspectives_is_accessible(app, live_server, page):
+    from quickscan.services import accounts
+    from tests.factories import build_round
+
+    accounts.create_user("coord@gemeente.example", "een-lang-wachtwoord", "coordinator")
+    built = build_round()
+    round_ = built.round
+    service.add_residents_group(round_, secret_key=links.secret_key())
+    link = service.links(service.group(round_, KIND_RESIDENTS))[0]
+    for value in ("1", "2", "2", "1", "3"):
+        service.submit_residents(link, service.ResidentSubmission(
+            answers={"inwoners.meepraten": value}, comments={"inwoners.meepraten": "Lastig"}))
+    department = built.departments[0]
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "coord@gemeente.example")
+    page.fill("#password", "een-lang-wachtwoord")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/rondes")
+    page.goto(f"{live_server}/rondes/{round_.id}/resultaten/afdeling/{department.id}")
+    assert page.locator("#perspectieven").count() == 1
+    assert_accessible(page, "department page with perspectives")
+    for image in page.locator("#perspectieven ~ * img, section[aria-labelledby=perspectieven] img"
+                              ).all():
+        assert (image.get_attribute("alt") or "").strip()
+    assert "Lastig" in page.content()

@@ -322,7 +322,7 @@ def test_csv_headers_follow_the_page_language(coordinator_client, small_round) -
     assert any("No result yet" in row[-1] for row in english)
     workbook = load_workbook(io.BytesIO(coordinator_client.get(f"/rondes/{rid}/export.xlsx").data))
     assert workbook.sheetnames == ["explanation", "round", "scores", "priorities", "answers",
-                                   "importance", "comments", "municipality"]
+                                   "importance", "comments", "municipality", "perspectives"]
 
 
 def test_cli_export_language(app: Flask, small_round: BuiltRound, tmp_path) -> None:
@@ -357,7 +357,8 @@ def test_xlsx_layout_for_excel(app: Flask, small_round: BuiltRound) -> None:
     workbook = load_workbook(io.BytesIO(exports.to_xlsx(round_)))
     labels = exports.export_labels()
     assert workbook.sheetnames == ["toelichting", "ronde", "scores", "prioriteiten",
-                                   "antwoorden", "belang", "opmerkingen", "gemeente"]
+                                   "antwoorden", "belang", "opmerkingen", "gemeente",
+                                   "perspectieven"]
     for table, columns in exports.COLUMNS.items():
         sheet = workbook[labels.tables[table]]
         assert [c.value for c in sheet[1]] == [labels.headers[c] for c in columns]
