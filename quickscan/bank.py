@@ -787,11 +787,13 @@ class Catalog:
     residents: dict[tuple[str, str], Any] = field(default_factory=dict)
     residents_paths: dict[tuple[str, str], Path] = field(default_factory=dict)
 
-    def latest_residents(self) -> Any:
-        """The newest version of the first residents bank (by id), or None when there is none."""
-        if not self.residents:
+    def latest_residents(self, bank_id: str | None = None) -> Any:
+        """The newest version of residents bank ``bank_id`` (default: the first by id), or None
+        when there is none."""
+        if bank_id is None and self.residents:
+            bank_id = min(b for (b, _) in self.residents)
+        if bank_id is None or not any(b == bank_id for (b, _) in self.residents):
             return None
-        bank_id = min(b for (b, _) in self.residents)
         version = max((v for (b, v) in self.residents if b == bank_id), key=_version_key)
         return self.residents[(bank_id, version)]
 

@@ -213,3 +213,15 @@ def test_residents_replaces_names_a_statement_of_an_earlier_version(questions_co
                and "replaces unknown statement 'inwoners.bestaat_niet'" in p
                for p in problems), problems
     assert not any("inwoners.brieven'" in p for p in problems), problems
+
+
+def test_latest_residents_is_the_newest_version_of_the_bank_asked_for(questions_copy):
+    old = questions_copy / "inwoners" / "1.0.0.yaml"
+    path = old.with_name("1.1.0.yaml")
+    path.write_text(old.read_text(encoding="utf-8"), encoding="utf-8")
+    edit(path, "version: 1.0.0\n", "version: 1.1.0\n")
+    edit(path, "  - version: 1.0.0", "  - version: 1.1.0")
+    catalog = load_catalog(questions_copy)
+    assert catalog.latest_residents().version == "1.1.0"
+    assert catalog.latest_residents("inwoners").version == "1.1.0"
+    assert catalog.latest_residents("geen_bank") is None

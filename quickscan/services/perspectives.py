@@ -262,8 +262,7 @@ def add_residents_group(round_: Round, *, secret_key: SecretKey,
     """Add the inwoners group with one public link; pins the newest residents bank."""
     with unit_of_work():
         catalog = bank_catalog()
-        bank = (catalog.latest_residents() if bank_id is None else next(
-            (b for (bid, _v), b in sorted(catalog.residents.items()) if bid == bank_id), None))
+        bank = catalog.latest_residents(bank_id)
         if bank is None:
             raise PerspectiveError(_("Er is geen geldige vragenlijst voor inwoners."))
         content = bank_content(catalog.residents_paths[bank.key])
