@@ -66,7 +66,7 @@ from quickscan.reporting.content import (
     PriorityRow,
     ReportContent,
 )
-from quickscan.reporting.trend import pdf_chapter
+from quickscan.reporting.trend import pdf_appendix, pdf_chapter
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -555,7 +555,7 @@ class _Builder:
 
     def municipality(self) -> list[Flowable]:
         c = self.c
-        story: list[Flowable] = [CondPageBreak(self.height * 0.5),
+        story: list[Flowable] = [CondPageBreak(self.height * 0.3),
                                  self.heading(c.t("titles.charts"), 0),
                                  self.p(c.t("labels.scores_explained"))]
         story.append(self.heading(c.t("titles.overall"), 1))
@@ -694,7 +694,7 @@ class _Builder:
     def municipal(self, section: DepartmentSection) -> list[Flowable]:
         """The municipal group's facts, apart from the departments."""
         c = self.c
-        return ([PageBreak(), self.heading(c.t("titles.municipal"), 0),
+        return ([CondPageBreak(self.height * 0.45), self.heading(c.t("titles.municipal"), 0),
                  self.p(c.t("municipal_intro", name=section.name))]
                 + self.department(section, 1))
 
@@ -888,6 +888,8 @@ def build_story(content: ReportContent) -> list[Flowable]:
 
             story += chapter_flowables(content.perspectives, builder)
     story += builder.appendices()
+    if section is None:
+        story += pdf_appendix(builder, content.trend)
     return story
 
 

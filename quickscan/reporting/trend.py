@@ -4,7 +4,8 @@ Pure renderers: :class:`TrendChapter` is plain frozen data (built by
 :mod:`quickscan.services.trend`, every text already translated); :func:`slope_chart` draws one
 department's banks through the rounds of the series on a :class:`matplotlib.figure.Figure` and
 returns PNG or SVG bytes; :func:`pdf_chapter` lays out the chapter "Ontwikkeling sinds de
-vorige meting" for the PDF (the HTML report includes ``report/_trend.html``). Every change is
+vorige meting" for the PDF's main part and :func:`pdf_appendix` its detail in the appendices
+(the HTML report includes ``report/_trend.html``). Every change is
 shown with its compatibility share, and the actions of the LIA with their status are shown
 beside the themes they target (:func:`attach_actions`). The inwoners' experience and the
 bestuur's ambition per theme are drawn as paired dot charts (:func:`pair_chart`: the previous
@@ -295,24 +296,65 @@ def pair_chart(spec: PairSpec, fmt: str = "png", dpi: int = 110) -> bytes:
 
 
 def pdf_chapter(builder: Any, chapter: TrendChapter | None) -> list[Flowable]:
-    """The chapter "Ontwikkeling sinds de vorige meting" for the PDF (empty without a series).
+    """The chapter "Ontwikkeling sinds de vorige meting" for the PDF's main part (empty without
+    a series): one table of every department's banks through the rounds, with the change and
+    its compatibility share. The charts, the themes, the actions beside them and the
+    perspectives follow in the appendix (:func:`pdf_appendix`), so that the main part stays short.
 
     ``builder`` is the PDF builder of :mod:`quickscan.reporting.pdf` (paragraphs, headings,
     tables and images in the report's style).
     """
     if chapter is None:
         return []
-    from reportlab.lib.units import cm
     from reportlab.platypus import CondPageBreak
 
     lang = builder.c.lang
     none = builder.c.t("labels.none")
-    story: list[Flowable] = [CondPageBreak(builder.height * 0.5),
+    story: list[Flowable] = [CondPageBreak(builder.height * 0.4),
                              builder.heading(chapter.label("title"), 0),
                              builder.p(chapter.label("intro")),
                              builder.p(chapter.label("compatibility"), "Note")]
+    header = [chapter.label("department"), chapter.label("bank"), *chapter.round_labels,
+              chapter.label("delta"), chapter.label("share")]
+    rows: list[list[Any]] = []
     for section in chapter.sections:
-        story += [CondPageBreak(14 * cm), builder.heading(section.department, 1)]
+        if section.hidden:
+            rows.append([section.department, chapter.label("no_result"),
+                         *([""] * (len(chapter.round_labels) + 2))])
+            continue
+        for row in section.rows:
+            if row.theme_id is None:
+                rows.append(_row_cells(builder, row, none, lang, [section.department]))
+    if rows:
+        story.append(builder.grid_table(header, rows, numeric_from=2))
+    story.append(builder.p(chapter.label("partial_note"), "Note"))
+    story.append(builder.p(chapter.label("details"), "Note"))
+    return story
+
+
+def _row_cells(builder: Any, row: TrendRow, none: str, lang: str, first: list[str]
+               ) -> list[Any]:
+    return [*first,
+            row.label if row.theme_id is None else f"– {row.label}",
+            *[builder.num(score) for score in row.scores],
+            (none if row.hidden else format_delta(row.delta, none, lang))
+            + (" *" if row.partial and row.delta is not None else ""),
+            format_share(row.compatibility)]
+
+
+def pdf_appendix(builder: Any, chapter: TrendChapter | None) -> list[Flowable]:
+    """The appendix of the trend chapter: per department a slope chart and its banks and themes
+    (with the actions of the previous round's speerpunten beside them), then the perspectives."""
+    if chapter is None:
+        return []
+    from reportlab.lib.units import cm
+    from reportlab.platypus import CondPageBreak, PageBreak
+
+    lang = builder.c.lang
+    none = builder.c.t("labels.none")
+    story: list[Flowable] = [PageBreak(), builder.heading(chapter.label("appendix_title"), 1)]
+    for section in chapter.sections:
+        story += [CondPageBreak(14 * cm), builder.heading(section.department, 2)]
         if section.hidden:
             story.append(builder.p(chapter.label("hidden")))
             continue
@@ -323,12 +365,7 @@ def pdf_chapter(builder: Any, chapter: TrendChapter | None) -> list[Flowable]:
                   chapter.label("share")] + ([chapter.label("actions")] if with_actions else [])
         rows = []
         for row in section.rows:
-            cells = [
-                row.label if row.theme_id is None else f"– {row.label}",
-                *[builder.num(score) for score in row.scores],
-                (none if row.hidden else format_delta(row.delta, none, lang))
-                + (" *" if row.partial and row.delta is not None else ""),
-                format_share(row.compatibility)]
+            cells = _row_cells(builder, row, none, lang, [])
             if with_actions:
                 cells.append("; ".join(f"{a.title} ({a.status})" for a in row.actions))
             rows.append(cells)
@@ -345,7 +382,7 @@ def _pdf_perspectives(builder: Any, chapter: TrendChapter, none: str, lang: str
 
     story: list[Flowable] = []
     for section in chapter.perspectives:
-        story += [CondPageBreak(10 * cm), builder.heading(section.title, 1)]
+        story += [CondPageBreak(10 * cm), builder.heading(section.title, 2)]
         story += [builder.p(note, "Note") for note in section.notes]
         if section.has_figures:
             story.append(builder.image(pair_chart(section.chart), max_height=14 * cm))

@@ -92,6 +92,12 @@ def _labels(trend: series.Trend, previous: str) -> dict[str, str]:
         "new": _("nieuw"),
         "theme": _("Thema"),
         "no_result": _("nog geen resultaat"),
+        "department": _("Afdeling"),
+        "bank": _("Vragenlijst"),
+        "appendix_title": _("Ontwikkeling per afdeling en thema"),
+        "details": _("De grafieken, de verandering per thema en de acties van de Lokale "
+                     "Inclusie Agenda staan in de bijlage 'Ontwikkeling per afdeling en "
+                     "thema'. Daar staan ook de perspectieven van inwoners en bestuur."),
     }
 
 

@@ -1,7 +1,8 @@
 """The demo round's reports as a bestuurder reads them: length, order, tables that fit, words.
 
-The demo round (six departments, twelve banks) is loaded once for this module; its round
-report and department reports are built once and checked from several sides: the main part
+The demo round (six departments, twelve banks, and the previous round of its series) is loaded
+once for this module; its round report and department reports are built once and checked from
+several sides: the main part
 (before the appendices, found by the "Bijlagen" bookmark) stays within 12 pages for the round
 and 8 for a department, it starts with the summary, it shows titles and long dates instead of
 ids, hashes, ISO dates and formulas, every page says it is provisional while the round is open,
@@ -61,7 +62,9 @@ def demo(_session_app, tmp_path_factory) -> Iterator[Demo]:
         try:
             from quickscan import links
 
-            loaded = load_demo(secret_key=links.secret_key(), login_file=login_file)
+            # With the previous round, as `make run` shows it: the trend chapter is in the report.
+            loaded = load_demo(secret_key=links.secret_key(), login_file=login_file,
+                               history=True)
             round_ = db.session.get(Round, loaded.round_id)
             data = reports.report_input(round_)
             content = build_report(data)
