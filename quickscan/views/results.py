@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    g,
     redirect,
     render_template,
     request,
@@ -124,8 +125,13 @@ def _comparison_selection(round_: Round, dimensions: dict[str, str],
 
 @bp.app_template_filter("score")
 def score_filter(value: float | None, digits: int = 1) -> str:
-    """Format an engine number for display (decimal comma in Dutch, a dash for no score)."""
-    return format_number(value, _lang(), digits)
+    """Format an engine number for display (decimal comma in Dutch, a dash for no score).
+
+    A results page formats thousands of numbers: the request's language is looked up once."""
+    lang = g.get("qs_score_lang")
+    if lang is None:
+        lang = g.qs_score_lang = _lang()
+    return format_number(value, lang, digits)
 
 
 @bp.get("/rondes/<int:round_id>/resultaten")
