@@ -47,10 +47,8 @@ sys.path.insert(0, str(ROOT))
 HEADING = "## Report (bench_report.py)"
 NOTES = (
     "Where the time goes and what was chosen: a matplotlib radar costs 0.06–0.1 s to draw "
-    "(mostly glyph rendering and PNG encoding), so a report that draws its own charts spends "
-    "about half its time on them. Two routes were open: drawing the PDF's charts as vector "
-    "graphics, or having them ready. The charts are now made ready: when a round's results "
-    "change (a response submitted, the round closed or reopened) one call, "
+    "(mostly glyph rendering and PNG encoding), so the charts are made ready: when a round's "
+    "results change (a response submitted, the round closed or reopened) one call, "
     "`chart_jobs.results_changed(round_id)`, queues a job on the Huey queue (coalescing a "
     "burst of submissions into one job) that renders every chart the reports and results "
     "pages show, in both languages, into the chart store (`<instance>/charts`, files keyed "
@@ -58,15 +56,22 @@ NOTES = (
     "the job deletes the old set). Every process and app server on that folder reads them "
     "instead of drawing them; with the embedded default the queue's consumer is a thread "
     "inside `quickscan run`, and a report asked for before the job ran draws its own charts "
-    "(the \"never rendered\" row) and stores them. Vector charts would still cost their "
-    "drawing in every request, so they were not needed. A round with more than "
+    "(the \"never rendered\" row) and stores them. A round with more than "
     "`REPORT_DIRECT_MAX_DEPARTMENTS` (10) departments gets its whole-round PDF as a "
     "background job with a progress page (`/rondes/<id>/rapport/maken`); smaller rounds "
     "keep the direct download; the publication PDF (WeasyPrint, the slowest of all for "
-    "a large round, row above) goes through the same job. What remains between the cold PDF and the bare document is "
-    "reportlab's paragraph wrapping and table splitting of the report's wrapped text "
-    "(themes, next steps, comments) where the bare document's tables hold short strings. "
-    "Figures vary with the load of the shared 2-core machine.")
+    "a large round) goes through the same job. With the charts ready, the cold PDF's own "
+    "cost was reportlab's image handling (every PNG decoded, its alpha split off into a "
+    "soft mask, both hashed and compressed again) and its paragraphs (thousands of table "
+    "cells parsed as markup and line-broken). Now the charts are opaque RGB PNGs and the PDF "
+    "embeds their compressed rows unchanged (`reporting.pdf.PngImage`: Flate with the PNG "
+    "predictors), and a table cell of plain text that fits its column on one line is a "
+    "plain string in the cell font instead of a Paragraph (the layout test measures both "
+    "kinds). The bare document keeps reportlab's own `Image` and plain-string tables. "
+    "Results pages: Jinja rendering of the large tables is most of their time; the report "
+    "page writes its numeric cells without a macro call each and the score filter looks the "
+    "language up once per request. Wall times vary with the load of the shared 2-core "
+    "machine; the CPU column much less.")
 VALUES = ("0", "1", "2", "3", "4", "dont_know", "not_applicable")
 
 
