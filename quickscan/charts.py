@@ -381,7 +381,7 @@ def _to_bytes(figure: Figure, fmt: str, dpi: int) -> bytes:
         canvas = FigureCanvasAgg(figure)
         canvas.draw()  # type: ignore[no-untyped-call]
         rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # type: ignore[no-untyped-call]
-        Image.fromarray(rgb, "RGB").save(buffer, "PNG", compress_level=3, dpi=(dpi, dpi))
+        Image.fromarray(rgb, "RGB").save(buffer, "PNG", compress_level=6, dpi=(dpi, dpi))
     return buffer.getvalue()
 
 
