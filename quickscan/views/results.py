@@ -239,7 +239,8 @@ def department_pdf(round_id: int, department_id: int) -> Response:
     """One department's PDF report."""
     round_ = _round_or_404(round_id)
     model = _department_or_404(round_, department_id)
-    return _send_pdf(reports.pdf_report(round_, model, lang=_lang()), round_, model)
+    return _send_pdf(reports.pdf_report(round_, model, lang=_lang(), result=cached_score(round_)),
+                     round_, model)
 
 
 @bp.get("/rondes/<int:round_id>/afdelingen/<int:department_id>/rapport-publicatie.pdf")
