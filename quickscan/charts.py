@@ -203,6 +203,7 @@ def get_store() -> ChartStore | None:
 def chart_key(spec: ChartSpec, fmt: str, dpi: int = DEFAULT_DPI) -> str:
     """The SHA-256 of a chart's inputs: equal inputs give the same key (and the same bytes)."""
     payload = json.dumps({"spec": asdict(spec), "kind": spec.kind, "fmt": fmt, "dpi": dpi,
+                          "png": "rgb",
                           "mpl": matplotlib.__version__}, sort_keys=True, ensure_ascii=False,
                          default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -372,8 +373,17 @@ def _to_bytes(figure: Figure, fmt: str, dpi: int) -> bytes:
         with matplotlib.rc_context({"svg.hashsalt": "quickscan", "svg.fonttype": "path"}):
             figure.savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
     else:
-        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None},
-                       facecolor="white", pil_kwargs={"compress_level": 3})
+        # An opaque RGB PNG (matplotlib writes RGBA): a PDF embeds its compressed rows as
+        # they are, without decoding the image or splitting off an alpha mask.
+        import numpy as np
+        from PIL import Image
+
+        figure.set_dpi(dpi)
+        figure.set_facecolor("white")
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()  # type: ignore[no-untyped-call]
+        rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # type: ignore[no-untyped-call]
+        Image.fromarray(rgb, "RGB").save(buffer, "PNG", compress_level=6, dpi=(dpi, dpi))
     return buffer.getvalue()
 
 

@@ -23,13 +23,15 @@ literally and never breaks the build.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Final, cast
 from xml.sax.saxutils import escape
 
 import matplotlib
@@ -39,7 +41,7 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, PropertySet, StyleSheet1
 from reportlab.lib.units import cm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
@@ -282,8 +284,7 @@ class ReportDocument(BaseDocTemplate):
 
 def longest_word(value: str, font: str, size: float) -> float:
     """The width of the widest word of a text (what a column must hold unbroken)."""
-    return max((pdfmetrics.stringWidth(word, font, size) for word in value.split()),
-               default=0.0)
+    return max((_string_width(word, font, size) for word in value.split()), default=0.0)
 
 
 def fit_columns(minimum: Sequence[float], preferred: Sequence[float], available: float,
@@ -310,6 +311,16 @@ def fit_columns(minimum: Sequence[float], preferred: Sequence[float], available:
     extra = [w - m for w, m in zip(wish, minimum)]
     total = sum(extra) or 1.0
     return [m + room * e / total for m, e in zip(minimum, extra)]
+
+
+#: Cell styles a one-line text may be drawn in as a plain string (same font, left or right).
+_PLAIN_STYLES: Final = frozenset({"Cell", "CellNumber"})
+
+
+@lru_cache(maxsize=8192)
+def _string_width(text: str, font: str, size: float) -> float:
+    """reportlab's string width, remembered (tables repeat the same numbers and labels)."""
+    return float(pdfmetrics.stringWidth(text, font, size))
 
 
 @dataclass(frozen=True)
@@ -403,7 +414,7 @@ class _Builder:
                                               longest_word(plain, style.fontName,
                                                            style.fontSize) + pad)
                         preferred[column] = max(preferred[column], min(
-                            pdfmetrics.stringWidth(plain, style.fontName, style.fontSize),
+                            _string_width(plain, style.fontName, style.fontSize),
                             available * 0.6) + pad)
                     column += cell.span
             widths = fit_columns(minimum, preferred, available, flexible)
@@ -415,10 +426,27 @@ class _Builder:
                     size = current - 0.5
         data: list[list[object]] = []
         spans: list[tuple[Any, ...]] = []
+        # A body cell of plain text that fits its column on one line is a plain string in the
+        # cell font (what a Paragraph would draw, at a fraction of the cost: no markup parsing,
+        # no line breaking); everything else is a Paragraph.
+        assert widths is not None
+        plain_style = self._style("Cell", size)
+        room = [width - 2 * PADDING - 1 for width in widths]
+        right: list[tuple[int, int]] = []
+        first_body = 1 if header_row else 0
         for row_index, cells in enumerate(all_rows):
             line: list[object] = []
             column = 0
             for cell in cells:
+                if (row_index >= first_body and cell.span == 1 and not cell.markup
+                        and cell.style in _PLAIN_STYLES and "\n" not in cell.text
+                        and _string_width(cell.text, plain_style.fontName,
+                                          plain_style.fontSize) <= room[column]):
+                    line.append(cell.text)
+                    if cell.style == "CellNumber":
+                        right.append((column, row_index))
+                    column += 1
+                    continue
                 style = self._style(cell.style, size)
                 line.append(Paragraph(cell.text if cell.markup else esc(cell.text), style))
                 if cell.span > 1:
@@ -439,6 +467,11 @@ class _Builder:
             ("TOPPADDING", (0, 0), (-1, -1), 2),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ]
+        if first_body < len(data):
+            commands.append(("FONT", (0, first_body), (-1, -1), plain_style.fontName,
+                             plain_style.fontSize, plain_style.leading))
+            commands.append(("TEXTCOLOR", (0, first_body), (-1, -1), plain_style.textColor))
+            commands += [("ALIGN", place, place, "RIGHT") for place in right]
         if header_row:
             commands.append(("BACKGROUND", (0, 0), (-1, 0), self.primary))
         if stripes:
@@ -457,7 +490,7 @@ class _Builder:
         if draw_height > limit:
             draw_width *= limit / draw_height
             draw_height = limit
-        return Image(io.BytesIO(data), width=draw_width, height=draw_height)
+        return PngImage(data, draw_width, draw_height)
 
     def chart_image(self, chart: Chart, max_height: float) -> list[Flowable]:
         """A chart with its caption (its figures are in the table that follows it)."""
@@ -843,6 +876,90 @@ def _plain(cell: Cell) -> str:
     if not cell.markup:
         return cell.text
     return Paragraph(cell.text, ParagraphStyle("plain")).getPlainText()
+
+
+def _png_rgb_rows(data: bytes) -> tuple[int, int, bytes] | None:
+    """Width, height and compressed rows (the joined IDAT chunks) of an 8-bit, opaque,
+    non-interlaced RGB PNG, as the charts are; None for any other PNG."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    position, width, height, rows = 8, 0, 0, []
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            if depth != 8 or colour != 2 or interlace:
+                return None
+        elif kind == b"IDAT":
+            rows.append(body)
+        elif kind in (b"tRNS", b"PLTE"):
+            return None
+        elif kind == b"IEND":
+            break
+        position += 12 + length
+    return (width, height, b"".join(rows)) if rows and width and height else None
+
+
+class _PngXObject(pdfdoc.PDFImageXObject):
+    """An image XObject holding a PNG's compressed rows unchanged: PDF's Flate filter with the
+    PNG predictors reads them as they are (no decoding, no recompression)."""
+
+    def __init__(self, name: str, width: int, height: int, rows: bytes) -> None:
+        super().__init__(name)
+        self.width, self.height = width, height
+        self.bitsPerComponent = 8
+        self.colorSpace = "DeviceRGB"
+        self.streamContent = rows  # type: ignore[assignment]  # bytes, as reportlab writes
+        self.mask = None
+
+    def format(self, document: Any) -> bytes:
+        stream = pdfdoc.PDFStream(content=self.streamContent)
+        entries = stream.dictionary
+        entries["Type"] = pdfdoc.PDFName("XObject")
+        entries["Subtype"] = pdfdoc.PDFName("Image")
+        entries["Width"] = self.width
+        entries["Height"] = self.height
+        entries["BitsPerComponent"] = 8
+        entries["ColorSpace"] = pdfdoc.PDFName("DeviceRGB")
+        entries["Filter"] = pdfdoc.PDFName("FlateDecode")
+        entries["DecodeParms"] = pdfdoc.PDFDictionary(
+            {"Predictor": 15, "Colors": 3, "BitsPerComponent": 8, "Columns": self.width})
+        entries["Length"] = len(self.streamContent)
+        return stream.format(document)
+
+
+class PngImage(Image):
+    """A chart image: an opaque RGB PNG is embedded with its own compressed rows (reportlab's
+    :class:`Image` decodes every image and compresses it again, the slowest step of a report
+    with many charts); any other image is drawn by :class:`Image`."""
+
+    def __init__(self, data: bytes, width: float, height: float) -> None:
+        super().__init__(io.BytesIO(data), width=width, height=height)
+        self.png = data
+
+    def draw(self) -> None:
+        parsed = _png_rgb_rows(self.png)
+        if parsed is None:
+            super().draw()
+            return
+        canvas: Any = self.canv  # the canvas internals drawImage uses; not in the stubs
+        document = canvas._doc
+        name = "qsPng" + hashlib.sha1(self.png).hexdigest()
+        registered = document.getXObjectName(name)
+        if document.idToObject.get(registered) is None:
+            image = _PngXObject(name, *parsed)
+            image.name = name
+            canvas._setXObjects(image)
+            document.Reference(image, registered)
+            document.addForm(name, image)
+        canvas._currentPageHasImages = 1
+        canvas.saveState()
+        canvas.translate(getattr(self, "_offs_x", 0), getattr(self, "_offs_y", 0))
+        canvas.scale(self.drawWidth, self.drawHeight)
+        canvas._code.append(f"/{registered} Do")
+        canvas.restoreState()
+        canvas._formsinuse.append(name)
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    g,
     redirect,
     render_template,
     request,
@@ -174,8 +175,13 @@ def heat_band(value: float | None) -> int:
 
 @bp.app_template_filter("score")
 def score_filter(value: float | None, digits: int = 1) -> str:
-    """Format an engine number for display (decimal comma in Dutch, a dash for no score)."""
-    return format_number(value, _lang(), digits)
+    """Format an engine number for display (decimal comma in Dutch, a dash for no score).
+
+    A results page formats thousands of numbers: the request's language is looked up once."""
+    lang = g.get("qs_score_lang")
+    if lang is None:
+        lang = g.qs_score_lang = _lang()
+    return format_number(value, lang, digits)
 
 
 @bp.get("/rondes/<int:round_id>/resultaten")
@@ -299,7 +305,8 @@ def department_pdf(round_id: int, department_id: int) -> Response:
     """One department's PDF report."""
     round_ = _round_or_404(round_id)
     model = _department_or_404(round_, department_id)
-    return _send_pdf(reports.pdf_report(round_, model, lang=_lang()), round_, model)
+    return _send_pdf(reports.pdf_report(round_, model, lang=_lang(), result=cached_score(round_)),
+                     round_, model)
 
 
 @bp.get("/rondes/<int:round_id>/afdelingen/<int:department_id>/rapport-publicatie.pdf")
