@@ -284,7 +284,8 @@ def report_pdf(round_id: int) -> WerkzeugResponse:
     round_ = _round_or_404(round_id)
     if not report_jobs.direct_download(round_):  # large: a background job with progress
         return redirect(url_for("report_jobs.start", round_id=round_.id), 303)
-    return _send_pdf(reports.pdf_report(round_, lang=_lang()), round_, None)
+    return _send_pdf(reports.pdf_report(round_, lang=_lang(), result=cached_score(round_)),
+                     round_, None)
 
 
 @bp.get("/rondes/<int:round_id>/rapport-publicatie.pdf")
